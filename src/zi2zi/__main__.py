@@ -1,0 +1,3 @@
+from zi2zi.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""The ``zi2zi`` command: one small module per subcommand, each with ``register(subparsers)``.
+
+Subcommand modules parse arguments and call the library; they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from zi2zi import __version__
+from zi2zi.config import ConfigError
+from zi2zi.errors import Zi2ziError
+
+# Order is the order shown in --help.
+COMMANDS = [
+    "charset",
+    "fontinfo",
+    "render",
+    "preview",
+    "train",
+    "generate",
+    "specimen",
+    "interpolate",
+    "export",
+    "evaluate",
+    "demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zi2zi", description="Make CJK fonts with zi2zi style-transfer GANs."
+    )
+    parser.add_argument("--version", action="version", version=f"zi2zi {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"zi2zi.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"zi2zi.cli.{name}":
+                continue  # not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except (Zi2ziError, ConfigError) as exc:
+        print(f"zi2zi {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"zi2zi {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,291 @@
+"""Typed configuration: the single source of every default in zi2zi.
+
+A run is described by one :class:`Config`. Presets are named starting points; a YAML/TOML file and
+``--set section.key=value`` overrides refine them. Unknown keys are errors, so a typo never silently
+falls back to a default (a bug of the zi2zi forks, whose flags were often parsed and never used).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+RenderMode = Literal["em", "fit"]
+Norm = Literal["batch", "instance"]
+BlurPlace = Literal["none", "input", "layers", "output"]
+GanMode = Literal["bce", "lsgan", "hinge"]
+Schedule = Literal["halving", "cosine", "constant"]
+
+
+class ConfigError(ValueError):
+    """A configuration value or key that cannot be used; the message says which and why."""
+
+
+@dataclass
+class RenderSettings:
+    """How a glyph becomes a bitmap. Recorded with every image set so later steps reproduce it."""
+
+    size: int = 256
+    # "em": the font's own em box, one scale per font (relative size and position survive).
+    # "fit": the ink box scaled into the margin, for fonts with odd metrics.
+    mode: RenderMode = "em"
+    # Blank border on every side, as a fraction of `size`.
+    margin: float = 0.0
+
+
+@dataclass
+class GeneratorConfig:
+    """zi2zi's U-Net. Depth follows the image size so the bottleneck is 1x1."""
+
+    ngf: int = 64
+    num_styles: int = 40  # rows of the style embedding (zi2zi: 40 fonts)
+    style_dim: int = 128
+    norm: Norm = "batch"
+    dropout: float = 0.5
+    dropout_blocks: int = 3  # innermost up blocks that use dropout
+
+
+@dataclass
+class DiscriminatorConfig:
+    """The seed's PatchGAN with an optional Gaussian blur (see the seed README)."""
+
+    ndf: int = 64
+    n_layers: int = 3
+    norm: Norm = "batch"
+    blur: BlurPlace = "input"
+    blur_kernel: int = 5
+    blur_sigma: float = 1.0
+    blur_fade_steps: int = 0  # sigma falls linearly to 0 over this many steps; 0 keeps it constant
+
+
+@dataclass
+class ModelConfig:
+    image_size: int = 256
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+
+@dataclass
+class LossConfig:
+    gan_mode: GanMode = "bce"
+    l1_weight: float = 100.0
+    const_weight: float = 15.0
+    category_weight: float = 1.0
+    tv_weight: float = 0.0
+    flip_labels: bool = False  # zi2zi's label shuffling: fake pairs with wrong style labels
+    g_steps_per_d: int = 2
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 16
+    epochs: int = 100
+    max_steps: int = 0  # 0: run for `epochs`
+    max_minutes: float = 0.0  # 0: no wall-clock limit
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    schedule: Schedule = "halving"
+    schedule_epochs: int = 20  # halving period
+    min_lr: float = 2e-4
+    augment: bool = True
+    seed: int = 0
+    deterministic: bool = False
+    checkpoint_every: int = 1000
+    keep_last: int = 3
+    sample_every: int = 500
+    eval_every: int = 500
+    log_every: int = 10
+    eval_max_chars: int = 256  # validation characters per evaluation (0: all)
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
+    channels_last: bool = False
+    num_threads: int = 0  # 0: torch's default
+    # Fine-tuning (zi2zi's promise that its PyTorch port never wired).
+    freeze_encoder: bool = False
+    train_styles: list[int] = field(default_factory=list)  # empty: every style
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        return _build(cls, data, "")
+
+
+def _preset_classic() -> Config:
+    """EuphoriaYan/zi2zi-pytorch's defaults at 256 px."""
+    return Config()
+
+
+def _preset_cpu_small() -> Config:
+    """64 px and a model small enough to learn in minutes on two CPU cores."""
+    cfg = Config()
+    cfg.model.image_size = 64
+    cfg.model.generator.ngf = 32
+    cfg.model.generator.style_dim = 64
+    cfg.model.discriminator.ndf = 32
+    cfg.train.batch_size = 32
+    cfg.train.lr = 2e-3
+    cfg.train.schedule = "cosine"
+    cfg.train.min_lr = 1e-4
+    cfg.train.max_steps = 3000
+    cfg.train.checkpoint_every = 500
+    cfg.train.sample_every = 250
+    cfg.train.eval_every = 250
+    return cfg
+
+
+PRESETS = {"classic": _preset_classic, "cpu-small": _preset_cpu_small}
+
+
+def preset(name: str) -> Config:
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+def load_config(
+    preset_name: str = "classic",
+    config_file: str | Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> Config:
+    """Preset, then file, then ``key=value`` overrides, each layer validated against the types."""
+    data = preset(preset_name).to_dict()
+    if config_file is not None:
+        _merge(data, _read_config_file(Path(config_file)), "")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} must look like section.key=value, e.g. train.lr=2e-4")
+        _set_dotted(data, key.strip(), _parse_value(raw.strip()))
+    return Config.from_dict(data)
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".toml":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            raise ConfigError(f"{path}: TOML needs Python 3.11+; use YAML instead") from None
+        loaded = tomllib.loads(text)
+    else:
+        import yaml
+
+        loaded = yaml.safe_load(text) or {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (model, loss, train)")
+    return loaded
+
+
+def _parse_value(raw: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any], prefix: str) -> None:
+    for key, value in update.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            raise ConfigError(f"unknown config key {name!r}; known here: {', '.join(base)}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {name!r} is a section; give it a mapping")
+            _merge(base[key], value, name + ".")
+        else:
+            base[key] = value
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts):
+        name = ".".join(parts[: i + 1])
+        if not isinstance(node, dict) or part not in node:
+            known = ", ".join(node) if isinstance(node, dict) else ""
+            raise ConfigError(f"unknown config key {name!r}; known here: {known}")
+        if i == len(parts) - 1:
+            if isinstance(node[part], dict):
+                raise ConfigError(f"config key {name!r} is a section; set one of its keys")
+            node[part] = value
+        else:
+            node = node[part]
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    """Rebuild a dataclass from a dict, checking keys and coercing/validating leaf types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {prefix.rstrip('.') or 'root'!r} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(
+            f"unknown config key {prefix + sorted(unknown)[0]!r}; known here: {', '.join(sorted(names))}"
+        )
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        kwargs[f.name] = _coerce(hints[f.name], data[f.name], prefix + f.name)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, name: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, name + ".")
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise ConfigError(f"{name}={value!r} is not allowed; choose one of {', '.join(map(str, allowed))}")
+        return value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name} must be a list")
+        return [_coerce(item, v, name) for v in value]
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{name}={value!r} must be true or false")
+    if hint is int:
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            raise ConfigError(f"{name}={value!r} must be an integer")
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name}={value!r} must be a number") from None
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}={value!r} must be a string")
+        return value
+    return value
