@@ -1,0 +1,24 @@
+"""zi2zi preview: a source | target contact sheet of a dataset."""
+
+from __future__ import annotations
+
+import argparse
+
+from zi2zi.data import write_preview
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "preview",
+        help="write a source | target preview sheet of a dataset",
+        epilog="example: zi2zi preview data/kai64 --out kai64.png",
+    )
+    p.add_argument("dataset", metavar="DIR", help="dataset folder written by zi2zi render")
+    p.add_argument("--out", required=True, metavar="FILE", help="PNG to write")
+    p.add_argument("--per-style", type=int, default=8, help="characters per style (default 8)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(write_preview(args.dataset, args.out, per_style=args.per_style))
+    return 0

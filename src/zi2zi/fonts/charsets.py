@@ -1,0 +1,131 @@
+"""Character sets: built-in standards, files, literal text, and set operations with fonts.
+
+Built-in sets are enumerated from Python's codecs (GB2312, Big5, JIS X 0208, KS X 1001) or from
+package data (the 8105 characters of 通用规范汉字表), never from paths relative to the working
+directory. Order is the standard's own code order, so "the first N" means the same thing for
+everybody.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable
+
+from zi2zi.errors import CharsetError
+
+
+def is_cjk_ideograph(char: str) -> bool:
+    cp = ord(char)
+    return (
+        0x4E00 <= cp <= 0x9FFF  # URO
+        or 0x3400 <= cp <= 0x4DBF  # Extension A
+        or 0xF900 <= cp <= 0xFAFF  # compatibility ideographs
+        or 0x20000 <= cp <= 0x323AF  # Extensions B-H
+    )
+
+
+def _double_byte(codec: str, leads: Iterable[int], trails: Iterable[int]) -> tuple[str, ...]:
+    """Decode every lead/trail byte pair and keep the ideographs, in code order, once each."""
+    trails = list(trails)
+    seen: dict[str, None] = {}
+    for lead in leads:
+        for trail in trails:
+            try:
+                char = bytes((lead, trail)).decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if len(char) == 1 and is_cjk_ideograph(char):
+                seen.setdefault(char, None)
+    return tuple(seen)
+
+
+_BIG5_TRAILS = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
+_EUC_TRAILS = range(0xA1, 0xFF)
+
+
+@lru_cache(maxsize=None)
+def _tgh8105() -> tuple[str, ...]:
+    text = resources.files("zi2zi.fonts").joinpath("data/tgh8105.txt").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+_BUILTIN: dict[str, tuple[str, Callable[[], tuple[str, ...]]]] = {
+    "gb2312": ("GB 2312 hanzi, levels 1 and 2 (6763)", lambda: _double_byte("gb2312", range(0xB0, 0xF8), _EUC_TRAILS)),
+    "gb2312-1": ("GB 2312 level 1, the common hanzi (3755)", lambda: _double_byte("gb2312", range(0xB0, 0xD8), _EUC_TRAILS)),
+    "big5": ("Big5 hanzi, common and less common (13053)", lambda: _double_byte("big5", [*range(0xA4, 0xC7), *range(0xC9, 0xFA)], _BIG5_TRAILS)),
+    "big5-1": ("Big5 common hanzi (5401)", lambda: _double_byte("big5", range(0xA4, 0xC7), _BIG5_TRAILS)),
+    "tgh8105": ("通用规范汉字表, Table of General Standard Chinese Characters (8105)", _tgh8105),
+    "jis0208": ("JIS X 0208 kanji, levels 1 and 2 (6355)", lambda: _double_byte("euc_jp", range(0xB0, 0xF5), _EUC_TRAILS)),
+    "ksx1001": ("KS X 1001 hanja (4888)", lambda: _double_byte("euc_kr", range(0xCA, 0xFE), _EUC_TRAILS)),
+}
+
+
+def builtin_charsets() -> dict[str, str]:
+    """Name -> description of every built-in charset."""
+    return {name: description for name, (description, _) in _BUILTIN.items()}
+
+
+@lru_cache(maxsize=None)
+def builtin_charset(name: str) -> tuple[str, ...]:
+    try:
+        return _BUILTIN[name][1]()
+    except KeyError:
+        raise CharsetError(_unknown_message(name)) from None
+
+
+def _unknown_message(spec: str) -> str:
+    return (
+        f"unknown charset {spec!r}: use a built-in name ({', '.join(_BUILTIN)}), "
+        "a path to a text file, or text:CHARACTERS"
+    )
+
+
+def _from_text(text: str) -> list[str]:
+    """Every non-space character once, in first-seen order (works for one-per-line files too)."""
+    seen: dict[str, None] = {}
+    for char in text:
+        if not char.isspace():
+            seen.setdefault(char, None)
+    return list(seen)
+
+
+def resolve_charset(spec: str) -> list[str]:
+    """Resolve ``gb2312`` / ``path/to/file.txt`` / ``text:永字八法`` to a list of characters.
+
+    Raises :class:`CharsetError` for an unknown name, an unreadable file, or an empty result.
+    """
+    if spec.startswith("text:"):
+        chars = _from_text(spec[len("text:"):])
+        source = "the text after 'text:'"
+    elif spec.lower() in _BUILTIN:
+        chars = list(builtin_charset(spec.lower()))
+        source = spec
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise CharsetError(_unknown_message(spec))
+        try:
+            chars = _from_text(path.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError:
+            raise CharsetError(f"charset file {path} is not UTF-8 text; save it as UTF-8") from None
+        source = f"charset file {path}"
+    if not chars:
+        raise CharsetError(f"{source} holds no characters; give at least one")
+    return chars
+
+
+def filter_by_fonts(
+    chars: Iterable[str],
+    *,
+    covered_by: Iterable = (),
+    missing_from: Iterable = (),
+) -> list[str]:
+    """Keep characters every ``covered_by`` font has and every ``missing_from`` font lacks."""
+    covered_by, missing_from = list(covered_by), list(missing_from)
+    return [
+        c
+        for c in chars
+        if all(f.covers(c) for f in covered_by) and not any(f.covers(c) for f in missing_from)
+    ]

@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny fonts built with fontTools and tiny datasets rendered from them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fontfactory import pattern_glyphs, save_font  # noqa: E402
+
+from zi2zi.config import RenderSettings  # noqa: E402
+from zi2zi.data import render_dataset  # noqa: E402
+
+# 48 common hanzi: real code points, so charset and coverage logic see ordinary CJK characters.
+TINY_CHARS = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会"
+
+
+@pytest.fixture(scope="session")
+def tiny_fonts(tmp_path_factory) -> dict[str, Path]:
+    """A source font and two target fonts ("styles") over TINY_CHARS; target 'bold' lacks 2 chars."""
+    root = tmp_path_factory.mktemp("fonts")
+    return {
+        "source": save_font(root / "source.ttf", pattern_glyphs(TINY_CHARS, weight=60), family="Tiny Source"),
+        "bold": save_font(root / "bold.ttf", pattern_glyphs(TINY_CHARS[:-2], weight=110), family="Tiny Bold"),
+        "light": save_font(root / "light.ttf", pattern_glyphs(TINY_CHARS, weight=30), family="Tiny Light"),
+    }
+
+
+@pytest.fixture(scope="session")
+def make_tiny_dataset(tiny_fonts, tmp_path_factory):
+    """Factory: render a dataset from the tiny fonts at ``size`` px (cached per arguments)."""
+    cache: dict[tuple, Path] = {}
+
+    def make(size: int = 32, holdout: int = 4, styles: tuple[str, ...] = ("bold", "light")) -> Path:
+        key = (size, holdout, styles)
+        if key not in cache:
+            out = tmp_path_factory.mktemp("data") / f"tiny{size}"
+            render_dataset(
+                source=str(tiny_fonts["source"]),
+                targets=[str(tiny_fonts[s]) for s in styles],
+                chars=TINY_CHARS,
+                out=out,
+                settings=RenderSettings(size=size),
+                holdout=holdout,
+                val_fraction=0.1,
+                seed=0,
+                workers=1,
+            )
+            cache[key] = out
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture
+def tiny_dataset(make_tiny_dataset) -> Path:
+    """A 32 px dataset with two styles and 4 held-out characters."""
+    return make_tiny_dataset()

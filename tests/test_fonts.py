@@ -1,0 +1,138 @@
+"""Fonts, the renderer, and charsets, on fonts built by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fontfactory import save_collection, save_font
+
+from zi2zi.config import RenderSettings
+from zi2zi.errors import CharsetError, FontError
+from zi2zi.fonts import EmBox, Renderer, filter_by_fonts, open_font, resolve_charset
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the ink, inclusive."""
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    cols = np.flatnonzero((image < 128).any(axis=0))
+    return cols[0], rows[0], cols[-1], rows[-1]
+
+
+@pytest.fixture(scope="module")
+def box_font(tmp_path_factory):
+    glyphs = {
+        "口": [(200, 0, 800, 500)],  # a block resting on the baseline
+        "g": [(300, -120, 700, 300)],  # reaches the descender
+        "一": [(0, 760, 1000, 880)],  # touches the ascender and both sides of the em
+        "空": [],  # in the cmap, but an empty glyph
+    }
+    return open_font(save_font(tmp_path_factory.mktemp("f") / "box.ttf", glyphs))
+
+
+def test_open_font_reports_metrics_and_coverage(box_font):
+    assert box_font.family == "Zi2zi Test" and box_font.style == "Regular"
+    assert (box_font.units_per_em, box_font.ascender, box_font.descender) == (1000, 880, -120)
+    assert box_font.coverage == frozenset(map(ord, "口g一空"))
+    assert len(box_font.sha256) == 64
+
+
+@pytest.mark.parametrize("size", [100, 256])
+def test_em_mode_places_glyph_at_font_units(box_font, size):
+    renderer = Renderer(box_font, RenderSettings(size=size, mode="em"))
+    embox = EmBox(1000, 880, -120, size)
+    image = renderer.render("口")
+    assert image.shape == (size, size) and image.dtype == np.uint8
+    x0, y0 = embox.to_pixels(200, 500, 1000)  # top-left corner of the block
+    x1, y1 = embox.to_pixels(800, 0, 1000)  # bottom-right corner
+    left, top, right, bottom = ink_box(image)
+    assert abs(left - x0) <= 1 and abs(top - y0) <= 1
+    assert abs(right + 1 - x1) <= 1 and abs(bottom + 1 - y1) <= 1
+
+
+def test_em_mode_keeps_descenders_and_full_em(box_font):
+    renderer = Renderer(box_font, RenderSettings(size=100))
+    left, top, right, bottom = ink_box(renderer.render("g"))
+    assert bottom == 99  # the descender reaches the last row and is not cut
+    assert abs(top - (100 - 42)) <= 1  # 300 units above the baseline at row 88
+    full = renderer.render("一")
+    assert ink_box(full)[0] == 0 and ink_box(full)[2] == 99 and ink_box(full)[1] == 0
+
+
+def test_missing_and_empty_glyphs_are_reported_not_blank(box_font):
+    renderer = Renderer(box_font, RenderSettings(size=64))
+    assert renderer.render("永") is None  # not in the cmap
+    assert renderer.render("空") is None  # in the cmap, renders empty
+    for mode in ("em", "fit"):
+        assert Renderer(box_font, RenderSettings(size=64, mode=mode)).render("空") is None
+
+
+def test_fit_mode_fills_the_margin(box_font):
+    renderer = Renderer(box_font, RenderSettings(size=100, mode="fit", margin=0.1))
+    left, top, right, bottom = ink_box(renderer.render("口"))
+    # The block is wider than tall: its width fills 80 px, centred.
+    assert abs(left - 10) <= 1 and abs(right - 89) <= 1
+    assert abs((top + bottom) / 2 - 49.5) <= 1
+
+
+def test_bad_font_inputs_name_the_file(tmp_path):
+    with pytest.raises(FontError, match="does not exist"):
+        open_font(tmp_path / "nope.ttf")
+    not_font = tmp_path / "notes.ttf"
+    not_font.write_text("hello")
+    with pytest.raises(FontError, match="notes.ttf is not a readable font"):
+        open_font(not_font)
+    with pytest.raises(FontError, match="is a folder"):
+        open_font(tmp_path)
+
+
+def test_collection_faces_by_index_and_name(tmp_path):
+    path = save_collection(tmp_path / "two.ttc", [
+        {"glyphs": {"一": [(0, 0, 500, 500)]}, "family": "Face Zero"},
+        {"glyphs": {"二": [(0, 0, 500, 500)]}, "family": "Face One"},
+    ])
+    assert open_font(path, 1).family == "Face One"
+    assert open_font(path, "Face Zero Regular").face_index == 0
+    assert open_font(path, "1").coverage == frozenset([ord("二")])
+    with pytest.raises(FontError, match="has no face 5; it has 2 face"):
+        open_font(path, 5)
+    with pytest.raises(FontError, match="no face named 'Bold'"):
+        open_font(path, "Bold")
+
+
+@pytest.mark.parametrize(
+    "name,count",
+    [("gb2312", 6763), ("gb2312-1", 3755), ("big5", 13053), ("big5-1", 5401),
+     ("tgh8105", 8105), ("jis0208", 6355), ("ksx1001", 4888)],
+)
+def test_builtin_charset_counts(name, count):
+    chars = resolve_charset(name)
+    assert len(chars) == count == len(set(chars))
+
+
+def test_charset_sources(tmp_path):
+    assert resolve_charset("text:永字八法永") == list("永字八法")
+    assert resolve_charset("gb2312-1")[:3] == list("啊阿埃")  # GB 2312 code order
+    lines = tmp_path / "chars.txt"
+    lines.write_text("永\n字\n\n八\n", encoding="utf-8")
+    assert resolve_charset(str(lines)) == list("永字八")
+    prose = tmp_path / "prose.txt"
+    prose.write_text("永字 八法，永", encoding="utf-8")
+    assert resolve_charset(str(prose)) == list("永字八法，")
+    assert set(resolve_charset("gb2312-1")) <= set(resolve_charset("gb2312"))
+
+
+def test_charset_errors(tmp_path):
+    with pytest.raises(CharsetError, match="unknown charset 'gb9999'"):
+        resolve_charset("gb9999")
+    with pytest.raises(CharsetError, match="holds no characters"):
+        resolve_charset("text:   ")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(CharsetError, match="holds no characters"):
+        resolve_charset(str(empty))
+
+
+def test_set_operations_with_fonts(box_font):
+    chars = list("口永g字")
+    assert filter_by_fonts(chars, covered_by=[box_font]) == list("口g")
+    assert filter_by_fonts(chars, missing_from=[box_font]) == list("永字")
