@@ -1,0 +1,83 @@
+"""Building blocks shared by the generator and the discriminator.
+
+The U-Net blocks are written in pix2pix's pre-activation order (activation, conv, norm): a down
+block activates its *input*, so the tensor it returns is un-activated and serves both as the next
+block's input and as the skip connection. This reproduces pix2pix/zi2zi-pytorch exactly, including
+the effect of their in-place LeakyReLU on the skip tensor: the decoder applies ReLU to the
+concatenated skip, and ReLU(LeakyReLU(e)) == ReLU(e), so keeping the skip un-activated gives the
+same numbers without relying on in-place side effects.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from zi2zi.config import ConfigError
+
+NORMS = ("batch", "instance")
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """BatchNorm as zi2zi, or InstanceNorm with affine=True (learned scale/shift per channel,
+    so switching norms keeps the layer's capacity; pix2pix's instance norm has affine=False)."""
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    raise ConfigError(f"norm {kind!r} is not supported; choose one of {', '.join(NORMS)}")
+
+
+def check_image_size(image_size: int, key: str = "model.image_size") -> int:
+    """The U-Net halves the image down to a 1x1 bottleneck, so the side must be a power of two."""
+    if (
+        isinstance(image_size, bool)
+        or not isinstance(image_size, int)
+        or image_size < 16
+        or image_size & (image_size - 1)
+    ):
+        raise ConfigError(
+            f"{key}={image_size!r} cannot be used: the generator halves the image down to 1x1, so it "
+            "must be a power of two >= 16 (e.g. 64, 128, 256); render the dataset at such a size"
+        )
+    return int(math.log2(image_size))
+
+
+def check_int(value: int, key: str, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}={value!r} must be an integer >= {minimum}")
+
+
+class DownBlock(nn.Module):
+    """[LeakyReLU(0.2)] -> Conv 4x4 s2 p1 -> [norm]: halves the side."""
+
+    def __init__(self, in_ch: int, out_ch: int, *, activate_input: bool, norm: str | None, bias: bool):
+        super().__init__()
+        self.act = nn.LeakyReLU(0.2) if activate_input else nn.Identity()
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=bias)
+        self.norm = norm_layer(norm, out_ch) if norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.conv(self.act(x)))
+
+
+class UpBlock(nn.Module):
+    """ReLU -> ConvTranspose 4x4 s2 p1 -> norm [-> dropout], or -> tanh for the image output."""
+
+    def __init__(
+        self, in_ch: int, out_ch: int, *, outermost: bool, norm: str, bias: bool, dropout: float
+    ):
+        super().__init__()
+        self.act = nn.ReLU()
+        # The output layer always has a bias: nothing after it could supply the offset.
+        self.conv = nn.ConvTranspose2d(
+            in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=bias or outermost
+        )
+        self.norm = nn.Identity() if outermost else norm_layer(norm, out_ch)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.out = nn.Tanh() if outermost else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.dropout(self.norm(self.conv(self.act(x)))))

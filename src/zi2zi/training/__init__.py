@@ -1,0 +1,1 @@
+"""Training zi2zi: losses, the training loop, checkpoints and logging."""
