@@ -1,0 +1,34 @@
+"""Shared bits of the benchmarks: finding the demo fonts and describing the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+# Debian packages installed by scripts/install-demo-fonts.sh; looked up by file name under the
+# usual font folders so other systems with the same fonts work too.
+DEMO_FONT_FILES = {
+    "source": "uming.ttc",
+    "target": "ukai.ttc",
+}
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu or "unknown",
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+    }

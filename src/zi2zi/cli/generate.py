@@ -1,0 +1,73 @@
+"""zi2zi generate: glyphs of any characters in a learned style, one PNG per character."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tqdm import tqdm
+
+from zi2zi.data.build import open_font_spec
+from zi2zi.errors import Zi2ziError
+from zi2zi.fonts import filter_by_fonts, resolve_charset
+from zi2zi.generation import generate_to_folder
+from zi2zi.inference import GlyphGenerator
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate glyphs in a learned style from a source font",
+        description=(
+            "Render the characters with the source font using the renderer settings recorded at "
+            "training time, run the generator, and write U+XXXX.png files plus manifest.json "
+            "(which zi2zi export reads). CKPT is a .safetensors checkpoint or a run directory "
+            "(its best checkpoint, else its latest)."
+        ),
+        epilog="example: zi2zi generate --checkpoint runs/kai --style 0 --source-font uming.ttc "
+               "--missing-from MyKai.ttf --out glyphs/kai",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="CKPT")
+    p.add_argument("--style", required=True, metavar="NAME_OR_ID", help="style name or id, or 'all'")
+    p.add_argument("--source-font", required=True, metavar="FONT", help="font whose glyphs are the input")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--chars", metavar="TEXT", help="the characters themselves")
+    what.add_argument("--charset", metavar="SPEC", help="built-in charset name, file, or text:CHARS")
+    what.add_argument("--missing-from", metavar="FONT", help="every GB2312/Big5/... character this font lacks "
+                      "(with --within, default gb2312)")
+    p.add_argument("--within", default="gb2312", metavar="SPEC", help="charset searched by --missing-from")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the glyphs (per style with --style all)")
+    p.add_argument("--resume", action="store_true", help="keep glyphs already in --out and do the rest")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = GlyphGenerator(args.checkpoint, device=args.device)
+    source = open_font_spec(args.source_font)
+    if args.chars is not None:
+        chars = [c for c in args.chars if not c.isspace()]
+    elif args.charset:
+        chars = resolve_charset(args.charset)
+    else:
+        chars = filter_by_fonts(resolve_charset(args.within), missing_from=[open_font_spec(args.missing_from)])
+    if not chars:
+        raise Zi2ziError("no characters to generate")
+    styles = model.styles if args.style == "all" else [model.style(args.style)]
+    out = Path(args.out)
+    if args.style == "all" and out.parent.is_dir():
+        out.mkdir(exist_ok=True)  # each style's folder goes inside it
+    for style in styles:
+        folder = out / f"style-{style.id}" if args.style == "all" else out
+        with tqdm(total=len(chars), unit="glyph", desc=f"style {style.id}", disable=None) as bar:
+            report = generate_to_folder(model, style=style, source=source, chars=chars, out=folder,
+                                        resume=args.resume, batch_size=args.batch_size, progress=bar.update)
+        print(f"style {style.id} ({style.name}): wrote {len(report.written)} glyphs to {folder} "
+              f"in {report.seconds:.1f} s"
+              + (f", kept {len(report.skipped_existing)} already there" if report.skipped_existing else ""))
+        if report.missing_in_source:
+            shown = "".join(report.missing_in_source[:40])
+            print(f"  skipped {len(report.missing_in_source)} characters the source font lacks: {shown}"
+                  f"{' ...' if len(report.missing_in_source) > 40 else ''}")
+    return 0

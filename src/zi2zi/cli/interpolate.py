@@ -1,0 +1,35 @@
+"""zi2zi interpolate: blend two learned styles, as an animation or a strip."""
+
+from __future__ import annotations
+
+import argparse
+
+from zi2zi.data.build import open_font_spec
+from zi2zi.generation import write_interpolation
+from zi2zi.inference import GlyphGenerator
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "interpolate",
+        help="interpolate between two style embeddings (GIF or PNG strip)",
+        epilog="example: zi2zi interpolate --checkpoint runs/two --styles 0 1 --steps 8 "
+               "--source-font uming.ttc --chars 永字八法 --out blend.gif",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="CKPT")
+    p.add_argument("--styles", required=True, nargs=2, metavar=("A", "B"), help="two style names or ids")
+    p.add_argument("--steps", type=int, default=8, help="frames from A to B inclusive (default 8)")
+    p.add_argument("--chars", required=True, metavar="TEXT")
+    p.add_argument("--source-font", required=True, metavar="FONT")
+    p.add_argument("--out", required=True, metavar="FILE.gif|.png")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = GlyphGenerator(args.checkpoint, device=args.device)
+    a, b = (model.style(s) for s in args.styles)
+    out = write_interpolation(model, a=a, b=b, source=open_font_spec(args.source_font), chars=args.chars,
+                              steps=args.steps, out=args.out)
+    print(out)
+    return 0

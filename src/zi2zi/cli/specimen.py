@@ -1,0 +1,34 @@
+"""zi2zi specimen: text set in a learned style, beside the source and target fonts."""
+
+from __future__ import annotations
+
+import argparse
+
+from zi2zi.data.build import open_font_spec
+from zi2zi.generation import write_specimen
+from zi2zi.inference import GlyphGenerator
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "specimen",
+        help="set a text in a learned style (PNG), with the source and target fonts beside it",
+        epilog='example: zi2zi specimen --checkpoint runs/kai --style 0 --source-font uming.ttc '
+               '--text "永和九年岁在癸丑" --out specimen.png',
+    )
+    p.add_argument("--checkpoint", required=True, metavar="CKPT")
+    p.add_argument("--style", required=True, metavar="NAME_OR_ID")
+    p.add_argument("--source-font", required=True, metavar="FONT",
+                   help="font whose glyphs are the input (the training source font)")
+    p.add_argument("--text", required=True)
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = GlyphGenerator(args.checkpoint, device=args.device)
+    out = write_specimen(model, style=model.style(args.style), source=open_font_spec(args.source_font),
+                         text=args.text, out=args.out)
+    print(out)
+    return 0

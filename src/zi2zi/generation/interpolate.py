@@ -1,0 +1,48 @@
+"""zi2zi's style interpolation, written as an animated GIF or a PNG strip."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from zi2zi.errors import Zi2ziError
+from zi2zi.fonts import FontFile
+from zi2zi.generation.sheet import glyph_row, labelled_rows
+from zi2zi.inference import GlyphGenerator, Style
+
+
+def write_interpolation(
+    model: GlyphGenerator, *, a: Style, b: Style, source: FontFile, chars: str, steps: int,
+    out: str | Path, cell: int = 64,
+) -> Path:
+    """Frames from style ``a`` (t=0) to ``b`` (t=1). ``.gif``: one frame per step, the characters
+    side by side; ``.png``: one row per step."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".gif", ".png"):
+        raise Zi2ziError(f"--out {out} must end in .gif (animation) or .png (strip)")
+    if not out.parent.is_dir():
+        raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
+    if steps < 2:
+        raise Zi2ziError(f"--steps {steps} must be at least 2 (the two styles themselves)")
+    renderer = model.renderer(source)
+    chars = [c for c in dict.fromkeys(chars) if not c.isspace()]
+    images = [renderer.render(c) for c in chars]
+    lacking = [c for c, i in zip(chars, images) if i is None]
+    if lacking or not chars:
+        raise Zi2ziError(f"the source font lacks {''.join(lacking)}" if lacking else "--chars is empty")
+    weights = np.linspace(0.0, 1.0, steps).tolist()
+    frames = model.interpolate(np.stack(images), a, b, weights)
+    rows = [(f"t={t:.2f}  ({a.name} -> {b.name})", glyph_row(list(f), cell)) for t, f in zip(weights, frames)]
+    tmp = out.with_name(f".{out.name}.tmp")
+    if suffix == ".png":
+        labelled_rows(rows).save(tmp, format="PNG")
+    else:
+        pictures = [labelled_rows([row]) for row in rows]
+        loop = pictures + pictures[-2:0:-1]  # forth and back
+        loop[0].save(tmp, format="GIF", save_all=True, append_images=loop[1:], duration=120, loop=0)
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,59 @@
+"""A specimen: text set in a learned style, beside the source font and (when known) the target."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from zi2zi.errors import FontError, Zi2ziError
+from zi2zi.fonts import FontFile, Renderer, open_font
+from zi2zi.generation.sheet import glyph_row, labelled_rows
+from zi2zi.inference import GlyphGenerator, Style
+
+
+def _target_font(model: GlyphGenerator, style: Style) -> FontFile | None:
+    """The style's training font, if it is still where the checkpoint says and unchanged."""
+    record = model.style_font_record(style)
+    if not record or not Path(record.get("path", "")).is_file():
+        return None
+    try:
+        font = open_font(record["path"], record.get("face", 0))
+    except FontError:
+        return None
+    return font if font.sha256 == record.get("sha256") else None
+
+
+def write_specimen(
+    model: GlyphGenerator, *, style: Style, source: FontFile, text: str, out: str | Path,
+    cell: int = 64, per_line: int = 16,
+) -> Path:
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        raise Zi2ziError("--text holds no characters to set")
+    renderer = model.renderer(source)
+    sources = {c: renderer.render(c) for c in dict.fromkeys(chars)}
+    lacking = [c for c, image in sources.items() if image is None]
+    if lacking:
+        raise Zi2ziError(f"the source font {source.path.name} lacks {''.join(lacking)}; remove them from --text")
+    generated = dict(zip(sources, model.generate(np.stack(list(sources.values())), style)))
+    target = _target_font(model, style)
+    target_renderer = Renderer(target, model.render_settings) if target else None
+    blank = np.full_like(next(iter(sources.values())), 255)
+    rows = []
+    for start in range(0, len(chars), per_line):
+        line = chars[start : start + per_line]
+        rows.append((f"generated: style {style.id} {style.name}", glyph_row([generated[c] for c in line], cell)))
+        rows.append((f"source: {source.name}", glyph_row([sources[c] for c in line], cell)))
+        if target_renderer:
+            images = [target_renderer.render(c) for c in line]
+            rows.append((f"target font: {target.name}", glyph_row([blank if i is None else i for i in images], cell)))
+    sheet = labelled_rows(rows)
+    tmp = out.with_name(f".{out.name}.tmp")
+    sheet.save(tmp, format="PNG")
+    os.replace(tmp, out)
+    return out
