@@ -21,7 +21,7 @@ fonts:
 	scripts/install-demo-fonts.sh
 
 demo: setup fonts
-	$(BIN)/zi2zi demo --out demo-out
+	$(BIN)/zi2zi demo --out demo-out --overwrite
 
 test: setup
 	$(BIN)/python -m pytest

@@ -10,8 +10,6 @@ from tqdm import tqdm
 from zi2zi.data.build import open_font_spec
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import filter_by_fonts, resolve_charset
-from zi2zi.generation import generate_to_folder
-from zi2zi.inference import GlyphGenerator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.generation import generate_to_folder
+    from zi2zi.inference import GlyphGenerator
+
     model = GlyphGenerator(args.checkpoint, device=args.device)
     source = open_font_spec(args.source_font)
     if args.chars is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 
 from zi2zi.data.build import open_font_spec
-from zi2zi.generation import write_specimen
-from zi2zi.inference import GlyphGenerator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.generation import write_specimen
+    from zi2zi.inference import GlyphGenerator
+
     model = GlyphGenerator(args.checkpoint, device=args.device)
     out = write_specimen(model, style=model.style(args.style), source=open_font_spec(args.source_font),
                          text=args.text, out=args.out)
