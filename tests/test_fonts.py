@@ -136,3 +136,16 @@ def test_set_operations_with_fonts(box_font):
     chars = list("口永g字")
     assert filter_by_fonts(chars, covered_by=[box_font]) == list("口g")
     assert filter_by_fonts(chars, missing_from=[box_font]) == list("永字")
+
+
+def test_em_mode_is_sub_pixel_exact(tmp_path):
+    """Hinting would snap edges to the pixel grid; the renderer must not (export maps pixels back)."""
+    embox = EmBox(1000, 880, -120, 256)
+    expected_bottom = embox.to_pixels(0, 100, 1000)[1]  # 199.68: the block's bottom edge
+    for top in range(700, 712, 3):  # the top edge moves; the bottom must stay put
+        font = open_font(save_font(tmp_path / f"t{top}.ttf", {"口": [(200, 100, 800, top)]}))
+        column = 255 - Renderer(font, RenderSettings(size=256)).render("口")[:, 128].astype(float)
+        rows = np.flatnonzero(column > 0)
+        last = rows[-1]
+        bottom = last + column[last] / 255.0  # partial coverage of the last row
+        assert abs(bottom - expected_bottom) < 0.05

@@ -1,0 +1,138 @@
+"""Export speed and fidelity: real glyph bitmaps -> TTF, then the --check round trip.
+
+Renders N characters of a real CJK font with zi2zi's renderer (as `zi2zi generate` would leave
+them, with a manifest holding the font's em box), exports them to TrueType, and reports glyphs/s
+(tracing + building) with the number of worker processes, plus the median ink IoU of the
+exported font re-rendered against the bitmaps. The last line is JSON for report scripts.
+
+    python benchmarks/bench_export.py --n 500 [--font FONT.ttf] [--size 256] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from zi2zi.config import RenderSettings
+from zi2zi.errors import FontError
+from zi2zi.export import check_font, export_font, glyph_filename
+from zi2zi.fonts import Renderer, open_font, resolve_charset
+
+SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
+
+
+def find_cjk_font() -> tuple[Path, int] | None:
+    """The first font (sorted by path) under the usual system folders that has >= 3000 GB 2312 hanzi."""
+    common = {ord(c) for c in resolve_charset("gb2312-1")}
+    for folder in SYSTEM_FONT_DIRS:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf", ".ttc", ".otc")):
+            try:
+                font = open_font(path, 0)
+            except FontError:
+                continue
+            if len(common & font.coverage) >= 3000:
+                return path, 0
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--font", help="CJK font to render the bitmaps from (default: first found on the system)")
+    parser.add_argument("--face", type=int, default=0, help="face index in a collection")
+    parser.add_argument("--n", type=int, default=500, help="number of glyphs")
+    parser.add_argument("--size", type=int, default=256, help="bitmap size in pixels")
+    parser.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
+    parser.add_argument("--keep", type=Path, help="keep the bitmaps and the font in this folder")
+    args = parser.parse_args(argv)
+
+    if args.font:
+        font_path, face = Path(args.font), args.face
+    else:
+        found = find_cjk_font()
+        if found is None:
+            print("no CJK font found in the system font folders; pass --font FONT.ttf", file=sys.stderr)
+            return 2
+        font_path, face = found
+    font = open_font(font_path, face)
+    chars = [c for c in resolve_charset("gb2312") if font.covers(c)][: args.n]
+    settings = RenderSettings(size=args.size, mode="em", margin=0.0)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        glyph_dir = work / "glyphs"
+        glyph_dir.mkdir(parents=True, exist_ok=True)
+        renderer = Renderer(font, settings)
+        embox = font.embox(settings.size, settings.margin)
+        written = 0
+        for char in chars:
+            image = renderer.render(char)
+            if image is not None and font.advance(char) == font.units_per_em:  # full-width only
+                Image.fromarray(image).save(glyph_dir / glyph_filename(ord(char)))
+                written += 1
+        manifest = {
+            "render": {"size": settings.size, "mode": settings.mode, "margin": settings.margin},
+            "embox": embox.to_dict(),
+            "advance": font.units_per_em,
+        }
+        (glyph_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+        out = work / "bench.ttf"
+        cpu_start = _cpu_seconds()
+        start = time.perf_counter()
+        result = export_font(glyph_dir, out, family="Zi2zi Bench", overwrite=True, workers=args.workers)
+        wall = time.perf_counter() - start
+        cpu = _cpu_seconds() - cpu_start
+        check_start = time.perf_counter()
+        report = check_font(out, glyph_dir)
+        check_seconds = time.perf_counter() - check_start
+
+    rate = result.glyphs / wall
+    print(f"font: {font.name} ({font_path.name}#{font.face_index}), {written} glyphs at {args.size} px")
+    print(
+        f"export: {result.glyphs} glyphs in {wall:.2f} s = {rate:.1f} glyphs/s "
+        f"(trace {result.trace_seconds:.2f} s on {result.workers} worker(s), build+save {result.build_seconds:.2f} s)"
+    )
+    # On a shared machine wall time depends on the neighbours; CPU time per glyph does not.
+    print(f"cpu: {cpu:.2f} s in all processes = {1000 * cpu / result.glyphs:.1f} ms per glyph")
+    print(f"check: {report.summary()} ({check_seconds:.2f} s)")
+    print(
+        json.dumps(
+            {
+                "benchmark": "export",
+                "font": font.name,
+                "size": args.size,
+                "glyphs": result.glyphs,
+                "workers": result.workers,
+                "seconds": round(wall, 3),
+                "glyphs_per_s": round(rate, 2),
+                "cpu_seconds": round(cpu, 3),
+                "cpu_ms_per_glyph": round(1000 * cpu / result.glyphs, 2),
+                "trace_seconds": round(result.trace_seconds, 3),
+                "build_seconds": round(result.build_seconds, 3),
+                "median_ink_iou": round(report.median, 5),
+                "worst_ink_iou": [[f"U+{cp:04X}", round(iou, 4)] for cp, iou in report.worst(5)],
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
+def _cpu_seconds() -> float:
+    """User + system time of this process and of its finished children (the tracing workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Export: glyph bitmaps -> installable TTF / OTF / WOFF2 fonts, or into the gaps of a font.
+
+``export_font`` builds a new font from a folder of ``U+XXXX.png`` images, ``merge_into_font`` adds
+the characters an existing font lacks, ``check_font`` re-renders the result and scores it.
+"""
+
+from zi2zi.export.build import ExportResult, FontNames, build_font, export_font, glyph_name
+from zi2zi.export.check import CheckReport, check_font
+from zi2zi.export.glyphs import GlyphFolder, glyph_filename, read_glyph_folder
+from zi2zi.export.merge import merge_into_font
+from zi2zi.export.trace import Outline, TraceOptions, trace_bitmap
+
+__all__ = [
+    "CheckReport",
+    "ExportResult",
+    "FontNames",
+    "GlyphFolder",
+    "Outline",
+    "TraceOptions",
+    "build_font",
+    "check_font",
+    "export_font",
+    "glyph_filename",
+    "glyph_name",
+    "merge_into_font",
+    "read_glyph_folder",
+    "trace_bitmap",
+]

@@ -1,0 +1,178 @@
+"""A folder of glyph images (``U+XXXX.png``) and the em box they were rendered in.
+
+Everything about the folder is checked before any tracing starts, so a bad file fails the export
+in a second instead of after minutes of work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from zi2zi.config import RenderSettings
+from zi2zi.errors import ExportError
+from zi2zi.fonts.geometry import EmBox
+
+MANIFEST = "manifest.json"
+_NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
+
+
+@dataclass(frozen=True)
+class GlyphFolder:
+    """Validated glyph images and where their pixels sit in font units."""
+
+    root: Path
+    files: dict[int, Path]  # code point -> image file, ascending code points
+    size: int  # side of every image in pixels
+    embox: EmBox
+    advance: int  # advance width in font units given to every exported glyph
+    render: RenderSettings  # how the images were rendered (size, mode, margin)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def codepoints(self) -> list[int]:
+        return list(self.files)
+
+    def load(self, codepoint: int) -> np.ndarray:
+        """The (S, S) uint8 grey image of one code point."""
+        return load_image(self.files[codepoint])
+
+
+def load_image(path: Path) -> np.ndarray:
+    """(S, S) uint8 grey; colour is converted and transparency laid on white paper."""
+    with Image.open(path) as image:
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(paper, image.convert("RGBA"))
+        return np.asarray(image.convert("L"))  # (S, S) uint8
+
+
+def glyph_filename(codepoint: int) -> str:
+    return f"U+{codepoint:04X}.png"
+
+
+def read_glyph_folder(root: str | Path) -> GlyphFolder:
+    """List, name-check and size-check a glyph folder and read its em box from the manifest.
+
+    Without a usable manifest the images are assumed to be drawn in the usual ideographic em box
+    (1000 upm, 880 / -120, full-width advance), and a warning says so.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ExportError(f"glyph folder {root} does not exist; give the folder of U+XXXX.png images")
+    files = _list_glyph_files(root)
+    size = _common_size(root, files)
+    warnings: list[str] = []
+    embox, advance, render = _read_manifest(root, size, warnings)
+    return GlyphFolder(root, files, size, embox, advance, render, warnings)
+
+
+def _list_glyph_files(root: Path) -> dict[int, Path]:
+    files: dict[int, Path] = {}
+    bad: list[str] = []
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name == MANIFEST or name.startswith(".") or entry.is_dir():
+            continue  # the manifest, hidden system files and sub-folders are not glyphs
+        match = _NAME.match(name)
+        codepoint = int(match.group(1), 16) if match else -1
+        if (
+            match is None
+            or name != glyph_filename(codepoint)  # one spelling per code point: no U+04E00
+            or codepoint > 0x10FFFF
+            or 0xD800 <= codepoint <= 0xDFFF
+        ):
+            bad.append(name)
+            continue
+        files[codepoint] = entry
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ExportError(
+            f"glyph folder {root} holds {len(bad)} file(s) that are not glyph images: {shown}; "
+            f"it may hold only U+XXXX.png images (uppercase hex, 4-6 digits, e.g. U+4E00.png) "
+            f"and {MANIFEST}: move the others out"
+        )
+    if not files:
+        raise ExportError(
+            f"glyph folder {root} holds no U+XXXX.png images; "
+            f"point --glyphs at the folder `zi2zi generate` wrote"
+        )
+    return dict(sorted(files.items()))
+
+
+def _common_size(root: Path, files: dict[int, Path]) -> int:
+    sizes: dict[tuple[int, int], list[str]] = {}
+    for path in files.values():
+        try:
+            with Image.open(path) as image:  # reads the header only
+                if image.format != "PNG":
+                    raise ExportError(f"{path} is a {image.format} image named .png; save it as PNG")
+                sizes.setdefault(image.size, []).append(path.name)
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ExportError(f"{path} is not a readable PNG image ({exc}); re-create or remove it") from None
+    if len(sizes) > 1:
+        common = max(sizes, key=lambda s: len(sizes[s]))
+        odd = [f"{name} ({w}x{h})" for (w, h), names in sizes.items() if (w, h) != common for name in names]
+        shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        raise ExportError(
+            f"glyph images in {root} differ in size: most are {common[0]}x{common[1]} but {shown}; "
+            f"re-render them all at one size"
+        )
+    (width, height), names = next(iter(sizes.items()))
+    if width != height:
+        raise ExportError(
+            f"glyph images in {root} are {width}x{height}, not square (e.g. {names[0]}); "
+            f"zi2zi glyphs are S x S images in the em box: re-render them"
+        )
+    if width < 8:
+        raise ExportError(f"glyph images in {root} are only {width} px; render them at 64 px or more")
+    return width
+
+
+def _read_manifest(root: Path, size: int, warnings: list[str]) -> tuple[EmBox, int, RenderSettings]:
+    path = root / MANIFEST
+    fallback = "assuming the ideographic em box (1000 upm, ascender 880, descender -120, full-width)"
+    if not path.is_file():
+        warnings.append(f"{root} has no {MANIFEST}: {fallback}")
+        box = EmBox.cjk_default(size)
+        return box, box.units_per_em, RenderSettings(size=size, mode="em", margin=0.0)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        render_info = manifest.get("render", {})
+        render = RenderSettings(
+            size=int(render_info.get("size", size)),
+            mode=render_info.get("mode", "em"),
+            margin=float(render_info.get("margin", 0.0)),
+        )
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
+    if render.size != size:
+        raise ExportError(
+            f"{path} says the glyphs were rendered at {render.size} px but the images are {size} px; "
+            f"the images do not belong to this manifest: regenerate them or fix the manifest"
+        )
+    if render.mode == "fit" or "embox" not in manifest:
+        why = "glyphs were rendered in 'fit' mode (no shared em box)" if render.mode == "fit" else (
+            f"{MANIFEST} has no 'embox'"
+        )
+        warnings.append(f"{why}: {fallback}")
+        box = EmBox.cjk_default(size, render.margin)
+        return box, box.units_per_em, render
+    try:
+        box = EmBox.from_dict(manifest["embox"])
+        advance = int(round(float(manifest.get("advance", box.units_per_em))))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"{path}: its 'embox' entry is incomplete ({exc}); regenerate the glyphs") from None
+    if box.size != size:
+        raise ExportError(
+            f"{path}: its em box is for {box.size} px images but the images are {size} px; "
+            f"regenerate the glyphs or fix the manifest"
+        )
+    if advance <= 0 or box.units_per_em <= 0 or box.ascender <= box.descender:
+        raise ExportError(f"{path}: em box {box} / advance {advance} cannot be used; regenerate the glyphs")
+    return box, advance, render
