@@ -77,6 +77,10 @@ class LossConfig:
     category_weight: float = 1.0
     tv_weight: float = 0.0
     flip_labels: bool = False  # zi2zi's label shuffling: fake pairs with wrong style labels
+    # How D's category head is scored. "sigmoid" is what zi2zi (TF and PyTorch port) computes:
+    # per-class binary cross-entropy against the one-hot label; "softmax" is plain cross-entropy.
+    # Added by the trainer so the classic preset reproduces zi2zi's loss exactly.
+    category_form: Literal["sigmoid", "softmax"] = "sigmoid"
     g_steps_per_d: int = 2
 
 
@@ -108,6 +112,26 @@ class TrainConfig:
     # Fine-tuning (zi2zi's promise that its PyTorch port never wired).
     freeze_encoder: bool = False
     train_styles: list[int] = field(default_factory=list)  # empty: every style
+
+
+@dataclass
+class ClassifierConfig:
+    """The glyph classifier that measures content accuracy (zi2zi.metrics.classifier).
+
+    Not part of a training run's Config: it belongs to evaluation and is cached per dataset. The
+    defaults train on ~1000 characters x 4 fonts in ~1-2 minutes on two idle CPU cores and read a
+    fifth, unseen font at >= 95% (benchmarks/bench_classifier.py).
+    """
+
+    size: int = 64  # input side in pixels (a multiple of 16); glyphs are rendered or resized to it
+    width: int = 32  # channels of the first conv; the feature vector has 8x this
+    epochs: int = 12
+    min_steps: int = 400  # few characters make short epochs; below this many steps it underfits
+    batch_size: int = 128
+    lr: float = 4e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    seed: int = 0
 
 
 @dataclass
