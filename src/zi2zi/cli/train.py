@@ -1,0 +1,129 @@
+"""zi2zi train: train, resume or fine-tune a model on a rendered dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from zi2zi.config import PRESETS, Config, load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train (or resume, or fine-tune) a zi2zi model on a rendered dataset",
+        description=(
+            "Train G and D on a dataset from `zi2zi render`. The run directory gets config.json,\n"
+            "run.json, metrics.jsonl, samples/ and checkpoints/ (step-*.safetensors, best.safetensors).\n"
+            "Under torchrun (`torchrun --nproc_per_node N -m zi2zi train ...`) it trains with DDP."
+        ),
+        epilog=(
+            "examples: zi2zi train --data data/kai64 --out runs/kai --preset cpu-small\n"
+            "          zi2zi train --data data/kai64 --out runs/kai --resume --max-steps 6000\n"
+            "          zi2zi train --data data/mine64 --out runs/mine --init-from runs/kai "
+            "--new-style Mine --only-new-styles --set train.freeze_encoder=true"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", required=True, metavar="DIR", help="dataset folder from `zi2zi render`")
+    p.add_argument("--out", required=True, metavar="RUN", help="run directory")
+    p.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                   help="starting config (default: classic; on --resume the run's own config)")
+    p.add_argument("--config", metavar="FILE", help="YAML/TOML file refining the preset")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set train.lr=2e-4 (repeatable)")
+    p.add_argument("--max-steps", type=int, metavar="N", help="same as --set train.max_steps=N")
+    p.add_argument("--max-minutes", type=float, metavar="M",
+                   help="stop cleanly (with a checkpoint) after M minutes of this session")
+    p.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N | mps (default: train.device)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="delete the run in --out and start over")
+    p.add_argument("--init-from", metavar="CKPT", help="start from a trained checkpoint (file or run directory)")
+    p.add_argument("--new-style", metavar="NAME",
+                   help="with --init-from: add the dataset's one style as a new style named NAME")
+    p.add_argument("--only-new-styles", action="store_true",
+                   help="with --init-from: train only the styles this run adds (sets train.train_styles)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    items = list(args.overrides)
+    if args.max_steps is not None:
+        items.append(f"train.max_steps={args.max_steps}")
+    if args.max_minutes is not None:
+        items.append(f"train.max_minutes={args.max_minutes}")
+    if args.device is not None:
+        items.append(f"train.device={args.device}")
+    return items
+
+
+def _image_size_explicit(args: argparse.Namespace) -> bool:
+    """Did the user choose model.image_size (an override or the config file)? Otherwise the
+    dataset's size is used, and the preset's value is only a default."""
+    if any(o.split("=", 1)[0].strip() == "model.image_size" for o in args.overrides):
+        return True
+    if args.config:
+        from zi2zi.config import _read_config_file
+
+        data = _read_config_file(Path(args.config))
+        return isinstance(data.get("model"), dict) and "image_size" in data["model"]
+    return False
+
+
+def _base_config(args: argparse.Namespace) -> Config:
+    saved = Path(args.out) / "config.json"
+    if args.resume and args.preset is None and args.config is None and saved.is_file():
+        # A resumed run starts from its own resolved config; --set and flags change what may change.
+        return load_config("classic", saved, _overrides(args))
+    return load_config(args.preset or "classic", args.config, _overrides(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    from zi2zi.training import checkpoint as ckpt
+    from zi2zi.training.trainer import check_train_config, plan_run, train
+
+    cfg = _base_config(args)
+    from_data = not _image_size_explicit(args)
+    if args.dry_run:
+        from zi2zi.data import read_manifest
+
+        from zi2zi.training.trainer import TrainingError
+
+        # The same refusals as a real start, checked without touching the run directory.
+        resume_from = ckpt.latest_resumable(Path(args.out)) if args.resume else None
+        if args.resume and resume_from is None:
+            raise TrainingError(f"--resume: {args.out} has no checkpoint to resume from; start the run without --resume")
+        if not args.resume and not args.overwrite and ckpt.list_checkpoints(Path(args.out)):
+            raise TrainingError(f"{args.out} already holds a run; pass --resume, --overwrite, or choose another --out")
+        plan = plan_run(
+            cfg, read_manifest(args.data), data_dir=Path(args.data), run_dir=Path(args.out),
+            resume_from=resume_from, init_from=args.init_from, new_style=args.new_style,
+            only_new_styles=args.only_new_styles, image_size_from_data=from_data,
+        )
+        check_train_config(plan.config.train)
+        print(plan.config.to_json())
+        for note in plan.notes:
+            print(f"zi2zi train: {note}", file=sys.stderr)
+        return 0
+    summary = train(
+        cfg, args.data, args.out, resume=args.resume, overwrite=args.overwrite,
+        init_from=args.init_from, new_style=args.new_style, only_new_styles=args.only_new_styles,
+        image_size_from_data=from_data,
+        progress=not args.no_progress,
+    )
+    from zi2zi.training.distributed import env_dist_info
+
+    if env_dist_info().is_main:
+        best = f", best val L1 {summary.best_val_l1:.4f}" if summary.best_val_l1 is not None else ""
+        print(json.dumps({
+            "run_dir": str(summary.run_dir), "step": summary.step, "epoch": summary.epoch,
+            "stopped": summary.stopped, "checkpoint": str(summary.checkpoint) if summary.checkpoint else None,
+            "best_val_l1": summary.best_val_l1, "img_per_s": round(summary.images_per_second, 3),
+        }))
+        print(f"zi2zi train: {summary.stopped} at step {summary.step}{best}; checkpoint {summary.checkpoint}",
+              file=sys.stderr)
+    return 130 if summary.stopped == "interrupted" else 0

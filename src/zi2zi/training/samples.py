@@ -1,0 +1,70 @@
+"""Sample grids: what the generator makes of a fixed set of validation characters, as one PNG.
+
+Each cell is ``source | generated | target``; rows run down, and a long list wraps into further
+column groups. Images come in the model convention ([-1, 1], +1 = paper) and are mapped back to
+0..255 before saving (zi2zi-pytorch saved the raw tensors, so its samples came out wrong).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from zi2zi.training.checkpoint import atomic_path
+
+SEPARATOR = 2  # px of mid-grey between cells, so paper-white images stay apart
+MAX_ROWS = 16  # rows per column group before wrapping
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(B, 1, H, W) in [-1, 1] -> uint8 (B, H, W), 255 = paper."""
+    x = ((images.detach().float().cpu().clamp(-1.0, 1.0) + 1.0) * 127.5).round()
+    return x.to(torch.uint8).squeeze(1).numpy()
+
+
+def sample_grid(source: torch.Tensor, generated: torch.Tensor, target: torch.Tensor) -> np.ndarray:
+    """One uint8 (H, W) image of ``source | generated | target`` triplets, one per input row."""
+    if not (source.shape == generated.shape == target.shape) or source.ndim != 4:
+        raise ValueError(
+            f"sample_grid needs three (B, 1, S, S) tensors of one shape; got "
+            f"{tuple(source.shape)}, {tuple(generated.shape)}, {tuple(target.shape)}"
+        )
+    cols = [to_uint8(t) for t in (source, generated, target)]
+    n, size = source.shape[0], source.shape[-1]
+    rows = min(n, MAX_ROWS)
+    groups = max(1, math.ceil(n / MAX_ROWS))
+    cell = size + SEPARATOR
+    group_w = 3 * cell + SEPARATOR  # an extra gap between column groups
+    grid = np.full((rows * cell + SEPARATOR, groups * group_w + SEPARATOR), 128, dtype=np.uint8)
+    for i in range(n):
+        g, r = divmod(i, MAX_ROWS)
+        top = SEPARATOR + r * cell
+        for c in range(3):
+            left = SEPARATOR + g * group_w + c * cell
+            grid[top : top + size, left : left + size] = cols[c][i]
+    return grid
+
+
+def save_sample_grid(
+    path: str | Path, source: torch.Tensor, generated: torch.Tensor, target: torch.Tensor
+) -> Path:
+    """Write the grid as a PNG, atomically."""
+    path = Path(path)
+    image = Image.fromarray(sample_grid(source, generated, target))
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG")
+    return path
+
+
+def pick_sample_indices(style_ids: np.ndarray, per_style: int, *, max_styles: int = 8, seed: int = 0) -> np.ndarray:
+    """A fixed, seeded choice of ``per_style`` items for each of up to ``max_styles`` styles."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for style in np.unique(style_ids)[:max_styles]:
+        idx = np.flatnonzero(style_ids == style)
+        chosen.extend(sorted(rng.choice(idx, size=min(per_style, len(idx)), replace=False).tolist()))
+    return np.asarray(chosen, dtype=np.int64)
