@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from zi2zi.config import RenderSettings, load_config
 from zi2zi.data import layout, render_dataset, write_preview
 from zi2zi.data.build import load_glyph
-from zi2zi.demo_fonts import demo_font
+from zi2zi.demo_fonts import classifier_fonts, demo_font
 from zi2zi.demo_settings import DemoSettings
 from zi2zi.errors import Zi2ziError
 from zi2zi.export import export_font
@@ -89,7 +89,8 @@ def run_demo(
 
     t0 = time.perf_counter()
     results = {
-        split: evaluate(summary.checkpoint, data_dir, split, classifier=settings.classifier and split == "holdout")
+        split: evaluate(summary.checkpoint, data_dir, split, classifier=settings.classifier and split == "holdout",
+                        classifier_fonts=classifier_fonts(), log=echo)
         for split in ("holdout", "val")
     }
     timed("evaluate", t0)
@@ -134,11 +135,14 @@ def _font_sample(font_path: Path, text: str, out: Path) -> Path | None:
 
 
 def _metric_rows(result: dict) -> list[list[object]]:
-    overall = result["overall"]
+    """metric | model | baseline | real targets (classifier ceiling) | which direction is better."""
+    res = result["results"]
     rows = []
-    for name, values in overall["model"].items():
-        baseline = overall["baseline"].get(name)
-        rows.append([name, values, baseline if baseline is not None else "", result.get("better", {}).get(name, "")])
+    for name, info in result["metrics"].items():
+        model = res["model"]["overall"].get(name)
+        baseline = res["baseline"]["overall"].get(name)
+        real = res.get("real", {}).get("overall", {}).get(name, "")
+        rows.append([name, model, baseline, real, "higher" if info["higher_is_better"] else "lower"])
     return rows
 
 
@@ -154,10 +158,17 @@ def _report_html(summary: dict, results: dict, has_font_sample: bool) -> str:
     ]
     for split, result in results.items():
         body.append(f"<h2>Metrics on {split} characters (model vs. trivial baseline = the source glyph)</h2>")
-        body.append(html_table(["metric", "model", "baseline", "better"], _metric_rows(result)))
-        extra = {k: v for k, v in result.items() if k in ("content_accuracy", "frechet_distance", "classifier")}
-        if extra:
-            body.append(f"<pre>{json.dumps(extra, indent=1, default=str)}</pre>")
+        body.append(html_table(["metric", "model", "baseline", "real targets", "better"], _metric_rows(result)))
+        body.append(f"<p>{result['pairs']} pairs, {result['characters']} characters, checkpoint step {result['step']}.</p>")
+        if result.get("classifier"):
+            c = result["classifier"]
+            body.append(
+                f"<p>Content accuracy and Frechet distance use a glyph classifier trained by zi2zi on "
+                f"{', '.join(map(str, c.get('train_fonts') or []))}; on the font it never saw "
+                f"({c.get('holdout_font')}) it reads {c.get('holdout_accuracy', 0):.1%} of glyphs correctly.</p>"
+            )
+        for note in result.get("notes", []):
+            body.append(f"<p><em>{note}</em></p>")
     body += [
         "<h2>Loss curves</h2><img src='loss-curves.png' alt='loss curves'>",
         "<h2>Exported font</h2>",

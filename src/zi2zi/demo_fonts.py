@@ -51,3 +51,14 @@ def find_font(file_name: str, package: str | None = None) -> Path:
 def demo_font(role: str) -> Path:
     name, package = DEMO_FONTS[role]
     return find_font(name, package)
+
+
+def classifier_fonts() -> list[Path]:
+    """The classifier fonts that are installed (the evaluation adds the dataset's own fonts)."""
+    found = []
+    for name, package in CLASSIFIER_FONTS:
+        try:
+            found.append(find_font(name, package))
+        except FontError:
+            continue
+    return found
