@@ -5,7 +5,7 @@ fade, on the same data, seeds and step budget, evaluates each on held-out charac
 ``benchmarks/reports/blur-ablation.md`` with every metric (mean and spread over seeds), sample
 grids, loss curves, and what the numbers say about each of the seed's three verdicts.
 
-    python benchmarks/blur_ablation.py                 # the committed configuration (~55 min, 2 cores)
+    python benchmarks/blur_ablation.py                 # the committed configuration (~50 min on 2 cores)
     python benchmarks/blur_ablation.py --steps 60 --seeds 1 --report /tmp/quick.md   # a smoke run
 
 Runs already finished in --work are reused (delete the folder or pass --fresh to redo them).
@@ -49,7 +49,7 @@ SAMPLE_CHARS = 12
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=900, help="training steps per run (same for all)")
+    p.add_argument("--steps", type=int, default=350, help="training steps per run (same for all)")
     p.add_argument("--seeds", type=int, default=2, help="seeds per variant")
     p.add_argument("--characters", type=int, default=1000, help="first N characters of gb2312-1")
     p.add_argument("--holdout", type=int, default=100)
