@@ -39,6 +39,7 @@ def run_demo(
     """Run the whole pipeline into ``out``; return the report's path."""
     started = time.perf_counter()
     out = Path(out)
+    source_path, target_path = demo_font("source"), demo_font("target")  # fail before touching `out`
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise Zi2ziError(f"{out} already holds a demo; pass --overwrite to replace it")
@@ -47,13 +48,12 @@ def run_demo(
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
+    echo(f"[demo] source font {source_path}, target font {target_path}")
 
     def timed(name: str, t0: float) -> None:
         timings[name] = round(time.perf_counter() - t0, 1)
         echo(f"[demo] {name}: {timings[name]} s")
 
-    source_path, target_path = demo_font("source"), demo_font("target")
-    echo(f"[demo] source font {source_path}, target font {target_path}")
 
     t0 = time.perf_counter()
     chars = resolve_charset(settings.charset)[: settings.characters]
@@ -66,7 +66,9 @@ def run_demo(
     timed("render", t0)
 
     t0 = time.perf_counter()
-    config = load_config(settings.preset, overrides=[f"train.seed={settings.seed}", f"train.max_minutes={settings.minutes}"])
+    config = load_config(settings.preset, overrides=[
+        f"train.seed={settings.seed}", f"train.max_steps={settings.steps}", f"train.max_minutes={settings.minutes}",
+    ])
     summary = train(config, data_dir, out / "run", image_size_from_data=True, progress=True, echo=echo)
     timed("train", t0)
     if summary.checkpoint is None:

@@ -15,13 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="end to end: render, train, generate held-out characters, export a TTF, report",
         description=(
             "Render a dataset from the demo fonts (AR PL UMing -> AR PL UKai; `make fonts` installs "
-            "them), train the cpu-small preset for a bounded time, generate the held-out characters, "
+            "them), train the cpu-small preset for a bounded number of steps and minutes, generate the held-out characters, "
             "export them as a TrueType font and write report.html."
         ),
         epilog="example: zi2zi demo --minutes 5 --out demo-out",
     )
+    p.add_argument("--steps", type=int, default=_DEFAULTS.steps, help=f"training steps (default {_DEFAULTS.steps})")
     p.add_argument("--minutes", type=float, default=_DEFAULTS.minutes,
-                   help=f"training time bound (default {_DEFAULTS.minutes})")
+                   help=f"training stops after this many minutes even if steps remain (default {_DEFAULTS.minutes})")
     p.add_argument("--out", default="demo-out", metavar="DIR", help="output folder (default demo-out)")
     p.add_argument("--characters", type=int, default=_DEFAULTS.characters,
                    help=f"first N characters of {_DEFAULTS.charset} (default {_DEFAULTS.characters})")
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from zi2zi.demo import run_demo  # torch and matplotlib load only when the demo runs
 
-    settings = DemoSettings(minutes=args.minutes, characters=args.characters, holdout=args.holdout,
+    settings = DemoSettings(steps=args.steps, minutes=args.minutes, characters=args.characters, holdout=args.holdout,
                             classifier=not args.no_classifier)
     run_demo(args.out, settings, overwrite=args.overwrite)
     return 0
