@@ -6,6 +6,7 @@ them, with a manifest holding the font's em box), exports them to TrueType, and 
 exported font re-rendered against the bitmaps. The last line is JSON for report scripts.
 
     python benchmarks/bench_export.py --n 500 [--font FONT.ttf] [--size 256] [--workers N]
+    python benchmarks/bench_export.py --glyphs demo-out/generated     # glyphs a model generated
 """
 
 from __future__ import annotations
@@ -21,33 +22,14 @@ from pathlib import Path
 from PIL import Image
 
 from zi2zi.config import RenderSettings
-from zi2zi.errors import FontError
+from zi2zi.demo_fonts import find_font
 from zi2zi.export import check_font, export_font, glyph_filename
 from zi2zi.fonts import Renderer, open_font, resolve_charset
 
-SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts")
-
-
-def find_cjk_font() -> tuple[Path, int] | None:
-    """The first font (sorted by path) under the usual system folders that has >= 3000 GB 2312 hanzi."""
-    common = {ord(c) for c in resolve_charset("gb2312-1")}
-    for folder in SYSTEM_FONT_DIRS:
-        root = Path(folder).expanduser()
-        if not root.is_dir():
-            continue
-        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in (".ttf", ".otf", ".ttc", ".otc")):
-            try:
-                font = open_font(path, 0)
-            except FontError:
-                continue
-            if len(common & font.coverage) >= 3000:
-                return path, 0
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--font", help="CJK font to render the bitmaps from (default: first found on the system)")
+    parser.add_argument("--font", help="CJK font to render the bitmaps from (default: the demo's AR PL UKai)")
+    parser.add_argument("--glyphs", type=Path, help="export this glyph folder (e.g. from zi2zi generate) instead")
     parser.add_argument("--face", type=int, default=0, help="face index in a collection")
     parser.add_argument("--n", type=int, default=500, help="number of glyphs")
     parser.add_argument("--size", type=int, default=256, help="bitmap size in pixels")
@@ -55,14 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the bitmaps and the font in this folder")
     args = parser.parse_args(argv)
 
-    if args.font:
-        font_path, face = Path(args.font), args.face
-    else:
-        found = find_cjk_font()
-        if found is None:
-            print("no CJK font found in the system font folders; pass --font FONT.ttf", file=sys.stderr)
-            return 2
-        font_path, face = found
+    if args.glyphs:
+        return bench_folder(args.glyphs, args.workers)
+    font_path, face = (Path(args.font), args.face) if args.font else (find_font("ukai.ttc", "fonts-arphic-ukai"), 0)
     font = open_font(font_path, face)
     chars = [c for c in resolve_charset("gb2312") if font.covers(c)][: args.n]
     settings = RenderSettings(size=args.size, mode="em", margin=0.0)
@@ -132,6 +109,24 @@ def _cpu_seconds() -> float:
     """User + system time of this process and of its finished children (the tracing workers)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench_folder(glyph_dir: Path, workers: int | None) -> int:
+    """Export an existing glyph folder (generated glyphs) and check it: fidelity on real outputs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.ttf"
+        start = time.perf_counter()
+        result = export_font(glyph_dir, out, family="Zi2zi Bench", overwrite=True, workers=workers)
+        wall = time.perf_counter() - start
+        report = check_font(out, glyph_dir)
+    size = json.loads((glyph_dir / "manifest.json").read_text(encoding="utf-8"))["render"]["size"]
+    print(f"export of {glyph_dir}: {result.glyphs} glyphs at {size} px in {wall:.2f} s = {result.glyphs / wall:.1f} glyphs/s")
+    print(f"check: {report.summary()}")
+    print(json.dumps({"benchmark": "export-generated", "glyphs_dir": str(glyph_dir), "size": size,
+                      "glyphs": result.glyphs, "glyphs_per_s": round(result.glyphs / wall, 2),
+                      "median_ink_iou": round(report.median, 5),
+                      "worst_ink_iou": [[f"U+{cp:04X}", round(iou, 4)] for cp, iou in report.worst(5)]}))
+    return 0
 
 
 if __name__ == "__main__":

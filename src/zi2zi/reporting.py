@@ -70,7 +70,7 @@ def comparison_grid(
 
 def html_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     def cell(value: object) -> str:
-        return f"{value:.4f}" if isinstance(value, float) else html.escape(str(value))
+        return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows)
@@ -79,7 +79,7 @@ def html_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     def cell(value: object) -> str:
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
