@@ -68,6 +68,7 @@ def run_demo(
     t0 = time.perf_counter()
     config = load_config(settings.preset, overrides=[
         f"train.seed={settings.seed}", f"train.max_steps={settings.steps}", f"train.max_minutes={settings.minutes}",
+        f"train.eval_every={max(1, settings.steps // 8)}",  # enough points for the validation curve
     ])
     summary = train(config, data_dir, out / "run", image_size_from_data=True, progress=True, echo=echo)
     timed("train", t0)

@@ -25,14 +25,18 @@ def plot_loss_curves(runs: dict[str, Sequence[dict]], out: str | Path, *, title:
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
 
-    panels = [("g_loss", "G loss (total)"), ("d_loss", "D loss"), ("l1", "train L1 (x1)"), ("val_l1", "validation L1")]
+    panels = [("g_loss", "G loss (total)"), ("d_loss", "D loss"), ("l1", "train L1 (images in [-1, 1])"),
+              ("val_l1", "validation L1 (dashed: baseline)")]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
     for ax, (key, label) in zip(axes, panels):
         for name, rows in runs.items():
             points = [(r["step"], r[key]) for r in rows if key in r and r.get("kind") in ("train", "eval")]
             if points:
                 steps, values = zip(*points)
-                ax.plot(steps, values, label=name, linewidth=1)
+                line, = ax.plot(steps, values, label=name, linewidth=1)
+                baseline = next((r[key] for r in rows if r.get("kind") == "baseline" and key in r), None)
+                if baseline is not None:  # the source glyph as the prediction: what G must beat
+                    ax.axhline(baseline, linestyle="--", linewidth=0.8, color=line.get_color())
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
