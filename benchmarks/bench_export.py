@@ -23,7 +23,8 @@ from PIL import Image
 
 from zi2zi.config import RenderSettings
 from zi2zi.demo_fonts import find_font
-from zi2zi.export import check_font, export_font, glyph_filename
+from zi2zi.data.layout import glyph_filename
+from zi2zi.export import check_font, export_font
 from zi2zi.fonts import Renderer, open_font, resolve_charset
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         for char in chars:
             image = renderer.render(char)
             if image is not None and font.advance(char) == font.units_per_em:  # full-width only
-                Image.fromarray(image).save(glyph_dir / glyph_filename(ord(char)))
+                Image.fromarray(image).save(glyph_dir / glyph_filename(char))
                 written += 1
         manifest = {
             "render": {"size": settings.size, "mode": settings.mode, "margin": settings.margin},

@@ -28,18 +28,6 @@ def glyph_filename(char: str) -> str:
     return f"U+{ord(char):04X}.png"
 
 
-def char_from_filename(name: str) -> str | None:
-    """``U+6C38.png`` -> ``永``; ``None`` for any other name."""
-    stem, dot, ext = name.rpartition(".")
-    if not dot or ext.lower() != "png" or not stem.upper().startswith("U+"):
-        return None
-    try:
-        cp = int(stem[2:], 16)
-    except ValueError:
-        return None
-    return chr(cp) if 0 <= cp <= 0x10FFFF and 4 <= len(stem) - 2 <= 6 else None
-
-
 def style_dir(root: Path, style_id: int) -> Path:
     return root / STYLES_DIR / str(style_id)
 

@@ -6,7 +6,7 @@ the characters an existing font lacks, ``check_font`` re-renders the result and 
 
 from zi2zi.export.build import ExportResult, FontNames, build_font, export_font, glyph_name
 from zi2zi.export.check import CheckReport, check_font
-from zi2zi.export.glyphs import GlyphFolder, glyph_filename, read_glyph_folder
+from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.merge import merge_into_font
 from zi2zi.export.trace import Outline, TraceOptions, trace_bitmap
 
@@ -20,7 +20,6 @@ __all__ = [
     "build_font",
     "check_font",
     "export_font",
-    "glyph_filename",
     "glyph_name",
     "merge_into_font",
     "read_glyph_folder",

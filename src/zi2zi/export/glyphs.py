@@ -15,10 +15,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from zi2zi.config import RenderSettings
+from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import ExportError
 from zi2zi.fonts.geometry import EmBox
 
-MANIFEST = "manifest.json"
 _NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
 
 
@@ -52,10 +52,6 @@ def load_image(path: Path) -> np.ndarray:
         return np.asarray(image.convert("L"))  # (S, S) uint8
 
 
-def glyph_filename(codepoint: int) -> str:
-    return f"U+{codepoint:04X}.png"
-
-
 def read_glyph_folder(root: str | Path) -> GlyphFolder:
     """List, name-check and size-check a glyph folder and read its em box from the manifest.
 
@@ -83,7 +79,7 @@ def _list_glyph_files(root: Path) -> dict[int, Path]:
         codepoint = int(match.group(1), 16) if match else -1
         if (
             match is None
-            or name != glyph_filename(codepoint)  # one spelling per code point: no U+04E00
+            or name != glyph_filename(chr(codepoint))  # one spelling per code point: no U+04E00
             or codepoint > 0x10FFFF
             or 0xD800 <= codepoint <= 0xDFFF
         ):

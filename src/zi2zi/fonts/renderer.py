@@ -116,6 +116,3 @@ class Renderer:
         scale = size * (1.0 - 2.0 * self.settings.margin) / max(width, height)
         cx, cy = (box.xMin + box.xMax) / 2.0, (box.yMin + box.yMax) / 2.0
         return self._draw(char, scale, (size / 2.0 - cx * scale, size / 2.0 + cy * scale))
-
-    def render_many(self, chars: str | list[str]) -> dict[str, np.ndarray | None]:
-        return {c: self.render(c) for c in chars}

@@ -16,12 +16,10 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from zi2zi import __version__
-from zi2zi.data.layout import glyph_filename
+from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
 from zi2zi.inference import GlyphGenerator, Style
-
-MANIFEST = "manifest.json"
 
 
 @dataclass
