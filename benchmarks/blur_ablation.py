@@ -125,22 +125,32 @@ def fmt(mean: float, spread: float, digits: int = 4) -> str:
     return f"{mean:.{digits}f} ± {spread:.{digits}f}"
 
 
-def compare(results: dict, a: str, b: str, metric: str, higher_is_better: bool) -> tuple[str, float, float]:
-    """Verdict of variant ``a`` against ``b`` on one metric: better / worse / within noise.
+def _values(results: dict, variant: str, metric: str) -> list[float]:
+    """Per-seed values of a held-out metric, or of a per-run figure such as ``grey_fraction``."""
+    return [r["holdout"][metric] if metric in r["holdout"] else r[metric] for r in results[variant]]
 
-    'Clearly' better means the difference of means exceeds twice the larger seed spread; with two
-    seeds that is a weak test, and the text says so.
+
+def compare(results: dict, a: str, b: str, metric: str, higher_is_better: bool) -> tuple[str, float, float]:
+    """Variant ``a`` against ``b`` on one figure: better / worse beyond the noise band, or within it.
+
+    The noise band is twice the larger of the two sample standard deviations over seeds. With two
+    seeds that is a rough test, and the report says so.
     """
-    ma, sa = mean_spread([r["holdout"].get(metric) for r in results[a]])
-    mb, sb = mean_spread([r["holdout"].get(metric) for r in results[b]])
+    ma, sa = mean_spread(_values(results, a, metric))
+    mb, sb = mean_spread(_values(results, b, metric))
     diff = ma - mb
-    gain = diff if higher_is_better else -diff
     noise = 2 * max(sa, sb)
     if min(len(results[a]), len(results[b])) < 2:
-        return "undecided (one seed, no spread to compare with)", diff, noise
+        return "undecided (one seed, no spread)", diff, noise
     if abs(diff) <= noise:
         return "within noise", diff, noise
-    return ("clearly better" if gain > 0 else "clearly worse"), diff, noise
+    gain = diff if higher_is_better else -diff
+    return ("better" if gain > 0 else "worse"), diff, noise
+
+
+def _said(results: dict, a: str, b: str, metric: str, higher_is_better: bool, digits: int = 4) -> str:
+    verdict, diff, noise = compare(results, a, b, metric, higher_is_better)
+    return f"{metric} {verdict} ({diff:+.{digits}f}, noise band ±{noise:.{digits}f})"
 
 
 def sample_grid(results: dict, data_dir: Path, out: Path) -> Path:
@@ -256,50 +266,66 @@ def write_report(args, results: dict, data_dir: Path, report: Path, total_second
     (assets / "results.json").write_text(json.dumps(results, indent=1))
 
 
+# Held-out figures a default must not lose on; "clearly better" = better beyond the noise band on
+# at least two of them and worse on none.
+DECIDING = {"l1": False, "ssim": True, "content_accuracy": True}
+
+
 def _verdicts(results: dict, higher: dict) -> list[str]:
     out = []
+    deciding = [m for m in DECIDING if m in results[next(iter(results))][0]["holdout"]]
     if "input" in results and "none" in results:
-        parts = []
-        for m in ("l1", "ssim", "content_accuracy"):
-            if m in results["input"][0]["holdout"]:
-                verdict, diff, noise = compare(results, "input", "none", m, higher[m])
-                parts.append(f"{m}: {verdict} (difference {diff:+.4f}, noise band ±{noise:.4f})")
-        out.append("1. **Blur on D's input (the seed recommends it).** Against no blur on held-out characters: "
-                   + "; ".join(parts) + ".")
-    if "layers" in results and "none" in results:
-        grey_l = mean_spread([r["grey_fraction"] for r in results["layers"]])
-        grey_n = mean_spread([r["grey_fraction"] for r in results["none"]])
-        dl = mean_spread([r["late_d_loss"] for r in results["layers"]])
-        dn = mean_spread([r["late_d_loss"] for r in results["none"]])
-        verdict, diff, noise = compare(results, "layers", "none", "ssim", True)
+        verdicts = [compare(results, "input", "none", m, DECIDING[m])[0] for m in deciding]
+        summary = ("supported" if verdicts.count("better") >= 2 and "worse" not in verdicts
+                   else "not supported at this budget" if "better" not in verdicts else "partly supported")
         out.append(
-            "2. **Blur after every D layer (\"D may get too weak, G blurry\").** Late D loss "
-            f"{fmt(*dl, digits=3)} vs {fmt(*dn, digits=3)} without blur (higher = weaker D); grey pixels "
-            f"{fmt(*grey_l, digits=3)} vs {fmt(*grey_n, digits=3)} (higher = blurrier output); held-out SSIM "
-            f"{verdict} ({diff:+.4f}, noise ±{noise:.4f})."
+            "1. **Blur on D's input (\"recommended\": G learns overall structure).** Against no blur: "
+            + "; ".join(_said(results, "input", "none", m, DECIDING[m]) for m in deciding)
+            + f". Verdict: {summary}."
+        )
+    if "layers" in results and "none" in results:
+        weak = compare(results, "layers", "none", "late_d_loss", True)[0]  # higher D loss = weaker D
+        blurry = compare(results, "layers", "none", "grey_fraction", True)[0]  # more grey = blurrier
+        out.append(
+            "2. **Blur after every D layer (\"D may get too weak; G's output may turn blurry\").** "
+            f"Weaker D: {_said(results, 'layers', 'none', 'late_d_loss', True, 3)} "
+            f"({'yes' if weak == 'better' else 'not beyond noise' if weak == 'within noise' else 'no, stronger'}). "
+            f"Blurrier G: {_said(results, 'layers', 'none', 'grey_fraction', True, 3)} "
+            f"({'yes' if blurry == 'better' else 'not beyond noise' if blurry == 'within noise' else 'no, sharper'}). "
+            "Quality against no blur: " + "; ".join(_said(results, "layers", "none", m, DECIDING[m]) for m in deciding) + "."
         )
     if "output" in results and "none" in results:
-        curve_o = [np.mean([r["val_curve"][i][1] for r in results["output"]]) for i in range(len(results["output"][0]["val_curve"]))]
-        curve_n = [np.mean([r["val_curve"][i][1] for r in results["none"]]) for i in range(len(results["none"][0]["val_curve"]))]
-        early = min(len(curve_o), len(curve_n)) // 2
-        verdict, diff, noise = compare(results, "output", "none", "l1", False)
+        n = min(len(r["val_curve"]) for runs in (results["output"], results["none"]) for r in runs)
+        half = n // 2
+        mid_o = mean_spread([r["val_curve"][half][1] for r in results["output"]])
+        mid_n = mean_spread([r["val_curve"][half][1] for r in results["none"]])
+        step = results["none"][0]["val_curve"][half][0]
+        slower = mid_o[0] - mid_n[0] > 2 * max(mid_o[1], mid_n[1])
         out.append(
             "3. **Blur on D's output (\"changes the adversarial loss; G may need longer\").** Validation L1 at "
-            f"mid-training {curve_o[early]:.4f} vs {curve_n[early]:.4f} without blur; at the end, held-out L1 "
-            f"{verdict} ({diff:+.4f}, noise ±{noise:.4f})."
+            f"step {step}: {fmt(*mid_o)} vs {fmt(*mid_n)} without blur "
+            f"({'slower beyond noise' if slower else 'not slower beyond noise'}). At the end: "
+            + "; ".join(_said(results, "output", "none", m, DECIDING[m]) for m in deciding) + "."
         )
     if "input-fade" in results and "input" in results:
-        verdict, diff, noise = compare(results, "input-fade", "input", "l1", False)
-        out.append(f"4. **Fading the input blur out (StyleGAN3's schedule)** against a constant input blur: held-out L1 "
-                   f"{verdict} ({diff:+.4f}, noise ±{noise:.4f}).")
-    best = min(results, key=lambda v: mean_spread([r["holdout"]["l1"] for r in results[v]])[0])
+        out.append("4. **Fading the input blur out (StyleGAN3's schedule)** against a constant input blur: "
+                   + "; ".join(_said(results, "input-fade", "input", m, DECIDING[m]) for m in deciding) + ".")
     if "input" in results:
-        verdict, diff, noise = compare(results, best, "input", "l1", False) if best != "input" else ("", 0, 0)
-        keep = best == "input" or not verdict.startswith("clearly better")
+        lines = []
+        clearly = []
+        for variant in results:
+            if variant == "input":
+                continue
+            verdicts = [compare(results, variant, "input", m, DECIDING[m])[0] for m in deciding]
+            lines.append(f"`{variant}`: " + ", ".join(f"{m} {v}" for m, v in zip(deciding, verdicts)))
+            if verdicts.count("better") >= 2 and "worse" not in verdicts:
+                clearly.append(variant)
         out.append(
-            f"\n**Default.** Lowest mean held-out L1: `{best}`. "
-            + ("The default stays `d_blur=input`: no setting is clearly better on held-out characters."
-               if keep else f"`{best}` is clearly better than `input` on held-out L1 ({diff:+.4f}, noise ±{noise:.4f}).")
+            "\n**Default.** Rule: another setting replaces `input` only if it is better beyond the noise band on at "
+            f"least two of {', '.join(deciding)} (held-out) and worse on none. Against `input`: "
+            + "; ".join(lines) + ". "
+            + (f"Clearly better: {', '.join(clearly)}." if clearly else
+               "No setting is clearly better, so the default stays `d_blur=input`.")
         )
     out.append("\nWith two seeds the spread is a rough estimate; 'within noise' means these runs cannot tell the "
                "settings apart, not that they are equal.")
