@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
