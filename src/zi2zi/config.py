@@ -174,7 +174,23 @@ def _preset_cpu_small() -> Config:
     return cfg
 
 
-PRESETS = {"classic": _preset_classic, "cpu-small": _preset_cpu_small}
+def _preset_base_64() -> Config:
+    """The shipped 64 px base model: cpu-small's network trained on the whole font corpus.
+
+    Rebuilt from scratch by ``scripts/train_base.py``; 31 corpus styles plus spare embedding rows.
+    """
+    cfg = _preset_cpu_small()
+    cfg.model.generator.num_styles = 48
+    cfg.train.max_steps = 16000
+    cfg.train.min_lr = 1e-4
+    cfg.train.checkpoint_every = 500
+    cfg.train.keep_last = 2
+    cfg.train.sample_every = 1000
+    cfg.train.eval_every = 1000
+    return cfg
+
+
+PRESETS = {"classic": _preset_classic, "cpu-small": _preset_cpu_small, "base-64": _preset_base_64}
 
 
 def preset(name: str) -> Config:

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Rebuild a shipped zi2zi base model from scratch: render the corpus, train, package.
+
+    python scripts/train_base.py --work WORK                 # render (once), then train or resume
+    python scripts/train_base.py --work WORK --package NAME  # fp16 weights + model card into the package
+
+The recipe is the ``base-64`` preset (src/zi2zi/config.py) on every corpus font of
+``zi2zi.fonts.corpus`` (install them with scripts/install-corpus-fonts.sh), with Noto Serif CJK SC
+Regular as the source. Training resumes exactly, so a run may span several sittings: run the same
+command again. The evaluation fonts are refused as training styles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from zi2zi.config import RenderSettings, load_config
+from zi2zi.data import render_dataset
+from zi2zi.fonts import resolve_charset
+from zi2zi.fonts.corpus import BASE_SOURCE, CORPUS, is_evaluation_font
+from zi2zi.training.trainer import train
+
+# GB2312 for simplified Chinese, JIS X 0208 kanji for the Japanese styles, Big5 level 1 for the
+# traditional forms; each style trains on the part of it that its font covers.
+CHARSETS = ("gb2312", "jis0208", "big5-1")
+HOLDOUT = 500  # characters no style ever trains on: the few-shot report's held-out set
+
+
+def base_characters() -> list[str]:
+    chars: list[str] = []
+    for spec in CHARSETS:
+        chars += resolve_charset(spec)
+    return list(dict.fromkeys(chars))
+
+
+def render(work: Path, size: int) -> Path:
+    data = work / "data"
+    if (data / "manifest.json").is_file():
+        return data
+    targets = [font.spec for font in CORPUS]
+    leaked = [t for t in targets if is_evaluation_font(t.split("#")[0])]
+    if leaked:
+        sys.exit(f"train_base: evaluation fonts must stay unseen, refusing {leaked}")
+    report = render_dataset(
+        source=BASE_SOURCE.spec, targets=targets, style_names=[f.name for f in CORPUS],
+        chars=base_characters(), out=data, settings=RenderSettings(size=size), holdout=HOLDOUT, seed=0,
+    )
+    print(f"rendered {report.pairs} pairs of {report.characters} characters in {report.seconds:.0f} s")
+    return data
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", required=True, type=Path, help="folder for the dataset and the run (outside the repo)")
+    ap.add_argument("--preset", default="base-64")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--package", metavar="NAME", help="package the finished run as base NAME instead of training")
+    args = ap.parse_args()
+    cfg = load_config(args.preset, overrides=args.overrides)
+    run = args.work / "run"
+    if args.package:
+        from zi2zi.bases import package_base
+
+        card = package_base(run, args.package, recipe=f"scripts/train_base.py --preset {args.preset}")
+        print(f"wrote {card}")
+        return
+    data = render(args.work, cfg.model.image_size)
+    summary = train(cfg, data, run, resume=(run / "checkpoints").is_dir())
+    print(f"finished at step {summary.step}: {summary.checkpoint}")
+
+
+if __name__ == "__main__":
+    main()
