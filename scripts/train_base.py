@@ -13,6 +13,7 @@ command again. The evaluation fonts are refused as training styles.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -51,6 +52,35 @@ def render(work: Path, size: int) -> Path:
     return data
 
 
+def training_seconds(run: Path) -> float:
+    """Time spent in training steps, summed over the run's logged intervals (all sittings)."""
+    cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))["train"]
+    seconds, last_step = 0.0, 0
+    for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec.get("kind") == "train" and rec.get("img_per_s"):
+            steps = max(0, rec["step"] - last_step) if rec["step"] > last_step else cfg["log_every"]
+            seconds += steps * cfg["batch_size"] / rec["img_per_s"]
+            last_step = rec["step"]
+    return seconds
+
+
+def package(run: Path, data: Path, name: str, preset: str) -> Path:
+    from zi2zi.bases import package_base
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.metrics.evaluate import evaluate
+    from zi2zi.training.checkpoint import resolve_checkpoint
+
+    checkpoint = resolve_checkpoint(run)
+    result = evaluate(checkpoint, data, "holdout", classifier=False)["results"]
+    metrics = {k: {"model": result["model"]["overall"][k], "baseline": result["baseline"]["overall"][k]}
+               for k in result["model"]["overall"]}
+    fonts = [{"name": f.name, "file": f.file, "package": f.package, "licence": f.licence, "style": f.style}
+             for f in CORPUS]
+    return package_base(checkpoint, name, manifest=read_manifest(data), recipe=f"scripts/train_base.py --preset {preset}",
+                        fonts=fonts, wall_seconds=training_seconds(run), metrics=metrics)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", required=True, type=Path, help="folder for the dataset and the run (outside the repo)")
@@ -61,10 +91,7 @@ def main() -> None:
     cfg = load_config(args.preset, overrides=args.overrides)
     run = args.work / "run"
     if args.package:
-        from zi2zi.bases import package_base
-
-        card = package_base(run, args.package, recipe=f"scripts/train_base.py --preset {args.preset}")
-        print(f"wrote {card}")
+        print(f"wrote {package(run, args.work / 'data', args.package, args.preset)}")
         return
     data = render(args.work, cfg.model.image_size)
     summary = train(cfg, data, run, resume=(run / "checkpoints").is_dir())

@@ -236,3 +236,18 @@ def test_build_models_uses_num_styles_and_zi2zi_init():
     assert abs(head.std().item() - 0.02) < 2e-3
     # zi2zi-pytorch leaves its embedding at N(0, 1).
     assert abs(g.style_embedding.weight.std().item() - 1.0) < 0.1
+
+
+def test_reset_styles_starts_spare_rows_at_the_mean_and_leaves_the_others():
+    cfg = GeneratorConfig(ngf=8, num_styles=5, style_dim=4)
+    g = Generator(image_size=32, cfg=cfg, num_styles=5)
+    before = g.style_embedding.weight.detach().clone()
+    g.reset_styles([3], like=[0, 2])
+    after = g.style_embedding.weight.detach()
+    assert torch.allclose(after[3], before[[0, 2]].mean(0))
+    assert torch.equal(after[[0, 1, 2, 4]], before[[0, 1, 2, 4]])
+    d = Discriminator(image_size=32, num_styles=5, cfg=DiscriminatorConfig(ndf=8))
+    head = d.category_head.weight.detach().clone()
+    d.reset_styles([3])
+    assert not torch.equal(d.category_head.weight[3], head[3])
+    assert torch.equal(d.category_head.weight[[0, 1, 2, 4]], head[[0, 1, 2, 4]])

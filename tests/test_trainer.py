@@ -232,7 +232,7 @@ def test_finetune_new_style_keeps_other_styles_and_encoder_bit_identical(make_ti
     train(tiny_config("train.max_steps=3", "train.sample_every=0"), make_tiny_dataset(), base_run, progress=False)
     base = ckpt.load_checkpoint(base_run)
     new_data = make_tiny_dataset(styles=("light",))  # a font the base already knows by name...
-    new_id = base.num_styles  # ...added as a new style anyway, under another name
+    new_id = len(base.styles)  # ...added as a new style anyway, under another name, in the first spare row
 
     run = tmp_path / "mine"
     argv = ["train", "--data", str(new_data), "--out", str(run), "--init-from", str(base_run),
@@ -243,14 +243,15 @@ def test_finetune_new_style_keeps_other_styles_and_encoder_bit_identical(make_ti
     tuned = ckpt.load_checkpoint(run)
     assert tuned.config.train.train_styles == [new_id]
 
-    assert tuned.num_styles == base.num_styles + 1
+    assert tuned.num_styles == base.num_styles  # a spare row, no growth
     assert tuned.styles[-1] == {"id": new_id, "name": "Mine"}
     assert tuned.meta["style_map"] == {"0": new_id}
-    assert tuned.config.model.generator.num_styles == new_id + 1
-    assert tuned.discriminator.num_styles == new_id + 1
+    assert tuned.config.model.generator.num_styles == base.num_styles
+    assert tuned.discriminator.num_styles == base.num_styles
     old_rows = base.generator.style_embedding.weight
     new_rows = tuned.generator.style_embedding.weight
-    assert torch.equal(new_rows[:new_id], old_rows)  # bit-identical
+    others = [i for i in range(base.num_styles) if i != new_id]
+    assert torch.equal(new_rows[others], old_rows[others])  # bit-identical
     assert not torch.equal(new_rows[new_id], old_rows[[0, 1]].mean(0))  # moved from its start: it learned
     for (name, p0), p1 in zip(base.generator.down.named_parameters(), tuned.generator.down.parameters()):
         assert torch.equal(p0, p1), name

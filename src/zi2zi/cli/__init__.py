@@ -20,6 +20,8 @@ COMMANDS = [
     "render",
     "preview",
     "train",
+    "models",
+    "finetune",
     "generate",
     "specimen",
     "interpolate",

@@ -53,17 +53,28 @@ class Split:
 
 
 def make_split(
-    chars: Sequence[str], holdout_pool: Sequence[str], *, holdout: int, val_fraction: float, seed: int
+    chars: Sequence[str],
+    holdout_pool: Sequence[str],
+    *,
+    holdout: int,
+    val_fraction: float,
+    seed: int,
+    holdout_chars: Sequence[str] | None = None,
 ) -> Split:
     """Seeded split by characters. Holdout characters come from ``holdout_pool`` (characters
-    every style has), so each style is judged on the same unseen set and none reaches training."""
-    if holdout > len(holdout_pool):
+    every style has), so each style is judged on the same unseen set and none reaches training.
+    ``holdout_chars`` fixes the held-out set instead (those of the pool; ``holdout`` is ignored)."""
+    rng = random.Random(seed)
+    if holdout_chars is not None:
+        pool = set(holdout_pool)
+        held = {c for c in holdout_chars if c in pool}
+    elif holdout > len(holdout_pool):
         raise DatasetError(
             f"--holdout {holdout} asks for more characters than all fonts share ({len(holdout_pool)}); "
             "lower --holdout or widen the charset"
         )
-    rng = random.Random(seed)
-    held = set(rng.sample(sorted(holdout_pool), holdout))
+    else:
+        held = set(rng.sample(sorted(holdout_pool), holdout))
     rest = sorted(c for c in chars if c not in held)
     rng.shuffle(rest)
     n_val = min(len(rest) - 1, round(len(rest) * val_fraction)) if len(rest) > 1 else 0
@@ -157,8 +168,13 @@ def render_dataset(
     overwrite: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    holdout_chars: Sequence[str] | None = None,
 ) -> RenderReport:
-    """Render source/target pairs for every character the source and that target both cover."""
+    """Render source/target pairs for every character the source and that target both cover.
+
+    ``holdout_chars`` fixes the held-out characters (those every style has) instead of drawing
+    ``holdout`` of them, e.g. a base model's own held-out set when fine-tuning it.
+    """
     started = time.perf_counter()
     out = Path(out)
     _check_destination(out, overwrite)
@@ -200,7 +216,8 @@ def render_dataset(
                 "check the fonts' coverage with `zi2zi fontinfo`"
             )
         common = set(rendered_src).intersection(*style_sets)
-        split = make_split(paired, [c for c in paired if c in common], holdout=holdout, val_fraction=val_fraction, seed=seed)
+        split = make_split(paired, [c for c in paired if c in common], holdout=holdout,
+                           val_fraction=val_fraction, seed=seed, holdout_chars=holdout_chars)
         styles = [
             {
                 "id": i,
@@ -213,29 +230,8 @@ def render_dataset(
             }
             for i, t in enumerate(tgts)
         ]
-        manifest = {
-            "format": layout.FORMAT,
-            "version": layout.FORMAT_VERSION,
-            "zi2zi_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "render": asdict(settings),
-            "source": {
-                "dir": layout.SOURCE_DIR,
-                "font": src.record(),
-                "embox": src.embox(settings.size, settings.margin).to_dict(),
-                "missing": "".join(src_missing),
-            },
-            "styles": styles,
-            "characters": "".join(paired),
-            "split": {
-                "seed": seed,
-                "val_fraction": val_fraction,
-                "train": "".join(split.train),
-                "val": "".join(split.val),
-                "holdout": "".join(split.holdout),
-            },
-        }
-        (tmp / layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_manifest(tmp, settings=settings, source=src, source_missing=src_missing, styles=styles,
+                       characters=paired, split=split, seed=seed, val_fraction=val_fraction)
         _move_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -248,6 +244,44 @@ def render_dataset(
         missing_source=src_missing,
         seconds=time.perf_counter() - started,
     )
+
+
+def write_manifest(
+    root: Path,
+    *,
+    settings: RenderSettings,
+    source: FontFile,
+    source_missing: Sequence[str],
+    styles: list[dict],
+    characters: Sequence[str],
+    split: Split,
+    seed: int,
+    val_fraction: float,
+) -> None:
+    """The dataset manifest, written last: a folder without it is never taken for a dataset."""
+    manifest = {
+        "format": layout.FORMAT,
+        "version": layout.FORMAT_VERSION,
+        "zi2zi_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "render": asdict(settings),
+        "source": {
+            "dir": layout.SOURCE_DIR,
+            "font": source.record(),
+            "embox": source.embox(settings.size, settings.margin).to_dict(),
+            "missing": "".join(source_missing),
+        },
+        "styles": styles,
+        "characters": "".join(characters),
+        "split": {
+            "seed": seed,
+            "val_fraction": val_fraction,
+            "train": "".join(split.train),
+            "val": "".join(split.val),
+            "holdout": "".join(split.holdout),
+        },
+    }
+    (root / layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _unique_names(names: list[str]) -> list[str]:

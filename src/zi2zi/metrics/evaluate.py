@@ -108,6 +108,8 @@ def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str])
     notes, fonts, seen = [], [], set()
     records = [("source", manifest["source"]["font"])] + [(s["name"], s["font"]) for s in manifest["styles"]]
     for label, rec in records:
+        if not rec:  # a style made from glyph images (a scanned hand) has no font to render
+            continue
         try:
             font = open_font(rec["path"], rec.get("face", 0))
         except FontError:

@@ -12,6 +12,8 @@ Blur (``cfg.blur``): "input" blurs the stacked image pair, "layers" every LeakyR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -118,6 +120,17 @@ class Discriminator(nn.Module):
             )
         flat = self.patch_map(source, target).flatten(1)  # (B, patch*patch)
         return self.rf_head(flat).squeeze(1), self.category_head(flat)
+
+    @torch.no_grad()
+    def reset_styles(self, ids: Sequence[int]) -> None:
+        """Re-initialise the category outputs ``ids`` (spare rows taken by new styles) as zi2zi
+        initialises them, so nothing of an untrained row's drift carries over."""
+        head = self.category_head
+        fresh = nn.Linear(head.in_features, head.out_features).to(device=head.weight.device, dtype=head.weight.dtype)
+        init_weights(fresh)
+        index = torch.as_tensor(list(ids), dtype=torch.long, device=head.weight.device)
+        head.weight[index] = fresh.weight[index]
+        head.bias[index] = fresh.bias[index]
 
     @torch.no_grad()
     def add_styles(self, n: int) -> list[int]:

@@ -174,6 +174,16 @@ class Generator(nn.Module):
     # -- styles ----------------------------------------------------------------------------------
 
     @torch.no_grad()
+    def reset_styles(self, ids: Sequence[int], *, like: Sequence[int] | None = None) -> None:
+        """Set embedding rows ``ids`` (spare rows taken by new styles) to the mean of the rows
+        ``like`` (default: all others), as :meth:`add_styles` starts appended rows."""
+        weight = self.style_embedding.weight
+        rows = [r for r in (range(weight.shape[0]) if like is None else like) if r not in set(ids)]
+        if not rows or any(not 0 <= r < weight.shape[0] for r in list(rows) + list(ids)):
+            raise Zi2ziError(f"reset_styles({list(ids)!r}, like={like!r}): give existing style ids")
+        weight[list(ids)] = weight[rows].mean(dim=0, keepdim=True)
+
+    @torch.no_grad()
     def add_styles(self, n: int, *, like: Sequence[int] | None = None) -> list[int]:
         """Append ``n`` embedding rows and return their ids; existing rows stay bit-identical.
 

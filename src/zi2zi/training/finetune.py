@@ -72,31 +72,42 @@ def plan_from_checkpoint(
                 f"the checkpoint already has a style named {new_style!r} (id {by_name[new_style]}); "
                 "choose another --new-style name, or leave it out to keep training that style"
             )
-    next_id = num_rows
+    # New styles take the spare embedding rows first (rows no style of the checkpoint uses), then
+    # rows appended after them.
+    used = {int(st["id"]) for st in ckpt_styles}
+    free = iter([r for r in range(num_rows) if r not in used] + list(range(num_rows, num_rows + len(data_styles))))
     for s in data_styles:
         name = new_style if new_style is not None else s["name"]
         if name in by_name:
             mapping[int(s["id"])] = by_name[name]
             continue
-        mapping[int(s["id"])] = next_id
-        styles.append({"id": next_id, "name": name})
-        added.append(next_id)
+        new_id = next(free)
+        mapping[int(s["id"])] = new_id
+        styles.append({"id": new_id, "name": name})
+        added.append(new_id)
         names.append(name)
-        by_name[name] = next_id
-        next_id += 1
+        by_name[name] = new_id
     return StylePlan(styles=styles, data_to_model=mapping, added=added, added_names=names)
 
 
-def grow(generator: nn.Module, discriminator: nn.Module, n: int, *, like: list[int] | None = None) -> list[int]:
-    """Add ``n`` styles to both G's embedding and D's category head; returns the new ids."""
-    ids = generator.add_styles(n, like=like)
-    d_ids = discriminator.add_styles(n)
-    if ids != d_ids:
+def claim_rows(generator: nn.Module, discriminator: nn.Module, ids: list[int], *, like: list[int] | None = None) -> None:
+    """Make style rows ``ids`` ready for new styles: spare rows are reset (G's to the mean of the
+    ``like`` rows, D's category outputs re-initialised), rows past the end are appended."""
+    if generator.num_styles != discriminator.num_styles:
         raise CheckpointError(
             f"generator and discriminator disagree on style count ({generator.num_styles} vs "
             f"{discriminator.num_styles}); the checkpoint is inconsistent"
         )
-    return ids
+    spare = [i for i in ids if i < generator.num_styles]
+    if spare:
+        generator.reset_styles(spare, like=like)
+        discriminator.reset_styles(spare)
+    extra = len(ids) - len(spare)
+    if extra:
+        grown = generator.add_styles(extra, like=like)
+        discriminator.add_styles(extra)
+        if grown != [i for i in ids if i not in spare]:
+            raise CheckpointError(f"grew styles {grown}, expected {ids}; the checkpoint is inconsistent")
 
 
 def data_info(manifest: dict[str, Any], plan: StylePlan, previous: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -282,7 +282,7 @@ def plan_run(
         plan = finetune.plan_from_checkpoint(meta.get("styles", []), data_styles, rows, new_style=new_style)
         if plan.added:
             notes.append("new styles: " + ", ".join(f"{n!r} -> id {i}" for n, i in zip(plan.added_names, plan.added)))
-        cfg.model.generator.num_styles = rows + len(plan.added)
+        cfg.model.generator.num_styles = max([rows] + [i + 1 for i in plan.added])
         if only_new_styles:
             if not plan.added:
                 raise TrainingError(
@@ -382,9 +382,7 @@ class Trainer:
             self.G, self.D = loaded.generator, loaded.discriminator
             if self.plan.added:
                 trained = [int(s["id"]) for s in loaded.styles] or None
-                ids = finetune.grow(self.G, self.D, len(self.plan.added), like=trained)
-                if ids != self.plan.added:
-                    raise CheckpointError(f"grew styles {ids}, expected {self.plan.added}; the checkpoint is inconsistent")
+                finetune.claim_rows(self.G, self.D, self.plan.added, like=trained)
             previous_info = loaded.data_info
             self.init_from = str(run.init_checkpoint)
         else:

@@ -1,0 +1,64 @@
+"""zi2zi finetune: a new style from a few glyphs, starting from a shipped base model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune a base model to a new font from a few hundred glyphs",
+        description=(
+            "Add a style to a base model and train it on a target font, a folder of U+XXXX.png glyphs\n"
+            "(a scanned hand) or a dataset rendered like the base. Steps, learning rate and which layers\n"
+            "train follow from how many glyphs there are. The result is an ordinary run directory:\n"
+            "generate, evaluate, specimen and export use it. Run the same command again to resume."
+        ),
+        epilog=(
+            "examples: zi2zi finetune --base base-64 --target ukai.ttc --out runs/kai\n"
+            "          zi2zi finetune --base base-64 --target MyFont.otf --chars mine.txt --holdout 0 --out runs/mine\n"
+            "          zi2zi finetune --base base-64 --target-glyphs scans/glyphs --out runs/hand"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--base", default="base-64", metavar="NAME|CKPT",
+                   help="a shipped base (see `zi2zi models`), a checkpoint or a run directory (default: base-64)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--target", metavar="FONT", help="the new font (PATH or PATH#FACE)")
+    what.add_argument("--target-glyphs", metavar="DIR", help="a glyph folder (U+XXXX.png + manifest.json)")
+    what.add_argument("--data", metavar="DATASET", help="a one-style dataset rendered from the base's source font")
+    p.add_argument("--chars", metavar="SPEC",
+                   help="with --target: the characters to train on (charset name, file or text:...; "
+                        "default: the first 200 of GB2312 level 1 the font has)")
+    p.add_argument("--holdout", type=int, metavar="N",
+                   help="characters kept out of training to measure the result (default: 100 for --target, "
+                        "0 for --target-glyphs)")
+    p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
+    p.add_argument("--style-name", metavar="NAME", help="name of the new style (default: the font's or folder's)")
+    p.add_argument("--out", required=True, metavar="RUN", help="run directory (holds the dataset in RUN/data)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overwrite", action="store_true", help="start the run in --out over")
+    p.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.finetune import finetune
+
+    for name in ("holdout", "steps"):
+        value = getattr(args, name)
+        if value is not None and value < (1 if name == "steps" else 0):
+            raise Zi2ziError(f"--{name} {value}: give a {'positive' if name == 'steps' else 'non-negative'} number")
+    summary = finetune(
+        args.base, args.out, target=args.target, chars=args.chars, target_glyphs=args.target_glyphs,
+        data=args.data, holdout=args.holdout, steps=args.steps, style_name=args.style_name, seed=args.seed,
+        overwrite=args.overwrite, device=args.device, progress=not args.no_progress,
+    )
+    print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,
+                      "holdout_glyphs": summary.holdout_glyphs, "step": summary.step,
+                      "checkpoint": str(summary.checkpoint) if summary.checkpoint else None}, ensure_ascii=False))
+    return 0

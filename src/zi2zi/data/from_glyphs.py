@@ -1,0 +1,94 @@
+"""A paired dataset from a folder of target glyph images (``U+XXXX.png``) and a source font.
+
+For fine-tuning on glyphs that come from no font: a scanned hand, or an incomplete font's bitmaps.
+The source side is rendered with the given settings (a base model's own), the target images are
+brought to the same size, and the folder's em box (scaled to that size) becomes the style's em box,
+so generated glyphs are placed as the given ones were. The result is an ordinary dataset.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from zi2zi.config import RenderSettings
+from zi2zi.data import layout
+from zi2zi.data.build import _PNG_LEVEL, _check_destination, _move_into_place, make_split, write_manifest
+from zi2zi.errors import DatasetError
+from zi2zi.fonts import FontFile, Renderer
+from zi2zi.fonts.geometry import EmBox
+
+
+def _resized(image: np.ndarray, size: int) -> np.ndarray:
+    if image.shape[0] == size:
+        return image
+    # Area-style downsampling keeps thin strokes as grey instead of dropping them.
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BOX if image.shape[0] > size
+                                                     else Image.Resampling.BICUBIC))
+
+
+def dataset_from_glyphs(
+    *,
+    source: FontFile,
+    images: dict[str, np.ndarray],
+    embox: EmBox,
+    out: str | Path,
+    settings: RenderSettings,
+    style_name: str,
+    holdout: int = 0,
+    holdout_chars: Sequence[str] | None = None,
+    val_fraction: float = 0.0,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> Path:
+    """Write a one-style dataset: ``images`` (character -> (S, S) uint8 glyph drawn in ``embox``)
+    as the target, ``source`` rendered with ``settings`` as the input."""
+    out = Path(out)
+    _check_destination(out, overwrite)
+    renderer = Renderer(source, settings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.rendering-", dir=out.parent))
+    try:
+        src_dir, style_dir = tmp / layout.SOURCE_DIR, layout.style_dir(tmp, 0)
+        src_dir.mkdir(parents=True)
+        style_dir.mkdir(parents=True)
+        paired, src_missing = [], []
+        for char, image in images.items():
+            rendered = renderer.render(char) if source.covers(char) else None
+            if rendered is None:
+                src_missing.append(char)
+                continue
+            Image.fromarray(rendered).save(src_dir / layout.glyph_filename(char), compress_level=_PNG_LEVEL)
+            Image.fromarray(_resized(image, settings.size)).save(style_dir / layout.glyph_filename(char),
+                                                                 compress_level=_PNG_LEVEL)
+            paired.append(char)
+        if not paired:
+            raise DatasetError(
+                f"the source font {source.path.name} covers none of the {len(images)} glyphs' characters; "
+                "use a base whose source font covers them"
+            )
+        split = make_split(paired, paired, holdout=holdout, val_fraction=val_fraction, seed=seed,
+                           holdout_chars=holdout_chars)
+        box = EmBox(units_per_em=embox.units_per_em, ascender=embox.ascender, descender=embox.descender,
+                    size=settings.size, margin=embox.margin)
+        style = {
+            "id": 0,
+            "name": style_name,
+            "dir": f"{layout.STYLES_DIR}/0",
+            "font": None,
+            "embox": box.to_dict(),
+            "characters": "".join(paired),
+            "missing": "",
+        }
+        write_manifest(tmp, settings=settings, source=source, source_missing=src_missing, styles=[style],
+                       characters=paired, split=split, seed=seed, val_fraction=val_fraction)
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

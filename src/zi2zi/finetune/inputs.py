@@ -1,0 +1,140 @@
+"""What a fine-tuning run learns from, made into a dataset the base model can read.
+
+Three kinds of input: a target font (rendered with the base's own source font and renderer
+settings), a folder of ``U+XXXX.png`` glyphs (a scanned hand, an incomplete font's bitmaps), or an
+existing dataset, which must have been rendered the way the base was.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from zi2zi.config import RenderSettings
+from zi2zi.data import layout, render_dataset
+from zi2zi.data.build import open_font_spec
+from zi2zi.data.from_glyphs import dataset_from_glyphs
+from zi2zi.errors import DatasetError, FontError
+from zi2zi.fonts import FontFile, open_font, resolve_charset
+from zi2zi.fonts.corpus import CORPUS
+from zi2zi.fonts.system import find_font
+
+DEFAULT_TRAIN_CHARS = 200  # a font target trains on this many characters unless --chars says otherwise
+DEFAULT_CHARSET = "gb2312-1"  # ... taken in order from GB2312 level 1: the most used hanzi first
+
+
+def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> FontFile:
+    """The source font the base was trained with, found on this machine.
+
+    The recorded path is tried first, then the file name under the system font folders; a
+    different version of the file (another hash) is used with a note, since it renders the same
+    characters nearly identically.
+    """
+    rec = (data_info.get("source") or {}).get("font") or {}
+    if not rec.get("path"):
+        raise DatasetError("the base checkpoint does not record its source font; it cannot be fine-tuned")
+    name = Path(rec["path"]).name
+    path = Path(rec["path"])
+    if not path.is_file():
+        package = next((f.package for f in CORPUS if f.file == name), None)
+        try:
+            path = find_font(name, package, hint="scripts/install-corpus-fonts.sh")
+        except FontError as exc:
+            raise FontError(f"the base's source font is missing: {exc}") from None
+    font = open_font(path, rec.get("face", 0))
+    if rec.get("sha256") and font.sha256 != rec["sha256"]:
+        echo(f"note: {path} is another version of the base's source font {name}; glyphs may differ slightly")
+    return font
+
+
+def _holdout_pick(candidates: Sequence[str], n: int, seed: int) -> list[str]:
+    pool = sorted(dict.fromkeys(candidates))
+    return sorted(random.Random(seed).sample(pool, min(n, len(pool))), key=ord)
+
+
+def dataset_from_font(
+    target: str,
+    out: Path,
+    *,
+    source: FontFile,
+    settings: RenderSettings,
+    chars: str | None,
+    holdout: int,
+    base_holdout: str,
+    style_name: str | None,
+    seed: int,
+) -> tuple[Path, str]:
+    """Render the target font against the base's source; returns (dataset, style name).
+
+    Held-out characters come from the base's own held-out set when it has one (characters the
+    base never trained in any style), so a measurement is on unseen content as well as style.
+    """
+    font = open_font_spec(target)
+    if chars:
+        train = [c for c in resolve_charset(chars) if font.covers(c)]
+    else:
+        train = []
+    pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
+                        if font.covers(c) and source.covers(c) and c not in set(train)]
+    held = _holdout_pick(pool_for_holdout, holdout, seed) if holdout > 0 else []
+    if not chars:
+        held_set = set(held) | set(base_holdout)
+        train = [c for c in resolve_charset(DEFAULT_CHARSET)
+                 if c not in held_set and font.covers(c)][:DEFAULT_TRAIN_CHARS]
+    if not train:
+        raise DatasetError(f"{target} covers none of the training characters; check --chars and the font")
+    name = style_name or font.name
+    render_dataset(source=source, targets=[font], chars=train + held, out=out, settings=settings,
+                   style_names=[name], val_fraction=0.0, seed=seed, holdout_chars=held, workers=1)
+    return out, name
+
+
+def dataset_from_glyph_folder(
+    folder: str | Path,
+    out: Path,
+    *,
+    source: FontFile,
+    settings: RenderSettings,
+    holdout: int,
+    style_name: str | None,
+    seed: int,
+) -> tuple[Path, str]:
+    """A dataset from a glyph folder; ``holdout`` of its glyphs are kept out of training."""
+    from zi2zi.export.glyphs import read_glyph_folder
+
+    glyphs = read_glyph_folder(folder)
+    images = {chr(cp): glyphs.load(cp) for cp in glyphs.codepoints}
+    if holdout >= len(images):
+        raise DatasetError(
+            f"--holdout {holdout} would keep all {len(images)} glyphs of {folder} out of training; lower it"
+        )
+    held = _holdout_pick(list(images), holdout, seed) if holdout > 0 else []
+    name = style_name or Path(folder).resolve().name
+    dataset_from_glyphs(source=source, images=images, embox=glyphs.embox, out=out, settings=settings,
+                        style_name=name, holdout_chars=held, seed=seed)
+    return out, name
+
+
+def check_dataset(data: str | Path, *, source: FontFile, settings: RenderSettings) -> dict[str, Any]:
+    """Refuse a dataset the base cannot learn from: another source font or other render settings."""
+    manifest = layout.read_manifest(data)
+    render = manifest.get("render", {})
+    if any(render.get(k) != v for k, v in asdict(settings).items()):
+        raise DatasetError(
+            f"{data} was rendered with {render}, the base with {asdict(settings)}; render the dataset "
+            f"again with --size {settings.size} (or use `zi2zi finetune --target FONT`)"
+        )
+    src = manifest["source"]["font"]
+    if src.get("sha256") != source.sha256:
+        raise DatasetError(
+            f"{data} was rendered from the source font {Path(src.get('path', '?')).name} "
+            f"({src.get('family', '?')}), the base reads {source.path.name} ({source.family}); render it "
+            f"again with --source {source.path}#{source.face_index}"
+        )
+    if len(manifest["styles"]) != 1:
+        raise DatasetError(
+            f"{data} has {len(manifest['styles'])} styles; fine-tuning adds one style, so render one target font"
+        )
+    return manifest

@@ -1,0 +1,155 @@
+"""Shipped bases and fine-tuning: `zi2zi models`, `zi2zi finetune` from a font, a glyph folder
+and a dataset, and the refusals, on a tiny base trained here from tiny fonts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TINY_CHARS
+from trainhelpers import tiny_config
+
+import zi2zi.bases as bases
+from zi2zi.cli import main
+from zi2zi.config import RenderSettings
+from zi2zi.data import render_dataset
+from zi2zi.data.layout import read_manifest
+from zi2zi.errors import CheckpointError, DatasetError
+from zi2zi.finetune import finetune, recipe_for
+from zi2zi.training import checkpoint as ckpt
+from zi2zi.training.trainer import train
+
+
+@pytest.fixture(scope="module")
+def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
+    """A tiny two-style model packaged as base ``tiny`` in its own folder (fp16 + model card)."""
+    data = make_tiny_dataset(size=32, holdout=4)
+    root = tmp_path_factory.mktemp("base")
+    summary = train(tiny_config(), data, root / "run", progress=False)
+    fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
+    bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
+                       wall_seconds=1.0, metrics={"l1": {"model": 0.1, "baseline": 0.2}}, out_dir=root / "shipped")
+    return root / "shipped" / "tiny.safetensors"
+
+
+@pytest.fixture
+def shipped(tiny_base, monkeypatch):
+    monkeypatch.setattr(bases, "bases_dir", lambda: tiny_base.parent)
+    return tiny_base
+
+
+def test_packaged_base_is_fp16_self_describing_and_has_a_card(tiny_base, make_tiny_dataset):
+    from safetensors import safe_open
+
+    with safe_open(str(tiny_base), framework="pt") as fh:
+        dtypes = {str(fh.get_tensor(k).dtype) for k in fh.keys()}
+    assert "torch.float16" in dtypes and "torch.float32" not in dtypes
+    meta = ckpt.read_metadata(tiny_base)
+    holdout = read_manifest(make_tiny_dataset(size=32, holdout=4))["split"]["holdout"]
+    assert meta["base"]["holdout"] == holdout and len(holdout) == 4
+    loaded = ckpt.load_checkpoint(tiny_base)  # fp16 on disk, fp32 in memory
+    assert next(loaded.generator.parameters()).dtype.is_floating_point
+    assert str(next(loaded.generator.parameters()).dtype) == "torch.float32"
+    card = tiny_base.with_suffix(".md").read_text(encoding="utf-8")
+    assert "Tiny Bold" in card and "| l1 | 0.1000 | 0.2000 |" in card
+
+
+def test_models_lists_shipped_bases(shipped, capsys):
+    assert main(["models", "--json"]) == 0
+    [info] = json.loads(capsys.readouterr().out)
+    assert info["name"] == "tiny" and info["image_size"] == 32
+    assert info["source_family"] == "Tiny Source" and info["source_file"] == "source.ttf"
+    assert len(info["styles"]) == 2 and info["parameters"] > 1000
+    assert info["file_bytes"] == shipped.stat().st_size
+    assert main(["models"]) == 0
+    assert "tiny: 32 px, source Tiny Source" in capsys.readouterr().out
+
+
+def test_finetune_from_a_font_adds_a_style_and_is_an_ordinary_run(shipped, tiny_fonts, tmp_path, capsys):
+    run = tmp_path / "ft"
+    code = main(["finetune", "--base", "tiny", "--target", str(tiny_fonts["light"]), "--steps", "4",
+                 "--style-name", "Mine", "--out", str(run), "--no-progress", "--device", "cpu"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["style"] == "Mine" and out["step"] == 4
+    manifest = read_manifest(run / "data")
+    base_holdout = ckpt.read_metadata(shipped)["base"]["holdout"]
+    # Held out: the base's own unseen characters, never in training.
+    assert set(manifest["split"]["holdout"]) <= set(base_holdout) and manifest["split"]["holdout"]
+    assert not set(manifest["split"]["train"]) & set(manifest["split"]["holdout"])
+    loaded = ckpt.load_checkpoint(run)
+    assert loaded.styles[-1] == {"id": 2, "name": "Mine"} and loaded.num_styles == 40  # a spare row
+    record = json.loads((run / "finetune.json").read_text(encoding="utf-8"))
+    assert record["train_glyphs"] == len(manifest["split"]["train"]) and record["recipe"]["steps"] == 4
+    # The run works with the other commands unchanged.
+    glyphs = tmp_path / "glyphs"
+    assert main(["generate", "--checkpoint", str(run), "--style", "Mine", "--source-font", str(tiny_fonts["source"]),
+                 "--chars", manifest["split"]["holdout"], "--out", str(glyphs)]) == 0
+    assert len(list(glyphs.glob("U+*.png"))) == len(manifest["split"]["holdout"])
+    assert main(["evaluate", "--checkpoint", str(run), "--data", str(run / "data"), "--no-classifier", "--json"]) == 0
+
+
+def test_finetune_from_a_glyph_folder_keeps_its_placement(shipped, tiny_fonts, tmp_path):
+    glyphs = tmp_path / "hand"
+    assert main(["generate", "--checkpoint", str(shipped), "--style", "0", "--source-font", str(tiny_fonts["source"]),
+                 "--chars", TINY_CHARS[:20], "--out", str(glyphs)]) == 0
+    summary = finetune("tiny", tmp_path / "ft", target_glyphs=glyphs, holdout=2, steps=2, progress=False, device="cpu")
+    manifest = read_manifest(summary.data_dir)
+    assert summary.train_glyphs == 18 and summary.holdout_glyphs == 2 and summary.style == "hand"
+    style = manifest["styles"][0]
+    assert style["font"] is None
+    written = json.loads((glyphs / "manifest.json").read_text(encoding="utf-8"))["embox"]
+    assert {k: style["embox"][k] for k in ("units_per_em", "ascender", "descender")} == {
+        k: written[k] for k in ("units_per_em", "ascender", "descender")}
+    # The target images are the given glyphs, untouched at the same size.
+    from PIL import Image
+
+    char = manifest["split"]["train"][0]
+    name = f"U+{ord(char):04X}.png"
+    assert np.array_equal(np.asarray(Image.open(glyphs / name)), np.asarray(Image.open(summary.data_dir / "styles/0" / name)))
+
+
+def test_finetune_from_a_dataset_and_the_refusals(shipped, tiny_fonts, tmp_path):
+    good = tmp_path / "good"
+    render_dataset(source=str(tiny_fonts["source"]), targets=[str(tiny_fonts["light"])], chars=TINY_CHARS,
+                   out=good, settings=RenderSettings(size=32), holdout=4, workers=1)
+    summary = finetune("tiny", tmp_path / "ft", data=good, steps=2, progress=False, device="cpu")
+    assert summary.step == 2 and summary.data_dir == good
+
+    other_size = tmp_path / "size24"
+    render_dataset(source=str(tiny_fonts["source"]), targets=[str(tiny_fonts["light"])], chars=TINY_CHARS,
+                   out=other_size, settings=RenderSettings(size=24), holdout=4, workers=1)
+    with pytest.raises(DatasetError, match="rendered with .*'size': 24.*--size 32"):
+        finetune("tiny", tmp_path / "ft2", data=other_size, progress=False)
+    other_source = tmp_path / "src"
+    render_dataset(source=str(tiny_fonts["bold"]), targets=[str(tiny_fonts["light"])], chars=TINY_CHARS[:-2],
+                   out=other_source, settings=RenderSettings(size=32), holdout=4, workers=1)
+    with pytest.raises(DatasetError, match="source font bold.ttf .*the base reads source.ttf"):
+        finetune("tiny", tmp_path / "ft3", data=other_source, progress=False)
+    with pytest.raises(DatasetError, match="exactly one of"):
+        finetune("tiny", tmp_path / "ft4", data=good, target=str(tiny_fonts["light"]), progress=False)
+    with pytest.raises(CheckpointError, match="no shipped base of that name .*shipped: tiny"):
+        finetune("nope", tmp_path / "ft5", data=good, progress=False)
+    # A finished run is not silently redone or mixed with another input.
+    assert finetune("tiny", tmp_path / "ft", data=good, steps=2, progress=False, device="cpu").step == 2
+
+
+def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp_path, monkeypatch):
+    meta = ckpt.read_metadata(shipped)
+    from zi2zi.finetune.inputs import base_source_font
+
+    info = json.loads(json.dumps(meta["data_info"]))
+    info["source"]["font"]["path"] = str(tmp_path / "gone" / "NotoSerifCJK-Regular.ttc")
+    monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(tmp_path))
+    monkeypatch.setattr("zi2zi.fonts.system.font_dirs", lambda: [tmp_path])
+    with pytest.raises(Exception, match="fonts-noto-cjk"):
+        base_source_font(info, print)
+
+
+def test_recipe_follows_the_glyph_count():
+    few, some, many = recipe_for(50), recipe_for(200), recipe_for(2000)
+    assert few.freeze_encoder and some.freeze_encoder and not many.freeze_encoder
+    assert few.steps <= some.steps <= many.steps
+    assert recipe_for(200, steps=7).steps == 7
