@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -19,7 +20,8 @@ from zi2zi.metrics.pixel import METRICS, l1, ssim, to_unit
 from zi2zi.models import Generator
 from zi2zi.training.trainer import train
 
-TINY_CLF = ClassifierConfig(size=32, width=8, epochs=1, min_steps=60, batch_size=16, lr=5e-3)
+# A tiny classifier reads the unseen tiny font badly; these tests check the figures, not the trust gate.
+TRUSTING_CLF = ClassifierConfig(size=32, width=8, epochs=1, min_steps=60, batch_size=16, lr=5e-3, min_trusted_accuracy=0.0)
 
 
 class CopySource(nn.Module):
@@ -81,7 +83,8 @@ def test_empty_split_is_an_error(make_tiny_dataset):
 
 def test_classifier_metrics_and_cache(data, tmp_path):
     cache = tmp_path / "clf"
-    res = evaluate(CopySource(), data, "all", classifier=True, classifier_cfg=TINY_CLF, cache_dir=cache)
+    res = evaluate(CopySource(), data, "all", classifier=True, classifier_cfg=TRUSTING_CLF, cache_dir=cache,
+                   classifier_fonts=())
     clf = res["classifier"]
     assert clf["cached"] is False and clf["holdout_font"].startswith("Tiny Source")
     assert 0.0 <= clf["holdout_accuracy"] <= 1.0
@@ -93,8 +96,27 @@ def test_classifier_metrics_and_cache(data, tmp_path):
     assert 0.0 <= real["overall"]["content_accuracy"] <= 1.0
     for name in model["per_style"]:
         assert {"content_accuracy", "frechet"} <= set(model["per_style"][name])
-    again = evaluate(CopySource(), data, "holdout", classifier=True, classifier_cfg=TINY_CLF, cache_dir=cache)
+    again = evaluate(CopySource(), data, "holdout", classifier=True, classifier_cfg=TRUSTING_CLF, cache_dir=cache,
+                     classifier_fonts=())
     assert again["classifier"]["cached"] is True  # one classifier per dataset, every split
+    assert again["classifier"]["trusted"] is True
+
+
+def test_a_classifier_that_cannot_read_its_unseen_font_is_not_reported(data, tmp_path, capsys):
+    cache = tmp_path / "clf"
+    first = evaluate(CopySource(), data, "holdout", classifier=True, classifier_cfg=TRUSTING_CLF,
+                     cache_dir=cache, classifier_fonts=())
+    acc = first["classifier"]["holdout_accuracy"]
+    assert acc < 1.0  # a tiny classifier on four tiny fonts cannot read all of an unseen one
+    strict = dataclasses.replace(TRUSTING_CLF, min_trusted_accuracy=min(1.0, acc + 0.05))
+    logged = []
+    res = evaluate(CopySource(), data, "holdout", classifier=True, classifier_cfg=strict, cache_dir=cache,
+                   classifier_fonts=(), log=logged.append)
+    assert res["classifier"]["trusted"] is False and res["classifier"]["holdout_accuracy"] == acc
+    assert "content_accuracy" not in res["results"]["model"]["overall"] and "real" not in res["results"]
+    assert "content_accuracy" not in res["metrics"]
+    assert any(n.startswith("WARNING: the glyph classifier reads") for n in res["notes"])
+    assert any("WARNING" in m for m in logged)
 
 
 @pytest.fixture(scope="module")

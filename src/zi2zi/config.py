@@ -132,6 +132,9 @@ class ClassifierConfig:
     weight_decay: float = 1e-4
     label_smoothing: float = 0.1
     seed: int = 0
+    # Below this accuracy on its unseen font the classifier is not trusted: content accuracy and
+    # Frechet distance are then left out of results, with a warning, instead of misleading.
+    min_trusted_accuracy: float = 0.9
 
 
 @dataclass

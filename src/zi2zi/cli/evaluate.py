@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-classifier", action="store_true", help="pixel metrics only (no classifier training)")
     p.add_argument("--classifier-font", action="append", default=[], metavar="FONT",
                    help="another font (PATH or PATH#FACE) to train the classifier on; repeatable")
+    p.add_argument("--no-corpus-fonts", action="store_true",
+                   help="train the classifier on the dataset's fonts and --classifier-font only, not also "
+                        "on the installed corpus fonts")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.set_defaults(run=run)
@@ -64,13 +67,19 @@ def run(args: argparse.Namespace) -> int:
     log = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
     result = evaluate(
         args.checkpoint, data, args.split, batch_size=args.batch_size, device=args.device,
-        classifier=not args.no_classifier, classifier_fonts=args.classifier_font, log=log,
+        classifier=not args.no_classifier, classifier_fonts=_classifier_fonts(args), log=log,
     )
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
     else:
         print(format_table(result))
     return 0
+
+
+def _classifier_fonts(args: argparse.Namespace) -> list[str]:
+    from zi2zi.fonts.corpus import classifier_fonts
+
+    return ([] if args.no_corpus_fonts else classifier_fonts()) + list(args.classifier_font)
 
 
 def _fmt(value: Any) -> str:
@@ -95,6 +104,7 @@ def format_table(result: dict[str, Any]) -> str:
             f"classifier: {clf['classes']} characters; accuracy on a font it never saw "
             f"({clf['holdout_font']}): {'-' if acc is None else f'{acc:.1%}'}"
             f"{' (cached)' if clf.get('cached') else ''}"
+            f"{'' if clf.get('trusted', True) else ' -- NOT TRUSTED, its figures are left out'}"
         )
     blocks = [("overall", {c: res[c]["overall"] for c in columns}, result["pairs"])]
     for s in result["styles"]:

@@ -327,7 +327,8 @@ def cache_key(
         "fonts": [f"{f.sha256}:{f.face_index}" for f in fonts],
         "holdout": holdout % len(fonts),
         "render": dataclasses.asdict(dataclasses.replace(render, size=cfg.size)),
-        "config": dataclasses.asdict(cfg),
+        # The trust threshold judges a trained classifier; it does not change one.
+        "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k != "min_trusted_accuracy"},
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 

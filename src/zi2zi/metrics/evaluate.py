@@ -141,7 +141,7 @@ def evaluate(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
     classifier: bool = True,
-    classifier_fonts: Sequence[FontFile | str] = (),
+    classifier_fonts: Sequence[FontFile | str] | None = None,
     classifier_cfg: ClassifierConfig | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] | None = None,
@@ -150,8 +150,8 @@ def evaluate(
 
     ``checkpoint_or_generator``: a checkpoint file or run directory (loaded on ``device``), or a
     Generator whose style ids are the dataset's (run on the device its parameters are on).
-    ``classifier_fonts`` adds fonts to the dataset's own for training the classifier, which holds
-    out the source font (so it is measured on a style it never saw, while it learns the styles
+    ``classifier_fonts`` adds fonts to the dataset's own for training the classifier (default: the
+    installed corpus fonts of ``zi2zi.fonts.corpus.CLASSIFIER_EXTRA``), which holds out the source font (so it is measured on a style it never saw, while it learns the styles
     the model imitates). The classifier is cached in ``cache_dir`` (default ``DATASET/.cache``).
     """
     from zi2zi.inference import pick_device
@@ -184,10 +184,28 @@ def evaluate(
     for d, m in style_map.items():
         lookup[d] = m
 
-    clf = None
+    clf, untrusted = None, None
     if classifier:
+        if classifier_fonts is None:
+            from zi2zi.fonts.corpus import classifier_fonts as corpus_classifier_fonts
+
+            classifier_fonts = corpus_classifier_fonts()
         clf, clf_notes = _get_classifier(data, render, classifier_fonts, classifier_cfg, cache_dir, dev, log)
         notes.extend(clf_notes)
+        threshold = (classifier_cfg or ClassifierConfig()).min_trusted_accuracy
+        acc = clf.info.get("holdout_accuracy") if clf is not None else None
+        if clf is not None and (acc is None or acc < threshold):
+            untrusted = clf
+            clf = None
+            warning = (
+                f"WARNING: the glyph classifier reads a font it never saw ({untrusted.info.get('holdout_font')}) "
+                f"at only {'?' if acc is None else f'{acc:.1%}'} (< {threshold:.0%}), so content accuracy and "
+                "Frechet distance are not reported; train it on more fonts with --classifier-font "
+                "(or install the corpus fonts: scripts/install-corpus-fonts.sh)"
+            )
+            notes.append(warning)
+            if log:
+                log(warning)
 
     acc_model, acc_base = MetricAccumulator(), MetricAccumulator()
     feats: dict[str, list[torch.Tensor]] = {"model": [], "baseline": [], "real": []}
@@ -235,7 +253,7 @@ def evaluate(
         ],
         "metrics": _metric_table(clf is not None),
         "results": results,
-        "classifier": _classifier_summary(clf),
+        "classifier": _classifier_summary(clf or untrusted, trusted=untrusted is None),
         "notes": notes,
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -295,8 +313,8 @@ def _get_classifier(data, render, extra_fonts, cfg, cache_dir, device, log):
     return clf.to(device), notes
 
 
-def _classifier_summary(clf) -> dict[str, Any] | None:
+def _classifier_summary(clf, *, trusted: bool) -> dict[str, Any] | None:
     if clf is None:
         return None
     keys = ("classes", "holdout_font", "holdout_glyphs", "holdout_accuracy", "train_fonts", "seconds", "cached", "cache")
-    return {k: clf.info.get(k) for k in keys}
+    return {**{k: clf.info.get(k) for k in keys}, "trusted": trusted}
