@@ -7,6 +7,8 @@ train/inference mismatch of the forks cannot happen.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -14,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from zi2zi.data.dataset import to_tensor
+from zi2zi.images import to_tensor, to_uint8
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
 from zi2zi.training.checkpoint import load_checkpoint
@@ -28,11 +30,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 1, H, W) in [-1, 1] -> uint8 (B, H, W), 255 = paper."""
-    return ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)[:, 0].cpu().numpy()
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,9 @@ class GlyphGenerator:
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
         self.step = loaded.step
+        # Identifies these weights (their metadata holds step, config, styles and metrics) without
+        # hashing the tensors: glyph folders record it so that a resume never mixes two models.
+        self.fingerprint = hashlib.sha256(json.dumps(loaded.meta, sort_keys=True).encode()).hexdigest()[:16]
         self.generator = loaded.generator.eval()
         self.render_settings = loaded.render
         self.data_info = loaded.data_info or {}

@@ -14,15 +14,10 @@ import numpy as np
 import torch
 
 from zi2zi.data import layout
-from zi2zi.data.build import load_glyph
+from zi2zi.images import read_grey, to_tensor
 from zi2zi.errors import DatasetError
 
 SPLITS = ("train", "val", "holdout", "all")
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (..., H, W), 255 = paper -> float (..., 1, H, W) in [-1, 1], +1 = paper."""
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0).unsqueeze(-3)
 
 
 class GlyphDataset(torch.utils.data.Dataset):
@@ -73,7 +68,7 @@ class GlyphDataset(torch.utils.data.Dataset):
     def _load(self, folder: Path, char: str) -> np.ndarray:
         path = folder / layout.glyph_filename(char)
         try:
-            image = load_glyph(path)
+            image = read_grey(path)
         except FileNotFoundError:
             raise DatasetError(f"{path} is listed in the manifest but missing; render the dataset again") from None
         if image.shape != (self.image_size, self.image_size):

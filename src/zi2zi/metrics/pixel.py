@@ -13,6 +13,8 @@ from typing import Callable
 import kornia
 import torch
 
+from zi2zi.images import to_unit
+
 # SSIM as in Wang et al. 2004: 11-tap Gaussian, sigma 1.5, K1 0.01, K2 0.03, mean over the part of
 # the image the whole window covers. scikit-image's structural_similarity(gaussian_weights=True,
 # sigma=1.5, use_sample_covariance=False, data_range=1) computes the same number (tested).
@@ -26,11 +28,6 @@ _MSE_FLOOR = 10.0 ** (-PSNR_CAP_DB / 10.0)
 
 # A pixel darker than mid-grey counts as ink.
 INK_THRESHOLD = 0.5
-
-
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """Map the model convention ([-1, 1], +1 = paper) to the metric convention ([0, 1], 1 = paper)."""
-    return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
 def _check(pred: torch.Tensor, target: torch.Tensor) -> None:

@@ -15,9 +15,8 @@ import math
 import torch
 from torch import nn
 
-from zi2zi.config import ConfigError
+from zi2zi.config import NORMS, ConfigError
 
-NORMS = ("batch", "instance")
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:

@@ -13,9 +13,8 @@ import kornia.filters
 import torch
 from torch import nn
 
-from zi2zi.config import ConfigError
+from zi2zi.config import BLUR_PLACES, ConfigError
 
-BLUR_PLACES = ("none", "input", "layers", "output")
 
 
 def faded_sigma(sigma: float, step: int, fade_steps: int) -> float:

@@ -11,9 +11,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from zi2zi.config import ConfigError
+from zi2zi.config import GAN_MODES, ConfigError
 
-GAN_MODES = ("bce", "lsgan", "hinge")
 
 
 def _check_mode(mode: str) -> None:

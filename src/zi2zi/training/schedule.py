@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
-from zi2zi.config import ConfigError, TrainConfig
+from zi2zi.config import SCHEDULES, ConfigError, TrainConfig
 
-SCHEDULES = ("halving", "cosine", "constant")
 
 
 def learning_rate(train: TrainConfig, *, step: int, epoch: int, total_steps: int) -> float:
