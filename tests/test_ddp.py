@@ -12,8 +12,9 @@ import torch
 import torch.multiprocessing as mp
 from trainhelpers import tiny_config, train_records
 
-from zi2zi.training import checkpoint as ckpt
+from zi2zi import checkpoints as ckpt
 from zi2zi.training.distributed import DistInfo, shard
+from zi2zi.training.options import TrainOptions
 from zi2zi.training.trainer import Trainer
 
 WORLD = 2
@@ -32,7 +33,7 @@ def _worker(rank: int, data: str, run: str, out: str, port: int, tests_dir: str)
     info = DistInfo(rank=rank, world_size=WORLD, local_rank=rank)
     cfg = tiny_config("train.batch_size=4", "train.max_steps=4", "train.checkpoint_every=2",
                       "train.eval_every=2", "train.sample_every=2", "train.deterministic=false")
-    trainer = Trainer(cfg, data, run, dist_info=info, progress=False)
+    trainer = Trainer(TrainOptions(config=cfg, data=data, out=run, progress=False), dist_info=info)
     shards = [trainer._epoch_order(0)]  # this rank's slice of epoch 0
     trainer.fit()
     torch.save(

@@ -19,7 +19,7 @@ import torch
 from zi2zi.images import to_tensor, to_uint8
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
-from zi2zi.training.checkpoint import load_checkpoint
+from zi2zi.checkpoints import load_checkpoint
 
 
 def pick_device(name: str = "auto") -> torch.device:

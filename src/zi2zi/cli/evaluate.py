@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def recorded_data_dir(checkpoint: str | Path) -> Path | None:
     """The dataset a checkpoint was trained on: its metadata, else its run directory's run.json."""
-    from zi2zi.training.checkpoint import CHECKPOINT_DIR, read_metadata, resolve_checkpoint
+    from zi2zi.checkpoints import CHECKPOINT_DIR, read_metadata, resolve_checkpoint
     from zi2zi.training.trainer import RUN_FILE
 
     path = resolve_checkpoint(checkpoint)

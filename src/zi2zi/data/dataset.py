@@ -55,6 +55,12 @@ class GlyphDataset(torch.utils.data.Dataset):
         self.codepoints: np.ndarray = np.array([ord(c) for c, _ in pairs], dtype=np.int64)
 
     @staticmethod
+    def has_split(root: str | Path, split: str) -> bool:
+        """Does the dataset's manifest list any characters for ``split``?"""
+        manifest = layout.read_manifest(root)
+        return split == "all" or bool(manifest["split"].get(split))
+
+    @staticmethod
     def split_characters(manifest: dict[str, Any], split: str) -> str:
         if split == "all":
             return manifest["characters"]

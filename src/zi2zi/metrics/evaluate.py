@@ -86,7 +86,7 @@ def _load_model(checkpoint_or_generator: Any, data, device: torch.device):
     if isinstance(checkpoint_or_generator, nn.Module):
         g = checkpoint_or_generator
         return g, identity, None
-    from zi2zi.training.checkpoint import load_checkpoint
+    from zi2zi.checkpoints import load_checkpoint
 
     loaded = load_checkpoint(checkpoint_or_generator, device=device)
     mapping = _style_map(loaded.styles, loaded.data_info, data.manifest["styles"])
