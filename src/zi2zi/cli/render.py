@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tqdm import tqdm
-
-from zi2zi.config import RenderSettings
-from zi2zi.data import render_dataset, write_preview
-from zi2zi.fonts import resolve_charset
+from zi2zi.config import RENDER_MODES, RenderSettings
 
 _DEFAULTS = RenderSettings()
 
@@ -34,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="name for each --target, in order (default: the font's name)")
     p.add_argument("--charset", required=True, metavar="SPEC", help="built-in name, file, or text:CHARS")
     p.add_argument("--size", type=int, default=_DEFAULTS.size, help=f"image side in px (default {_DEFAULTS.size})")
-    p.add_argument("--mode", choices=["em", "fit"], default=_DEFAULTS.mode,
+    p.add_argument("--mode", choices=list(RENDER_MODES), default=_DEFAULTS.mode,
                    help="em: the font's em box (default); fit: scale the ink box into the margin")
     p.add_argument("--margin", type=float, default=_DEFAULTS.margin,
                    help=f"blank border as a fraction of the size (default {_DEFAULTS.margin})")
@@ -50,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from zi2zi.data import render_dataset, write_preview
+    from zi2zi.fonts import resolve_charset
+
+    RenderSettings(size=args.size, mode=args.mode, margin=args.margin).validate()  # before the charset
     chars = resolve_charset(args.charset)
     with tqdm(total=len(chars), unit="char", desc="render", disable=None) as bar:
         report = render_dataset(
