@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -17,19 +17,14 @@ import numpy as np
 import torch
 
 from zi2zi.images import to_tensor, to_uint8
+from zi2zi.device import resolve_device
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
-from zi2zi.checkpoints import load_checkpoint
+from zi2zi.checkpoints import find_style, load_checkpoint
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    return resolve_device(name)
 
 
 @dataclass(frozen=True)
@@ -60,12 +55,8 @@ class GlyphGenerator:
 
     def style(self, name_or_id: str | int) -> Style:
         """A style by id (``3``) or by name (case-insensitive); the error lists the known ones."""
-        text = str(name_or_id).strip()
-        for style in self.styles:
-            if (text.isdigit() and style.id == int(text)) or style.name.casefold() == text.casefold():
-                return style
-        known = ", ".join(f"{s.id}: {s.name}" for s in self.styles)
-        raise CheckpointError(f"unknown style {name_or_id!r}; this checkpoint has {known}")
+        found = find_style([asdict(s) for s in self.styles], name_or_id, where=self.checkpoint_path.name)
+        return Style(int(found["id"]), str(found["name"]))
 
     def style_embox(self, style: Style) -> EmBox:
         """The em box the style's target glyphs were rendered in (export maps pixels back by it)."""

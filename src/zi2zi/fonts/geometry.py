@@ -35,11 +35,6 @@ class EmBox:
     def centre_y_units(self) -> float:
         return (self.ascender + self.descender) / 2.0
 
-    @property
-    def baseline_px(self) -> float:
-        """Pixel row (from the top) of the baseline."""
-        return self.size / 2.0 + self.centre_y_units * self.scale
-
     def to_pixels(self, x: float, y: float, advance: float) -> tuple[float, float]:
         """Font units (y up, origin at the glyph's origin) -> pixel coordinates (y down)."""
         return (

@@ -1,7 +1,7 @@
 """The GAN step: everything one training iteration does to the networks, behind a narrow contract.
 
 The loop (:mod:`zi2zi.training.trainer`) only calls ``set_input`` / ``optimize`` /
-``current_losses`` / ``current_visuals`` (pix2pix's contract) plus a few housekeeping methods; it
+``current_losses`` (after pix2pix's contract) plus a few housekeeping methods; it
 never knows which GAN it runs. :class:`Zi2ziStep` is zi2zi's recipe:
 
 * one D step, then ``g_steps_per_d`` G steps (zi2zi: 2). The first G step reuses the fakes of the
@@ -53,7 +53,6 @@ class GanStep(Protocol):
     def set_input(self, batch: dict[str, torch.Tensor]) -> None: ...
     def optimize(self) -> None: ...
     def current_losses(self) -> dict[str, float]: ...
-    def current_visuals(self) -> dict[str, torch.Tensor]: ...
     def set_lr(self, lr: float) -> None: ...
     def set_step(self, step: int) -> dict[str, float]: ...
     def networks(self) -> dict[str, nn.Module]: ...
@@ -174,7 +173,6 @@ class Zi2ziStep:
         self.scaler_g = torch.amp.GradScaler(device.type, enabled=precision.scaled)
         self.scaler_d = torch.amp.GradScaler(device.type, enabled=precision.scaled)
         self._losses: dict[str, torch.Tensor] = {}
-        self._visuals: dict[str, torch.Tensor] = {}
 
     # ---- contract ----------------------------------------------------------------------------
 
@@ -202,9 +200,6 @@ class Zi2ziStep:
         names = list(self._losses)
         values = torch.stack([self._losses[n].detach().float() for n in names]).cpu().tolist()
         return dict(zip(names, values))
-
-    def current_visuals(self) -> dict[str, torch.Tensor]:
-        return dict(self._visuals)
 
     def set_lr(self, lr: float) -> None:
         for opt in (self.opt_g, self.opt_d):
@@ -333,7 +328,6 @@ class Zi2ziStep:
         self.opt_g.zero_grad(set_to_none=True)  # G's gradients (one copy of G) are not kept around
         self.D.requires_grad_(True)
         self._losses.update(g_loss=g_loss.detach(), **{k: v.detach() for k, v in terms.items()})
-        self._visuals = {"source": self.source.detach(), "fake": fake.detach(), "target": self.target.detach()}
 
     def _check(self, terms: dict[str, torch.Tensor]) -> None:
         """Stop before an optimiser step would write NaN/Inf into the weights (one sync)."""
