@@ -55,7 +55,7 @@ class GlyphGenerator:
 
     def style(self, name_or_id: str | int) -> Style:
         """A style by id (``3``) or by name (case-insensitive); the error lists the known ones."""
-        found = find_style([asdict(s) for s in self.styles], name_or_id, where=self.checkpoint_path.name)
+        found = find_style([asdict(s) for s in self.styles], name_or_id)
         return Style(int(found["id"]), str(found["name"]))
 
     def style_embox(self, style: Style) -> EmBox:

@@ -211,7 +211,7 @@ def find_style(styles: list[dict[str, Any]], name_or_id: str | int, *, where: st
         if (text.isdigit() and int(style["id"]) == int(text)) or str(style["name"]).casefold() == text.casefold():
             return style
     known = ", ".join(f"{s['id']}: {s['name']}" for s in styles)
-    raise CheckpointError(f"unknown style {name_or_id!r}: it is not in {where}, which has {known}")
+    raise CheckpointError(f"unknown style {name_or_id!r}; {where} has {known}")
 
 
 def _checked_styles(path: Path, styles: Any) -> list[dict[str, Any]]:
