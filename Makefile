@@ -23,7 +23,10 @@ fonts:
 demo: setup fonts
 	$(BIN)/zi2zi demo --out demo-out --overwrite
 
+# Lint (with import order) and types first: they take seconds and fail before minutes of tests.
 test: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: setup fonts

@@ -8,13 +8,14 @@ import shutil
 import pytest
 import torch
 from safetensors.torch import save_file
-from trainhelpers import tiny_config
 
+from zi2zi import checkpoints as ckpt
 from zi2zi.config import Config, RenderSettings
 from zi2zi.errors import CheckpointError
-from zi2zi import checkpoints as ckpt
 from zi2zi.storage.atomic import atomic_path
 from zi2zi.training.trainer import train
+
+from trainhelpers import tiny_config
 
 
 @pytest.fixture(scope="module")

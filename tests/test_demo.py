@@ -6,12 +6,13 @@ import json
 import shutil
 
 import pytest
-from conftest import TINY_CHARS
 from fontTools.ttLib import TTFont
 
 from zi2zi.demo import run_demo
 from zi2zi.demo_settings import DemoSettings
 from zi2zi.errors import FontError, Zi2ziError
+
+from conftest import TINY_CHARS
 
 
 def test_demo_end_to_end_on_tiny_fonts(tiny_fonts, tmp_path, monkeypatch):

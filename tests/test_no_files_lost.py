@@ -8,9 +8,6 @@ import os
 import socket
 
 import pytest
-from clihelpers import fails_with_one_line
-from conftest import TINY_CHARS
-from trainhelpers import tiny_overrides
 
 from zi2zi.config import RenderSettings
 from zi2zi.data import render_dataset
@@ -20,6 +17,10 @@ from zi2zi.generation import generate_to_folder
 from zi2zi.inference import GlyphGenerator
 from zi2zi.storage.lock import lock_path
 from zi2zi.training.trainer import train
+
+from clihelpers import fails_with_one_line
+from conftest import TINY_CHARS
+from trainhelpers import tiny_overrides
 
 
 def _render(tiny_fonts, out, **kwargs):

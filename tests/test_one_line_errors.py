@@ -9,15 +9,16 @@ import os
 import shutil
 
 import pytest
-from clihelpers import fails_with_one_line
-from conftest import TINY_CHARS
-from fontfactory import build_font, pattern_glyphs, save_font
 from PIL import Image
-from trainhelpers import tiny_config
 
 from zi2zi.config import ConfigError
 from zi2zi.errors import Zi2ziError
 from zi2zi.training.trainer import train
+
+from clihelpers import fails_with_one_line
+from conftest import TINY_CHARS
+from fontfactory import build_font, pattern_glyphs, save_font
+from trainhelpers import tiny_config
 
 
 @pytest.fixture(scope="module")

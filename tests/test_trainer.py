@@ -15,16 +15,17 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from trainhelpers import LOSS_KEYS, tiny_config, tiny_overrides, train_records
 
+from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import Config, ConfigError
 from zi2zi.errors import CheckpointError
-from zi2zi import checkpoints as ckpt
+from zi2zi.training.options import TrainOptions
 from zi2zi.training.runlog import read_metrics
 from zi2zi.training.schedule import learning_rate
-from zi2zi.training.options import TrainOptions
 from zi2zi.training.trainer import Trainer, TrainingError, train
+
+from trainhelpers import LOSS_KEYS, tiny_config, tiny_overrides, train_records
 
 
 def _assert_same_losses(a: list[dict], b: list[dict], tol: float = 1e-6) -> None:

@@ -11,12 +11,13 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from clihelpers import fails_with_one_line
-from trainhelpers import tiny_config, tiny_overrides
 
 from zi2zi import checkpoints as ckpt
 from zi2zi.errors import CheckpointError
 from zi2zi.training.trainer import train
+
+from clihelpers import fails_with_one_line
+from trainhelpers import tiny_config, tiny_overrides
 
 MARKER = "pwned-marker"
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from zi2zi.images import to_tensor, to_uint8
+from zi2zi.checkpoints import find_style, load_checkpoint
 from zi2zi.device import resolve_device
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
-from zi2zi.checkpoints import find_style, load_checkpoint
+from zi2zi.images import to_tensor, to_uint8
 
 
 def pick_device(name: str = "auto") -> torch.device:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import html
-import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image

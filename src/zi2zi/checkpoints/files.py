@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -28,6 +28,9 @@ from zi2zi import __version__
 from zi2zi.config import Config, ConfigError, RenderSettings
 from zi2zi.errors import CheckpointError
 from zi2zi.storage.atomic import atomic_path, copy_file, write_text
+
+if TYPE_CHECKING:  # models import torch modules that only loading needs
+    from zi2zi.models import Discriminator, Generator
 
 # The earlier name of zi2zi.storage.write_text, kept for callers of this module.
 write_text_atomic = write_text
@@ -185,8 +188,8 @@ def read_weights(path: str | Path, device: str | torch.device = "cpu") -> dict[s
 class LoadedCheckpoint:
     path: Path
     config: Config
-    generator: nn.Module
-    discriminator: nn.Module
+    generator: Generator
+    discriminator: Discriminator
     styles: list[dict[str, Any]]
     render: RenderSettings
     data_info: dict[str, Any]

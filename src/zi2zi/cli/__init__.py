@@ -6,10 +6,9 @@ Subcommand modules parse arguments and call the library; they hold no logic of t
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
-
-import errno
 
 from zi2zi import __version__
 from zi2zi.errors import Zi2ziError

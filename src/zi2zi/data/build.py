@@ -12,10 +12,11 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 from PIL import Image
 
@@ -223,7 +224,7 @@ def _render(
             )
         common = set(rendered_src).intersection(*style_sets)
         split = make_split(paired, [c for c in paired if c in common], holdout=holdout, val_fraction=val_fraction, seed=seed)
-        styles = [
+        styles: list[dict[str, Any]] = [
             {
                 "id": i,
                 "name": names[i],

@@ -6,16 +6,17 @@ arrays, it never decodes an image. At 256 px the 6763 GB2312 pairs of one style 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from zi2zi.data import layout
-from zi2zi.images import read_grey, to_tensor
 from zi2zi.errors import DatasetError
+from zi2zi.images import read_grey, to_tensor
 
 SPLITS = ("train", "val", "holdout", "all")
 

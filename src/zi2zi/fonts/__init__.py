@@ -37,4 +37,15 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "EmBox",
+    "FontFile",
+    "Renderer",
+    "builtin_charsets",
+    "face_names",
+    "filter_by_fonts",
+    "open_font",
+    "open_font_spec",
+    "parse_font_spec",
+    "resolve_charset",
+]

@@ -53,10 +53,10 @@ class EmBox:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EmBox":
+    def from_dict(cls, data: dict[str, Any]) -> EmBox:
         return cls(**{k: data[k] for k in ("units_per_em", "ascender", "descender", "size", "margin")})
 
     @classmethod
-    def cjk_default(cls, size: int, margin: float = 0.0) -> "EmBox":
+    def cjk_default(cls, size: int, margin: float = 0.0) -> EmBox:
         """The usual ideographic box (1000 upm, 880 / -120), for glyphs of unknown origin."""
         return cls(units_per_em=1000, ascender=880, descender=-120, size=size, margin=margin)

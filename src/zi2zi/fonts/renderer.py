@@ -64,6 +64,7 @@ class Renderer:
             raise ValueError(f"render takes one character, got {char!r}")
         if not self.font.covers(char):
             return None
+        image: np.ndarray | None
         try:
             if self.settings.mode == "em":
                 image = self._draw(char, self.embox.scale, self.embox.to_pixels(0, 0, self.font.advance(char)))

@@ -10,9 +10,10 @@ refuse to mix glyphs of another model or style into the folder.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename

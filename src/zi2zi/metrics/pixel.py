@@ -7,13 +7,11 @@ Per-image values (not a batch mean) let callers average per style as well as ove
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import kornia
 import torch
-
-from zi2zi.images import to_unit
 
 # SSIM as in Wang et al. 2004: 11-tap Gaussian, sigma 1.5, K1 0.01, K2 0.03, mean over the part of
 # the image the whole window covers. scikit-image's structural_similarity(gaussian_weights=True,
@@ -153,7 +151,7 @@ class MetricAccumulator:
         }
         for sid in sorted(int(s) for s in styles.unique()):
             mask = styles == sid
-            row = {"count": int(mask.sum())}
+            row: dict[str, float] = {"count": int(mask.sum())}
             row.update({n: float(v[mask].mean()) for n, v in values.items()})
             out["per_style"][sid] = row
         return out

@@ -18,7 +18,6 @@ from torch import nn
 from zi2zi.config import NORMS, ConfigError
 
 
-
 def norm_layer(kind: str, channels: int) -> nn.Module:
     """BatchNorm as zi2zi, or InstanceNorm with affine=True (learned scale/shift per channel,
     so switching norms keeps the layer's capacity; pix2pix's instance norm has affine=False)."""

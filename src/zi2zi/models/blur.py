@@ -13,8 +13,7 @@ import kornia.filters
 import torch
 from torch import nn
 
-from zi2zi.config import BLUR_PLACES, ConfigError
-
+from zi2zi.config import ConfigError
 
 
 def faded_sigma(sigma: float, step: int, fade_steps: int) -> float:

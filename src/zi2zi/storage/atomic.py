@@ -128,7 +128,7 @@ def remove_stale(final: str | Path) -> list[Path]:
     """Delete the temporaries that killed writers left beside ``final`` (files and folders named
     ``.NAME.<tag>-*``). Only safe while holding ``final``'s lock: then no live writer owns them."""
     final = Path(final)
-    removed = []
+    removed: list[Path] = []
     if not final.parent.is_dir():
         return removed
     for tag in ("tmp", "building", "rendering", "old"):

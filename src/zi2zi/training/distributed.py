@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
-from zi2zi import device
 import torch.distributed as dist
 
+from zi2zi import device
 from zi2zi.config import ConfigError
 
 

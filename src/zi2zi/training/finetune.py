@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from torch import nn
 
 from zi2zi.errors import CheckpointError, DatasetError
+from zi2zi.models import Discriminator, Generator
 
 # Manifest fields of a style/source record that describe the font (the rest is per-dataset bulk:
 # character lists, folders).
@@ -87,7 +87,7 @@ def plan_from_checkpoint(
     return StylePlan(styles=styles, data_to_model=mapping, added=added, added_names=names)
 
 
-def grow(generator: nn.Module, discriminator: nn.Module, n: int, *, like: list[int] | None = None) -> list[int]:
+def grow(generator: Generator, discriminator: Discriminator, n: int, *, like: list[int] | None = None) -> list[int]:
     """Add ``n`` styles to both G's embedding and D's category head; returns the new ids."""
     ids = generator.add_styles(n, like=like)
     d_ids = discriminator.add_styles(n)

@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from zi2zi.config import GAN_MODES, ConfigError
 
 
-
 def _check_mode(mode: str) -> None:
     if mode not in GAN_MODES:
         raise ConfigError(f"loss.gan_mode={mode!r} is not a GAN loss; choose one of {', '.join(GAN_MODES)}")

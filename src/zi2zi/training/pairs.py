@@ -29,10 +29,13 @@ class Subset:
         return self.base.batch(self.indices[indices])
 
 
-def load_split(root: Path, split: str, *, optional: bool = False) -> GlyphDataset | None:
-    """A split of the dataset. ``optional``: a split the manifest leaves empty gives None; a split
-    it lists but whose files are missing or damaged is still an error (validation must never turn
-    itself off because a file went bad)."""
-    if optional and not GlyphDataset.has_split(root, split):
+def load_split(root: Path, split: str) -> GlyphDataset:
+    return GlyphDataset(root, split=split)
+
+
+def load_optional_split(root: Path, split: str) -> GlyphDataset | None:
+    """None when the manifest leaves ``split`` empty. A split it lists but whose files are missing
+    or damaged is still an error: validation must never turn itself off because a file went bad."""
+    if not GlyphDataset.has_split(root, split):
         return None
     return GlyphDataset(root, split=split)

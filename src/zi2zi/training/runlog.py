@@ -72,8 +72,8 @@ class RunLog:
             try:  # optional: no hard dependency on tensorboard
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                SummaryWriter = None
-            if SummaryWriter is not None:
+                pass
+            else:
                 self._tb = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR))
 
     def write(self, record: dict[str, Any]) -> None:

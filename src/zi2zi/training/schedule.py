@@ -12,7 +12,6 @@ import math
 from zi2zi.config import SCHEDULES, ConfigError, TrainConfig
 
 
-
 def learning_rate(train: TrainConfig, *, step: int, epoch: int, total_steps: int) -> float:
     """The rate for the iteration that starts at ``step`` (0-based) inside ``epoch`` (0-based).
 

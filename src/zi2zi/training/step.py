@@ -34,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from zi2zi.config import Config, ConfigError
 from zi2zi.errors import Zi2ziError
+from zi2zi.models import Discriminator, Generator
 from zi2zi.training import losses
 
 
@@ -82,7 +83,7 @@ class _GeneratorPass(nn.Module):
     """G's whole training forward in one call (fakes and both bottleneck codes), so that DDP sees
     every use of G's parameters, the const loss's second encoder pass included, in one forward."""
 
-    def __init__(self, g: nn.Module):
+    def __init__(self, g: Generator):
         super().__init__()
         self.g = g
 
@@ -90,7 +91,7 @@ class _GeneratorPass(nn.Module):
         self, source: torch.Tensor, style: torch.Tensor, flipped: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, ...]:
         fake, code = self.g.generate_and_encode(source, style)  # (B, 1, S, S), (B, C)
-        out = (fake, code, self.g.encode(fake))
+        out: tuple[torch.Tensor, ...] = (fake, code, self.g.encode(fake))
         if flipped is not None:
             fake_f, code_f = self.g.generate_and_encode(source, flipped)
             out += (fake_f, code_f, self.g.encode(fake_f))
@@ -101,7 +102,7 @@ class _Judge(nn.Module):
     """D on several image sets against the same sources, one D call each (so each set keeps its own
     BatchNorm statistics, as zi2zi), in one module call for DDP."""
 
-    def __init__(self, d: nn.Module):
+    def __init__(self, d: Discriminator):
         super().__init__()
         self.d = d
 
@@ -122,8 +123,8 @@ class Zi2ziStep:
 
     def __init__(
         self,
-        generator: nn.Module,
-        discriminator: nn.Module,
+        generator: Generator,
+        discriminator: Discriminator,
         cfg: Config,
         *,
         device: torch.device,
@@ -338,5 +339,5 @@ class Zi2ziStep:
         if not bool(bad.item()):
             return
         values = dict(zip(terms, stacked.cpu().tolist()))
-        bad = [n for n, v in values.items() if not torch.isfinite(torch.tensor(v))]
-        raise NonFiniteLossError(bad, values)
+        names = [n for n, v in values.items() if not torch.isfinite(torch.tensor(v))]
+        raise NonFiniteLossError(names, values)

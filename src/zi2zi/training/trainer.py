@@ -30,7 +30,7 @@ from zi2zi.storage import FolderLock, write_text
 from zi2zi.training import distributed as ddp
 from zi2zi.training import finetune, rundir, runtime
 from zi2zi.training.options import TrainOptions
-from zi2zi.training.pairs import Subset, load_split
+from zi2zi.training.pairs import Subset, load_optional_split, load_split
 from zi2zi.training.plan import RESUMABLE_CHANGES, RunPlan, plan_run
 from zi2zi.training.runlog import Progress, RunLog, truncate_metrics
 from zi2zi.training.samples import pick_sample_indices, save_sample_grid
@@ -108,7 +108,7 @@ class Trainer:
         self._build_models(run)
         self._build_step()
         self._set_position(run, resume_from)
-        self.val_data = load_split(self.data_dir, "val", optional=True)
+        self.val_data = load_optional_split(self.data_dir, "val")
         self._prepare_eval_sets()
 
     def close(self) -> None:
@@ -148,7 +148,7 @@ class Trainer:
         for net in (self.G, self.D):
             net.to(self.device)
             if self.cfg.train.channels_last:
-                net.to(memory_format=torch.channels_last)
+                net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from torch's stubs
             net.train()
 
     def _build_step(self) -> None:
@@ -208,7 +208,7 @@ class Trainer:
 
     def _prepare_eval_sets(self) -> None:
         """A fixed choice of validation pairs for metrics and for the sample grids."""
-        val = self.val_data if self.val_data is not None and len(self.val_data) else None
+        val: Any = self.val_data if self.val_data is not None and len(self.val_data) else None
         wanted = self.cfg.train.train_styles
         if val is not None and wanted:
             model_ids = self._lookup[torch.from_numpy(val.style_ids)].numpy()
