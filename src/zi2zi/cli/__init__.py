@@ -42,6 +42,7 @@ COMMANDS = [
     "interpolate",
     "export",
     "evaluate",
+    "import-checkpoint",
     "demo",
 ]
 
@@ -54,9 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"zi2zi.cli.{name}")
+            module = importlib.import_module(f"zi2zi.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"zi2zi.cli.{name}":
+            if exc.name == f"zi2zi.cli.{name.replace('-', '_')}":
                 continue  # not built yet
             raise
         module.register(sub)
