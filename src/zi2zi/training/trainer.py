@@ -360,67 +360,33 @@ class Trainer:
         })
 
     def fit(self) -> TrainSummary:
+        """The loop: one GAN step per batch; logs, validation, samples and checkpoints on their
+        schedules; stops on completion, on train.max_minutes, or on SIGINT/SIGTERM (checkpointed)."""
         t = self.cfg.train
-        main = self.is_main
-        if main:
-            rundir.remove_stale_temporaries(self.run_dir)
-            truncate_metrics(self.run_dir / rundir.METRICS_FILE, self.step)
-        log = RunLog(self.run_dir, enabled=main)
-        if main:
-            self._write_run_files(log)
-            for note in self.notes:
-                self._echo(f"zi2zi train: {note}")
+        log = self._open_log()
         bar = Progress(total=self.total_steps, initial=self.step, enabled=self.options.progress and self.is_main)
-        started = time.monotonic()
-        tick, tick_step = time.monotonic(), self.step
-        images = 0
+        clock = _Clock(self.step)
         stopped = "completed"
         order = self._epoch_order(self.epoch)
         try:
             with runtime.StopSignals() as signals:
                 while self.step < self.total_steps:
                     if self.batch_in_epoch >= self.steps_per_epoch:
-                        self.epoch += 1
-                        self.batch_in_epoch = 0
+                        self.epoch, self.batch_in_epoch = self.epoch + 1, 0
                         order = self._epoch_order(self.epoch)
-                    lr = learning_rate(t, step=self.step, epoch=self.epoch, total_steps=self.total_steps)
-                    self.gan.set_lr(lr)
-                    sched = self.gan.set_step(self.step)
-                    bs = t.batch_size
-                    idx = order[self.batch_in_epoch * bs : (self.batch_in_epoch + 1) * bs]
-                    self.gan.set_input(self._batch(self.train_data, idx, augment=t.augment))
-                    try:
-                        self.gan.optimize()
-                    except NonFiniteLossError as exc:
-                        self._fail_non_finite(exc, log)
-                    self.step += 1
-                    self.batch_in_epoch += 1
-                    images += bs * self.dist.world_size
-
-                    if self.step % t.log_every == 0 or self.step == self.total_steps:
-                        losses = self.gan.current_losses()
-                        now = time.monotonic()
-                        rate = bs * self.dist.world_size * (self.step - tick_step) / max(now - tick, 1e-9)
-                        tick, tick_step = now, self.step
-                        log.write({"kind": "train", "step": self.step, "epoch": self.epoch, **losses,
-                                   "lr": lr, "img_per_s": rate, **sched})
-                        bar.update(0, d=losses.get("d_loss", 0.0), g=losses.get("g_loss", 0.0),
-                                   l1=losses.get("l1", 0.0), img_s=rate)
+                    schedule = self._train_step(order, log)
+                    if self._due(t.log_every) or self.step == self.total_steps:
+                        self._log_losses(log, bar, schedule, clock)
                     bar.update(1)
-
-                    if t.eval_every > 0 and self.step % t.eval_every == 0:
+                    if self._due(t.eval_every):
                         self._run_eval(log)
-                    if t.sample_every > 0 and self.step % t.sample_every == 0:
-                        if main:
-                            self.save_samples()
-                        ddp.barrier(self.dist)
-
-                    timed_out = t.max_minutes > 0 and (time.monotonic() - started) / 60.0 >= t.max_minutes
-                    stop = ddp.any_rank(timed_out or signals.requested, self.dist, self.device)
-                    if stop and self.step < self.total_steps:
+                    if self._due(t.sample_every):
+                        self._save_samples_on_main()
+                    timed_out = t.max_minutes > 0 and clock.minutes() >= t.max_minutes
+                    if ddp.any_rank(timed_out or signals.requested, self.dist, self.device) and self.step < self.total_steps:
                         stopped = "max_minutes" if timed_out else "interrupted"
                         break
-                    if t.checkpoint_every > 0 and self.step % t.checkpoint_every == 0:
+                    if self._due(t.checkpoint_every):
                         self._checkpoint_with_eval(log)
                 if self.last_checkpoint is None or self.last_checkpoint.name != ckpt.checkpoint_name(self.step):
                     self._checkpoint_with_eval(log)
@@ -428,9 +394,58 @@ class Trainer:
             bar.close()
             log.close()
             self.close()
-        elapsed = time.monotonic() - started
+        return self._summary(stopped, clock)
+
+    # ---- the loop's parts --------------------------------------------------------------------
+
+    def _open_log(self) -> RunLog:
+        if self.is_main:
+            rundir.remove_stale_temporaries(self.run_dir)
+            truncate_metrics(self.run_dir / rundir.METRICS_FILE, self.step)
+        log = RunLog(self.run_dir, enabled=self.is_main)
+        if self.is_main:
+            self._write_run_files(log)
+            for note in self.notes:
+                self._echo(f"zi2zi train: {note}")
+        return log
+
+    def _due(self, every: int) -> bool:
+        return every > 0 and self.step % every == 0
+
+    def _train_step(self, order: np.ndarray, log: RunLog) -> dict[str, float]:
+        """One batch through the GAN step; returns the schedules applied (for the log)."""
+        t = self.cfg.train
+        lr = learning_rate(t, step=self.step, epoch=self.epoch, total_steps=self.total_steps)
+        self.gan.set_lr(lr)
+        schedule = {"lr": lr, **self.gan.set_step(self.step)}
+        start = self.batch_in_epoch * t.batch_size
+        self.gan.set_input(self._batch(self.train_data, order[start : start + t.batch_size], augment=t.augment))
+        try:
+            self.gan.optimize()
+        except NonFiniteLossError as exc:
+            self._fail_non_finite(exc, log)
+        self.step += 1
+        self.batch_in_epoch += 1
+        return schedule
+
+    def _log_losses(self, log: RunLog, bar: Progress, schedule: dict[str, float], clock: _Clock) -> None:
+        losses = self.gan.current_losses()
+        rate = self.cfg.train.batch_size * self.dist.world_size * clock.steps_per_second(self.step)
+        log.write({"kind": "train", "step": self.step, "epoch": self.epoch, **losses, "img_per_s": rate, **schedule})
+        bar.update(0, d=losses.get("d_loss", 0.0), g=losses.get("g_loss", 0.0), l1=losses.get("l1", 0.0), img_s=rate)
+
+    def _save_samples_on_main(self) -> None:
+        if self.is_main:
+            self.save_samples()
+        ddp.barrier(self.dist)
+
+    def _summary(self, stopped: str, clock: _Clock) -> TrainSummary:
         best = self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.BEST
-        summary = TrainSummary(
+        images = (self.step - clock.first_step) * self.cfg.train.batch_size * self.dist.world_size
+        elapsed = clock.seconds()
+        if self.is_main and stopped != "completed":
+            self._echo(f"zi2zi train: stopped ({stopped}) at step {self.step}; continue with --resume")
+        return TrainSummary(
             run_dir=self.run_dir,
             step=self.step,
             epoch=self.epoch,
@@ -440,9 +455,6 @@ class Trainer:
             best_val_l1=self.best_val_l1,
             images_per_second=images / elapsed if elapsed > 0 else 0.0,
         )
-        if main and stopped != "completed":
-            self._echo(f"zi2zi train: stopped ({stopped}) at step {self.step}; continue with --resume")
-        return summary
 
     def _run_eval(self, log: RunLog) -> None:
         if self.is_main:
@@ -471,6 +483,27 @@ class Trainer:
             f"training stopped at step {step}: {what}; {where}, and nothing was saved after the failure. "
             "Lower train.lr (or check the data), then resume from that checkpoint or start over"
         ) from None
+
+
+class _Clock:
+    """Wall time of this session of a run, and the step rate since the last look."""
+
+    def __init__(self, step: int) -> None:
+        self.first_step = step
+        self.started = self._tick = time.monotonic()
+        self._tick_step = step
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def minutes(self) -> float:
+        return self.seconds() / 60.0
+
+    def steps_per_second(self, step: int) -> float:
+        now = time.monotonic()
+        rate = (step - self._tick_step) / max(now - self._tick, 1e-9)
+        self._tick, self._tick_step = now, step
+        return rate
 
 
 # ---- library entry -----------------------------------------------------------------------------
