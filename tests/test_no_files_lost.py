@@ -165,3 +165,18 @@ def test_a_deleted_validation_image_is_an_error_not_silence(capsys, make_tiny_da
     argv = ["train", "--data", data, "--out", tmp_path / "run", "--preset", "cpu-small",
             *sum((["--set", o] for o in tiny_overrides()), [])]
     fails_with_one_line(capsys, argv, f"U+{ord(char):04X}.png", "missing")
+
+
+def test_a_rendered_dataset_follows_the_umask(tiny_fonts, tmp_path):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "data"
+        _render(tiny_fonts, out)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == 0o644
+    png = next((out / "source").glob("*.png"))
+    assert stat.S_IMODE(png.stat().st_mode) == 0o644

@@ -248,3 +248,31 @@ def test_read_only_output_folder_is_one_line(capsys, tiny_dataset, tmp_path):
         fails_with_one_line(capsys, ["preview", tiny_dataset, "--out", folder / "p.png"], "permission")
     finally:
         folder.chmod(0o755)
+
+
+def test_a_path_through_a_file_is_one_line(capsys, tiny_dataset, tmp_path):
+    """A real failure of the file system (ENOTDIR), met while creating the run directory."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is needed")
+    fails_with_one_line(capsys, ["train", "--data", tiny_dataset, "--out", blocker / "run", "--preset", "cpu-small",
+                                 "--set", "train.device=cpu"], "blocker")
+    assert blocker.read_text() == "a file where a folder is needed"
+
+
+def test_help_loads_no_torch():
+    """``zi2zi --help`` must answer fast: parsing imports neither torch nor the font stack."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from zi2zi.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'numpy', 'fontTools', 'freetype', 'PIL') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_outputs_of_another_kind_are_never_replaced(capsys, tiny_dataset, tiny_fonts, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    fails_with_one_line(capsys, ["preview", tiny_dataset, "--out", notes], ".png")
+    fails_with_one_line(capsys, _render_args(tiny_fonts, tmp_path / "d", "--preview", notes), "--preview")
+    assert notes.read_text() == "mine" and not (tmp_path / "d").exists()

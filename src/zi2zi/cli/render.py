@@ -52,6 +52,14 @@ def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import resolve_charset
 
     RenderSettings(size=args.size, mode=args.mode, margin=args.margin).validate()  # before the charset
+    if args.preview:  # checked before minutes of rendering, not after
+        from pathlib import Path
+
+        from zi2zi.errors import DatasetError
+
+        preview = Path(args.preview)
+        if preview.suffix.lower() != ".png" or preview.is_dir() or not preview.parent.is_dir():
+            raise DatasetError(f"--preview {preview} must be a .png file in an existing folder")
     chars = resolve_charset(args.charset)
     with tqdm(total=len(chars), unit="char", desc="render", disable=None) as bar:
         report = render_dataset(

@@ -23,6 +23,8 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
         raise DatasetError(f"folder {out.parent} for the preview does not exist; create it first")
     if out.is_dir():
         raise DatasetError(f"--out {out} is a folder; give the path of a PNG file to write")
+    if out.suffix.lower() != ".png":  # never replace a file of another kind by mistake
+        raise DatasetError(f"--out {out} must end in .png")
     manifest = layout.read_manifest(root)
     held = set(manifest["split"]["holdout"])
     label_h, gap = 14, 6

@@ -30,6 +30,8 @@ def write_specimen(
     cell: int = 64, per_line: int = 16,
 ) -> Path:
     out = Path(out)
+    if out.suffix.lower() != ".png" or out.is_dir():  # never replace a file of another kind by mistake
+        raise Zi2ziError(f"--out {out} must be a .png file path")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
     chars = [c for c in text if not c.isspace()]
