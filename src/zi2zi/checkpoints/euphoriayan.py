@@ -37,16 +37,9 @@ _EPOCH = re.compile(r"^(\d+)_net_[GD]\.pth$")
 
 def read_state(path: Path) -> dict[str, torch.Tensor]:
     """A state dict of tensors, loaded without unpickling anything else."""
-    if not path.is_file():
-        raise CheckpointError(f"{path} does not exist; give the N_net_G.pth file of a zi2zi-pytorch run")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(
-            f"{path} cannot be loaded safely as weights ({type(exc).__name__}: {first}); it is corrupt or "
-            "holds objects other than tensors: do not use it"
-        ) from None
+    from zi2zi.checkpoints.resume import safe_load
+
+    state = safe_load(path, what="zi2zi-pytorch weights", advice="give the N_net_G.pth / N_net_D.pth of a zi2zi-pytorch run")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} is not a state dict of tensors (a zi2zi-pytorch N_net_G.pth / N_net_D.pth)")
     return {k.removeprefix("module."): v for k, v in state.items()}

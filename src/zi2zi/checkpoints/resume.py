@@ -11,6 +11,7 @@ array are allowed on top, so they still load.
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -40,19 +41,25 @@ def _legacy_numpy_globals() -> list[Any]:
     return names
 
 
-def load_state(path: Path) -> dict[str, Any]:
-    """The state written by :func:`save_state`, read without unpickling arbitrary objects."""
+def safe_load(path: Path, *, what: str, advice: str) -> Any:
+    """``torch.load`` that builds only tensors and plain containers; any failure is one line
+    naming ``path`` (``what`` it should be, ``advice`` on what to do instead)."""
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist; {advice}")
     try:
         with torch.serialization.safe_globals(_legacy_numpy_globals()):
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} is missing; the checkpoint cannot be resumed") from None
-    except Exception as exc:  # UnpicklingError for foreign objects, RuntimeError for corrupt zips
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"{path} cannot be loaded safely ({type(exc).__name__}: {first}); it is corrupt or holds "
-            "objects other than tensors and numbers: do not resume from it (start over or use another run)"
-        ) from None
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # an object that is not a tensor, or not a torch file at all
+        reason = "it holds objects other than tensors and numbers, or is not a PyTorch file"
+    except Exception as exc:  # RuntimeError / EOFError / zip errors for truncated or corrupt files
+        reason = f"it is truncated or corrupt ({type(exc).__name__})"
+    raise CheckpointError(f"{path} cannot be loaded safely as {what}: {reason}; {advice}")
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """The state written by :func:`save_state`, read without unpickling arbitrary objects."""
+    state = safe_load(path, what="a training state",
+                      advice="do not resume from it (start over, or resume another run)")
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} does not hold a zi2zi training state; do not resume from it")
     return state

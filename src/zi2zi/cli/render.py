@@ -41,17 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
     p.add_argument("--preview", metavar="FILE", help="also write a preview sheet (PNG)")
-    p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=0, help="processes, 0 to 256 (default 0: all cores)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from zi2zi.cli.checks import int_in_range
     from zi2zi.data import render_dataset, write_preview
     from zi2zi.fonts import resolve_charset
 
     RenderSettings(size=args.size, mode=args.mode, margin=args.margin).validate()  # before the charset
+    int_in_range("--workers", args.workers, 0, 256)
     if args.preview:  # checked before minutes of rendering, not after
         from pathlib import Path
 
