@@ -1,7 +1,7 @@
 """Validation during training: L1 and SSIM of G's output on a fixed set of validation pairs.
 
-The numbers come from :mod:`zi2zi.metrics.pixel`, the same functions ``zi2zi evaluate`` uses, on
-the same [0, 1] images, so a run's curve and a later evaluation agree.
+The numbers come from :class:`zi2zi.metrics.pixel.MetricAccumulator`, the code ``zi2zi evaluate``
+runs, on the same [0, 1] images, so a run's curve and a later evaluation agree.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ import torch
 from torch import nn
 
 from zi2zi.images import to_unit
-from zi2zi.metrics.pixel import l1, ssim
+from zi2zi.metrics.pixel import MetricAccumulator
+
+# What a run logs as val_l1 / val_ssim (val_l1 also picks best.safetensors).
+VALIDATION_METRICS = ("l1", "ssim")
 
 
 @contextmanager
@@ -39,14 +42,13 @@ def pixel_metrics(
     baseline (the source glyph itself used as the prediction)."""
     if count == 0:
         return {}
-    sums = {"val_l1": 0.0, "val_ssim": 0.0}
+    scores = MetricAccumulator(list(VALIDATION_METRICS))
     with torch.no_grad():
         for batch in batches:
             fake = batch["source"] if predict is None else predict(batch["source"], batch["style"]).cpu()
-            pred, target = to_unit(fake), to_unit(batch["target"])
-            sums["val_l1"] += float(l1(pred, target).sum())
-            sums["val_ssim"] += float(ssim(pred, target).sum())
-    return {k: v / count for k, v in sums.items()}
+            scores.update(to_unit(fake), to_unit(batch["target"]), batch["style"])
+    overall = scores.result()["overall"]
+    return {f"val_{name}": overall[name] for name in VALIDATION_METRICS}
 
 
 def chunks(indices: np.ndarray, size: int) -> Iterator[np.ndarray]:
