@@ -106,3 +106,11 @@ def test_manifest_folders_must_stay_inside_the_dataset(capsys, make_tiny_dataset
     fails_with_one_line(capsys, ["preview", data, "--out", tmp_path / "p.png"], "manifest.json", "not a folder inside"
                         if where == "ABSOLUTE" else "outside the dataset")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_a_state_of_the_wrong_shape_is_one_line(capsys, run_dir, tiny_dataset):
+    state_file = ckpt.state_path(ckpt.latest_resumable(run_dir))
+    torch.save({"step": "two", "rng": [1, 2]}, state_file)
+    argv = ["train", "--data", tiny_dataset, "--out", run_dir, "--resume", "--max-steps", "4", "--no-progress",
+            *sum((["--set", o] for o in tiny_overrides() if "max_steps" not in o), [])]
+    fails_with_one_line(capsys, argv, state_file.name, "does not hold the state")

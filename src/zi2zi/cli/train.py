@@ -97,6 +97,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     from zi2zi import checkpoints as ckpt
     from zi2zi.data import read_manifest
     from zi2zi.errors import TrainingError
+    from zi2zi.storage import folder_state
     from zi2zi.training import rundir
     from zi2zi.training.plan import plan_run
 
@@ -109,7 +110,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     if args.resume and resume_from is None:
         raise TrainingError(f"--resume: {out} has no checkpoint to resume from; start the run without --resume")
     if not args.resume:
-        if out.is_dir() and not ours and any(not p.name.startswith(".zi2zi") for p in out.iterdir()):
+        if not ours and folder_state(out, rundir.KIND) == "foreign":
             raise TrainingError(f"--out {out} is a non-empty folder that is not a zi2zi run; choose an empty or new folder")
         if not args.overwrite and ckpt.list_checkpoints(out):
             raise TrainingError(f"{out} already holds a run; pass --resume, --overwrite, or choose another --out")

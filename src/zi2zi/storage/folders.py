@@ -14,8 +14,6 @@ from typing import Literal
 from zi2zi.errors import Zi2ziError
 
 State = Literal["missing", "empty", "ours", "foreign"]
-# Entries that do not make a folder "not empty": zi2zi's own leftovers of interrupted writes.
-_IGNORED_PREFIXES = (".zi2zi",)
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ def folder_state(folder: str | Path, kind: FolderKind) -> State:
         return "foreign"
     if kind.read_marker(folder) is not None:
         return "ours"
-    if all(p.name.startswith(_IGNORED_PREFIXES) for p in folder.iterdir()):
+    if next(folder.iterdir(), None) is None:
         return "empty"
     return "foreign"
 

@@ -272,7 +272,18 @@ class Trainer:
         }
 
     def _load_state(self, weights_path: Path, saved: dict[str, Any]) -> None:
-        state = ckpt.load_state(ckpt.state_path(weights_path))
+        state_file = ckpt.state_path(weights_path)
+        state = ckpt.load_state(state_file)
+        try:
+            self._apply_state(state, weights_path, saved)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            # Loaded safely, but not what save_checkpoint writes (edited, or from another program).
+            raise CheckpointError(
+                f"{state_file} does not hold the state this run saved ({type(exc).__name__}: {exc}); "
+                "do not resume from it (start over, or resume another run)"
+            ) from None
+
+    def _apply_state(self, state: dict[str, Any], weights_path: Path, saved: dict[str, Any]) -> None:
         if state.get("world_size", 1) != self.dist.world_size:
             self.notes.append(
                 f"resumed with {self.dist.world_size} process(es), saved with {state.get('world_size')}: "
