@@ -47,12 +47,12 @@ def checkpoint(make_tiny_dataset, tmp_path_factory):
                  make_tiny_dataset(), run, progress=False).checkpoint
 
 
-@pytest.mark.parametrize("overwrite", [False, True])
-def test_train_never_clears_a_folder_that_is_not_a_run(capsys, tiny_dataset, tmp_path, overwrite):
+@pytest.mark.parametrize("flags", [[], ["--overwrite"], ["--dry-run"], ["--dry-run", "--overwrite"]])
+def test_train_never_clears_a_folder_that_is_not_a_run(capsys, tiny_dataset, tmp_path, flags):
     out = tmp_path / "mine"
     before = _users_folder(out)
     argv = ["train", "--data", tiny_dataset, "--out", out, "--preset", "cpu-small", *sum((["--set", o] for o in tiny_overrides()), [])]
-    fails_with_one_line(capsys, argv + (["--overwrite"] if overwrite else []), str(out), "not a zi2zi run")
+    fails_with_one_line(capsys, argv + flags, str(out), "not a zi2zi run")
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
     assert json.loads((out / "config.json").read_text()) == {"mine": True}
 
