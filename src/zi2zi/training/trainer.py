@@ -61,13 +61,6 @@ class TrainSummary:
         return self.best_checkpoint or self.last_checkpoint
 
 
-def check_train_config(t: Any) -> None:
-    """Kept for callers of the earlier API: the ranges now live in :meth:`Config.validate`."""
-    from zi2zi.config import _validate_train
-
-    _validate_train(t)
-
-
 class Trainer:
     """Prepares a run on construction; :meth:`fit` trains it. Rank 0 alone writes the run directory
     (holding its lock until :meth:`close`)."""
