@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.zi2zi-installed
 
-.PHONY: setup fonts demo test bench ablation clean
+.PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot clean
 
 setup: $(STAMP)
 
@@ -20,10 +20,16 @@ $(STAMP): pyproject.toml
 fonts:
 	scripts/install-demo-fonts.sh
 
+corpus-fonts:
+	scripts/install-corpus-fonts.sh
+
 demo: setup fonts
 	$(BIN)/zi2zi demo --out demo-out --overwrite
 
+# Lint (with import order) and types first: they take seconds and fail before minutes of tests.
 test: setup
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: setup fonts
@@ -31,6 +37,14 @@ bench: setup fonts
 
 ablation: setup fonts
 	$(BIN)/python benchmarks/blur_ablation.py
+
+# The 64 px base model from scratch: hours on a CPU; run it again to resume, then package it.
+base: setup corpus-fonts
+	$(BIN)/python scripts/train_base.py --work base-work
+	$(BIN)/python scripts/train_base.py --work base-work --package base-64
+
+few-shot: setup corpus-fonts
+	$(BIN)/python benchmarks/few_shot.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

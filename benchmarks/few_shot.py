@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +31,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine  # noqa: E402
 
+from zi2zi import checkpoints as ckpt  # noqa: E402
 from zi2zi.config import Config, RenderSettings  # noqa: E402
 from zi2zi.data import GlyphDataset, render_dataset  # noqa: E402
+from zi2zi.data.build import open_font_spec  # noqa: E402
 from zi2zi.finetune import finetune, recipe_for  # noqa: E402
 from zi2zi.finetune.inputs import base_source_font  # noqa: E402
-from zi2zi.data.build import open_font_spec  # noqa: E402
 from zi2zi.fonts import resolve_charset  # noqa: E402
 from zi2zi.fonts.corpus import EVALUATION, corpus_font  # noqa: E402
 from zi2zi.inference import GlyphGenerator  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import comparison_grid, markdown_table  # noqa: E402
-from zi2zi.training import checkpoint as ckpt  # noqa: E402
-from zi2zi.training.trainer import train  # noqa: E402
+from zi2zi.training import TrainOptions, train  # noqa: E402
 
 HEADLINE = ["l1", "ssim", "ink_iou", "content_accuracy", "frechet"]
 KINDS = ("finetune", "scratch")
@@ -107,6 +108,24 @@ def cell(path: Path, make) -> dict:
     return result
 
 
+def run_finetune(base_path: Path, run: Path, spec: str, chars: str, name: str, steps: int | None,
+                 evald: Path) -> dict:
+    t0 = time.perf_counter()
+    s = finetune(base_path, run, target=spec, chars="text:" + chars, holdout=0, steps=steps, style_name=name,
+                 overwrite=True, progress=False)
+    return measure(s.checkpoint, evald, time.perf_counter() - t0, s.step)
+
+
+def run_scratch(base_config: Config, data: Path, run: Path, recipe, n_chars: int, evald: Path) -> dict:
+    cfg = Config.from_dict(base_config.to_dict())
+    cfg.train.max_steps, cfg.train.batch_size = recipe.steps, min(recipe.batch_size, n_chars)
+    cfg.train.eval_every = cfg.train.sample_every = 0
+    cfg.train.checkpoint_every = recipe.steps
+    t0 = time.perf_counter()
+    s = train(TrainOptions(data=data, out=run, config=cfg, overwrite=True, progress=False))
+    return measure(s.last_checkpoint, evald, time.perf_counter() - t0, s.step)
+
+
 def run_font(args, name: str, base_path: Path, work: Path) -> dict:
     meta = ckpt.read_metadata(base_path)
     loaded = ckpt.load_checkpoint(base_path)
@@ -120,23 +139,10 @@ def run_font(args, name: str, base_path: Path, work: Path) -> dict:
     for n in args.sizes:
         chars = training_chars(font, held, n)
         recipe = recipe_for(len(chars), steps=args.steps)
-
-        def fine() -> dict:
-            t0 = time.perf_counter()
-            s = finetune(base_path, folder / f"ft-{n}", target=spec, chars="text:" + chars, holdout=0,
-                         steps=args.steps, style_name=name, overwrite=True, progress=False)
-            return measure(s.checkpoint, evald, time.perf_counter() - t0, s.step)
-
-        def scratch() -> dict:
-            data = folder / f"ft-{n}" / "data"  # the same N glyphs the fine-tuning saw
-            cfg = Config.from_dict(loaded.config.to_dict())
-            cfg.train.max_steps, cfg.train.batch_size = recipe.steps, min(recipe.batch_size, len(chars))
-            cfg.train.eval_every = cfg.train.sample_every = 0
-            cfg.train.checkpoint_every = recipe.steps
-            t0 = time.perf_counter()
-            s = train(cfg, data, folder / f"scratch-{n}", overwrite=True, progress=False)
-            return measure(s.last_checkpoint, evald, time.perf_counter() - t0, s.step)
-
+        fine = partial(run_finetune, base_path, folder / f"ft-{n}", spec, chars, name, args.steps, evald)
+        # The same N glyphs the fine-tuning saw, from random weights.
+        scratch = partial(run_scratch, loaded.config, folder / f"ft-{n}" / "data", folder / f"scratch-{n}",
+                          recipe, len(chars), evald)
         results["cells"][f"finetune-{n}"] = cell(folder / f"finetune-{n}.json", fine)
         results["cells"][f"scratch-{n}"] = cell(folder / f"scratch-{n}.json", scratch)
         print(f"[few-shot] {name} N={n}: fine-tuned SSIM {results['cells'][f'finetune-{n}']['model']['ssim']:.3f}, "
@@ -152,7 +158,7 @@ def run_font(args, name: str, base_path: Path, work: Path) -> dict:
             cfg.train.max_steps, cfg.train.max_minutes = 10**6, args.full_minutes
             cfg.train.schedule = "constant"
             t0 = time.perf_counter()
-            s = train(cfg, data, folder / "full", overwrite=True, progress=False)
+            s = train(TrainOptions(data=data, out=folder / "full", config=cfg, overwrite=True, progress=False))
             return measure(s.last_checkpoint, evald, time.perf_counter() - t0, s.step)
 
         results["cells"]["full"] = cell(folder / "full.json", full)

@@ -21,7 +21,7 @@ from zi2zi.config import RenderSettings, load_config
 from zi2zi.data import render_dataset
 from zi2zi.fonts import resolve_charset
 from zi2zi.fonts.corpus import BASE_SOURCE, CORPUS, is_evaluation_font
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 # GB2312 for simplified Chinese, JIS X 0208 kanji for the Japanese styles, Big5 level 1 for the
 # traditional forms; each style trains on the part of it that its font covers.
@@ -67,9 +67,9 @@ def training_seconds(run: Path) -> float:
 
 def package(run: Path, data: Path, name: str, preset: str) -> Path:
     from zi2zi.bases import package_base
+    from zi2zi.checkpoints import resolve_checkpoint
     from zi2zi.data.layout import read_manifest
     from zi2zi.metrics.evaluate import evaluate
-    from zi2zi.training.checkpoint import resolve_checkpoint
 
     checkpoint = resolve_checkpoint(run)
     result = evaluate(checkpoint, data, "holdout", classifier=False)["results"]
@@ -94,7 +94,7 @@ def main() -> None:
         print(f"wrote {package(run, args.work / 'data', args.package, args.preset)}")
         return
     data = render(args.work, cfg.model.image_size)
-    summary = train(cfg, data, run, resume=(run / "checkpoints").is_dir())
+    summary = train(TrainOptions(data=data, out=run, config=cfg, resume=(run / "checkpoints").is_dir()))
     print(f"finished at step {summary.step}: {summary.checkpoint}")
 
 

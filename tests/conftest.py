@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+from zi2zi.config import RenderSettings
+from zi2zi.data import render_dataset
 
-from fontfactory import pattern_glyphs, save_font  # noqa: E402
-
-from zi2zi.config import RenderSettings  # noqa: E402
-from zi2zi.data import render_dataset  # noqa: E402
+from fontfactory import pattern_glyphs, save_font
 
 # Tests run tiny models: one thread is several times faster than two for them, and keeps CI's two
 # cores from fighting each other when a test spawns worker processes.

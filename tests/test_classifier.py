@@ -3,7 +3,6 @@ import json
 
 import pytest
 import torch
-from conftest import TINY_CHARS
 
 from zi2zi.config import ClassifierConfig, RenderSettings
 from zi2zi.errors import FontError
@@ -16,6 +15,8 @@ from zi2zi.metrics.classifier import (
     render_glyphs,
     train_classifier,
 )
+
+from conftest import TINY_CHARS
 
 # Ten characters whose bar patterns (tests/fontfactory.py) all differ: ten real classes.
 CHARS = TINY_CHARS[:10]

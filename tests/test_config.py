@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from trainhelpers import tiny_overrides
 
 from zi2zi.cli import main
 from zi2zi.config import Config, ConfigError, load_config, preset
+
+from trainhelpers import tiny_overrides
 
 
 def test_presets_differ_where_documented():

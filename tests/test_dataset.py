@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_CHARS
 
 from zi2zi.cli import main
 from zi2zi.config import RenderSettings
 from zi2zi.data import GlyphDataset, paired_augment, read_manifest, render_dataset, write_preview
 from zi2zi.errors import DatasetError
+
+from conftest import TINY_CHARS
 
 
 def render(tiny_fonts, out, **kwargs):

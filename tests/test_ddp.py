@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.multiprocessing as mp
-from trainhelpers import tiny_config, train_records
 
-from zi2zi.training import checkpoint as ckpt
+from zi2zi import checkpoints as ckpt
 from zi2zi.training.distributed import DistInfo, shard
+from zi2zi.training.options import TrainOptions
 from zi2zi.training.trainer import Trainer
+
+from trainhelpers import tiny_config, train_records
 
 WORLD = 2
 
@@ -25,14 +26,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, data: str, run: str, out: str, port: int, tests_dir: str) -> None:
-    sys.path.insert(0, tests_dir)  # spawn starts a fresh interpreter
+def _worker(rank: int, data: str, run: str, out: str, port: int) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(WORLD), LOCAL_RANK=str(rank))
     info = DistInfo(rank=rank, world_size=WORLD, local_rank=rank)
     cfg = tiny_config("train.batch_size=4", "train.max_steps=4", "train.checkpoint_every=2",
                       "train.eval_every=2", "train.sample_every=2", "train.deterministic=false")
-    trainer = Trainer(cfg, data, run, dist_info=info, progress=False)
+    trainer = Trainer(TrainOptions(config=cfg, data=data, out=run, progress=False), dist_info=info)
     shards = [trainer._epoch_order(0)]  # this rank's slice of epoch 0
     trainer.fit()
     torch.save(
@@ -50,7 +50,7 @@ def test_two_gloo_processes_keep_identical_weights(tiny_dataset, tmp_path):
     run = tmp_path / "run"
     mp.spawn(
         _worker,
-        args=(str(tiny_dataset), str(run), str(tmp_path), _free_port(), str(Path(__file__).parent)),
+        args=(str(tiny_dataset), str(run), str(tmp_path), _free_port()),
         nprocs=WORLD,
         join=True,
     )

@@ -6,12 +6,13 @@ import json
 import shutil
 
 import pytest
-from conftest import TINY_CHARS
 from fontTools.ttLib import TTFont
 
 from zi2zi.demo import run_demo
 from zi2zi.demo_settings import DemoSettings
 from zi2zi.errors import FontError, Zi2ziError
+
+from conftest import TINY_CHARS
 
 
 def test_demo_end_to_end_on_tiny_fonts(tiny_fonts, tmp_path, monkeypatch):
@@ -41,7 +42,7 @@ def test_demo_end_to_end_on_tiny_fonts(tiny_fonts, tmp_path, monkeypatch):
 
 def test_demo_names_the_missing_font_package(tmp_path, monkeypatch):
     monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(tmp_path))
-    monkeypatch.setattr("zi2zi.demo_fonts.font_dirs", lambda: [tmp_path])
+    monkeypatch.setattr("zi2zi.fonts.system.font_dirs", lambda: [tmp_path])
     with pytest.raises(FontError, match="fonts-arphic-uming"):
         run_demo(tmp_path / "out", DemoSettings(), echo=lambda _: None)
     assert not (tmp_path / "out").exists()

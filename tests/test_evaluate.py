@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from trainhelpers import tiny_config
 
 from zi2zi.cli import main as cli_main
 from zi2zi.config import ClassifierConfig, GeneratorConfig
 from zi2zi.data.dataset import GlyphDataset
 from zi2zi.errors import DatasetError
+from zi2zi.images import to_unit
 from zi2zi.metrics.evaluate import evaluate
-from zi2zi.metrics.pixel import METRICS, l1, ssim, to_unit
+from zi2zi.metrics.pixel import METRICS, l1, ssim
 from zi2zi.models import Generator
 from zi2zi.training.trainer import train
+
+from trainhelpers import tiny_config
 
 # A tiny classifier reads the unseen tiny font badly; these tests check the figures, not the trust gate.
 TRUSTING_CLF = ClassifierConfig(size=32, width=8, epochs=1, min_steps=60, batch_size=16, lr=5e-3, min_trusted_accuracy=0.0)

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_CHARS
-from trainhelpers import tiny_config
 
 import zi2zi.bases as bases
+from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import RenderSettings
 from zi2zi.data import render_dataset
 from zi2zi.data.layout import read_manifest
 from zi2zi.errors import CheckpointError, DatasetError
 from zi2zi.finetune import finetune, recipe_for
-from zi2zi.training import checkpoint as ckpt
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
+
+from conftest import TINY_CHARS
+from trainhelpers import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
     """A tiny two-style model packaged as base ``tiny`` in its own folder (fp16 + model card)."""
     data = make_tiny_dataset(size=32, holdout=4)
     root = tmp_path_factory.mktemp("base")
-    summary = train(tiny_config(), data, root / "run", progress=False)
+    summary = train(TrainOptions(data=data, out=root / "run", config=tiny_config(), progress=False))
     fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
     bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
                        wall_seconds=1.0, metrics={"l1": {"model": 0.1, "baseline": 0.2}}, out_dir=root / "shipped")

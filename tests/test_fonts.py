@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fontfactory import save_collection, save_font
 
 from zi2zi.config import RenderSettings
 from zi2zi.errors import CharsetError, FontError
 from zi2zi.fonts import EmBox, Renderer, filter_by_fonts, open_font, resolve_charset
+
+from fontfactory import save_collection, save_font
 
 
 def ink_box(image: np.ndarray) -> tuple[int, int, int, int]:

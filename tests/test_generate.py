@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY_CHARS
 from PIL import Image
 
 from zi2zi.cli import main
@@ -16,6 +15,8 @@ from zi2zi.fonts import open_font
 from zi2zi.generation import generate_to_folder, write_interpolation, write_specimen
 from zi2zi.inference import GlyphGenerator
 from zi2zi.training.trainer import train
+
+from conftest import TINY_CHARS
 
 TINY = ["model.generator.ngf=8", "model.generator.style_dim=8", "model.discriminator.ndf=8",
         "train.batch_size=4", "train.max_steps=2", "train.eval_every=2", "train.sample_every=0",

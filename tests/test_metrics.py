@@ -5,6 +5,7 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
+from zi2zi.images import to_unit
 from zi2zi.metrics.frechet import frechet_distance
 from zi2zi.metrics.pixel import (
     METRICS,
@@ -15,7 +16,6 @@ from zi2zi.metrics.pixel import (
     psnr,
     rmse,
     ssim,
-    to_unit,
 )
 
 

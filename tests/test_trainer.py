@@ -15,15 +15,17 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from trainhelpers import LOSS_KEYS, tiny_config, tiny_overrides, train_records
 
+from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import Config, ConfigError
 from zi2zi.errors import CheckpointError
-from zi2zi.training import checkpoint as ckpt
+from zi2zi.training.options import TrainOptions
 from zi2zi.training.runlog import read_metrics
 from zi2zi.training.schedule import learning_rate
 from zi2zi.training.trainer import Trainer, TrainingError, train
+
+from trainhelpers import LOSS_KEYS, tiny_config, tiny_overrides, train_records
 
 
 def _assert_same_losses(a: list[dict], b: list[dict], tol: float = 1e-6) -> None:
@@ -96,7 +98,7 @@ def test_resume_from_checkpoint_reproduces_uninterrupted_losses(tiny_dataset, tm
         if path.name > ckpt.checkpoint_name(3):
             path.unlink()
             ckpt.state_path(path).unlink()
-    trainer = Trainer(cfg, tiny_dataset, killed, resume=True, progress=False)
+    trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=killed, resume=True, progress=False))
     assert trainer.step == 3
     trainer.fit()
 
@@ -192,7 +194,7 @@ def test_resume_refuses_a_changed_model_but_accepts_more_steps(tiny_dataset, tmp
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    trainer = Trainer(tiny_config("train.max_steps=8", "train.checkpoint_every=2"), tiny_dataset, run, progress=False)
+    trainer = Trainer(TrainOptions(config=tiny_config("train.max_steps=8", "train.checkpoint_every=2"), data=tiny_dataset, out=run, progress=False))
 
     def poison(module, inputs, output):  # G's output turns NaN from iteration 6 on
         return output * float("nan") if trainer.step >= 5 else output
@@ -276,8 +278,8 @@ def test_new_style_name_already_in_checkpoint_is_refused(make_tiny_dataset, tmp_
 def test_image_size_from_data_or_clear_error(tiny_dataset, tmp_path):
     cfg = tiny_config("model.image_size=64")
     with pytest.raises(ConfigError, match="rendered at 32 px"):
-        Trainer(cfg, tiny_dataset, tmp_path / "a", progress=False)
-    trainer = Trainer(cfg, tiny_dataset, tmp_path / "b", image_size_from_data=True, progress=False)
+        Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "a", progress=False))
+    trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "b", image_size_from_data=True, progress=False))
     assert trainer.cfg.model.image_size == 32
     assert any("taken from the dataset" in n for n in trainer.notes)
 
@@ -304,17 +306,17 @@ def test_schedules():
 
 
 def test_train_styles_restricts_the_data(tiny_dataset, tmp_path):
-    trainer = Trainer(tiny_config("train.train_styles=[1]"), tiny_dataset, tmp_path / "r", progress=False)
+    trainer = Trainer(TrainOptions(config=tiny_config("train.train_styles=[1]"), data=tiny_dataset, out=tmp_path / "r", progress=False))
     assert set(trainer.train_data.style_ids.tolist()) == {1}
     with pytest.raises(ConfigError, match="train_styles"):
-        Trainer(tiny_config("train.train_styles=[99]"), tiny_dataset, tmp_path / "s", progress=False)
+        Trainer(TrainOptions(config=tiny_config("train.train_styles=[99]"), data=tiny_dataset, out=tmp_path / "s", progress=False))
 
 
 @pytest.mark.parametrize("override", ["train.log_every=0", "train.batch_size=0", "train.max_steps=-1",
                                       "loss.g_steps_per_d=0"])
 def test_unusable_train_values_are_refused_up_front(tiny_dataset, tmp_path, override):
     with pytest.raises(ConfigError, match=override.split("=")[0]):
-        Trainer(tiny_config(override), tiny_dataset, tmp_path / "run", progress=False)
+        Trainer(TrainOptions(config=tiny_config(override), data=tiny_dataset, out=tmp_path / "run", progress=False))
 
 
 @pytest.mark.parametrize("flip", [False, True])

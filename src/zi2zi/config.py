@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from zi2zi.errors import Zi2ziError
 
 RenderMode = Literal["em", "fit"]
 Norm = Literal["batch", "instance"]
 BlurPlace = Literal["none", "input", "layers", "output"]
 GanMode = Literal["bce", "lsgan", "hinge"]
 Schedule = Literal["halving", "cosine", "constant"]
+CategoryForm = Literal["sigmoid", "softmax"]
+Amp = Literal["auto", "none", "bf16", "fp16"]
+
+# The allowed values of each mode, for code that checks or lists them: the Literal types are
+# their single source.
+RENDER_MODES: tuple[str, ...] = typing.get_args(RenderMode)
+NORMS: tuple[str, ...] = typing.get_args(Norm)
+BLUR_PLACES: tuple[str, ...] = typing.get_args(BlurPlace)
+GAN_MODES: tuple[str, ...] = typing.get_args(GanMode)
+SCHEDULES: tuple[str, ...] = typing.get_args(Schedule)
+
+# Largest glyph side zi2zi renders or trains on: 4096 px is already 16 MB per uint8 image.
+MAX_IMAGE_SIZE = 4096
 
 
-class ConfigError(ValueError):
+class ConfigError(Zi2ziError, ValueError):
     """A configuration value or key that cannot be used; the message says which and why."""
 
 
@@ -35,6 +51,16 @@ class RenderSettings:
     mode: RenderMode = "em"
     # Blank border on every side, as a fraction of `size`.
     margin: float = 0.0
+
+    def validate(self, prefix: str = "--") -> RenderSettings:
+        """Refuse sizes and margins that cannot render (``prefix`` names the options in messages)."""
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 8 <= self.size <= MAX_IMAGE_SIZE:
+            raise ConfigError(f"{prefix}size {self.size!r} must be an integer from 8 to {MAX_IMAGE_SIZE} px")
+        if self.mode not in RENDER_MODES:
+            raise ConfigError(f"{prefix}mode {self.mode!r}: choose one of {', '.join(RENDER_MODES)}")
+        if not (isinstance(self.margin, (int, float)) and 0.0 <= self.margin < 0.5):
+            raise ConfigError(f"{prefix}margin {self.margin!r} must be a fraction in [0, 0.5)")
+        return self
 
 
 @dataclass
@@ -80,7 +106,7 @@ class LossConfig:
     # How D's category head is scored. "sigmoid" is what zi2zi (TF and PyTorch port) computes:
     # per-class binary cross-entropy against the one-hot label; "softmax" is plain cross-entropy.
     # Added by the trainer so the classic preset reproduces zi2zi's loss exactly.
-    category_form: Literal["sigmoid", "softmax"] = "sigmoid"
+    category_form: CategoryForm = "sigmoid"
     g_steps_per_d: int = 2
 
 
@@ -106,7 +132,7 @@ class TrainConfig:
     log_every: int = 10
     eval_max_chars: int = 256  # validation characters per evaluation (0: all)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
+    amp: Amp = "auto"
     channels_last: bool = False
     num_threads: int = 0  # 0: torch's default
     # Fine-tuning (zi2zi's promise that its PyTorch port never wired).
@@ -150,8 +176,84 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
-        return _build(cls, data, "")
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build and validate (types, then ranges) a config from nested dicts."""
+        return _build(cls, data, "").validate()
+
+    def validate(self) -> Config:
+        """Every range the models and the loop rely on, checked before anything is built, so that
+        ``zi2zi train --dry-run`` refuses exactly what a real run would."""
+        _validate_model(self.model)
+        _validate_loss(self.loss)
+        _validate_train(self.train)
+        return self
+
+
+def _at_least(name: str, value: float, minimum: float, hint: str = "") -> None:
+    if not value >= minimum:  # also refuses NaN
+        raise ConfigError(f"{name}={value!r} must be >= {minimum}{hint}")
+
+
+def _validate_model(m: ModelConfig) -> None:
+    size = m.image_size
+    if size < 16 or size > MAX_IMAGE_SIZE or size & (size - 1):
+        raise ConfigError(
+            f"model.image_size={size!r} cannot be used: the generator halves the image down to 1x1, so it "
+            f"must be a power of two from 16 to {MAX_IMAGE_SIZE} (e.g. 64, 128, 256); render the dataset at such a size"
+        )
+    g, d = m.generator, m.discriminator
+    for name, value in (("generator.ngf", g.ngf), ("generator.num_styles", g.num_styles),
+                        ("generator.style_dim", g.style_dim), ("discriminator.ndf", d.ndf),
+                        ("discriminator.n_layers", d.n_layers)):
+        _at_least(f"model.{name}", value, 1)
+    _at_least("model.generator.dropout_blocks", g.dropout_blocks, 0)
+    if not 0.0 <= g.dropout < 1.0:
+        raise ConfigError(f"model.generator.dropout={g.dropout!r} must be in [0, 1)")
+    if d.blur_kernel < 1 or d.blur_kernel % 2 == 0:
+        raise ConfigError(f"model.discriminator.blur_kernel={d.blur_kernel!r} must be an odd positive integer (e.g. 5)")
+    _at_least("model.discriminator.blur_sigma", d.blur_sigma, 0, " (0 disables the blur)")
+    _at_least("model.discriminator.blur_fade_steps", d.blur_fade_steps, 0)
+    depth = int(math.log2(size))
+    patch = size // 2**d.n_layers
+    if patch < 2:
+        raise ConfigError(
+            f"model.discriminator.n_layers={d.n_layers} halves {size} px below a 2x2 patch map; "
+            f"use n_layers <= {depth - 1}"
+        )
+    smallest = size if d.blur == "input" else patch
+    if d.blur != "none" and d.blur_kernel // 2 >= smallest:
+        raise ConfigError(
+            f"model.discriminator.blur_kernel={d.blur_kernel} is too large for the {smallest}x{smallest} "
+            f"map it would blur (blur={d.blur}); use a smaller kernel, fewer n_layers, or blur=input"
+        )
+
+
+def _validate_loss(loss: LossConfig) -> None:
+    for name in ("l1_weight", "const_weight", "category_weight", "tv_weight"):
+        value = getattr(loss, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"loss.{name}={value!r} must be a finite number >= 0")
+    _at_least("loss.g_steps_per_d", loss.g_steps_per_d, 1, " (zi2zi: 2)")
+
+
+def _validate_train(t: TrainConfig) -> None:
+    """Values the loop would trip over later (a zero modulus, an empty batch), refused up front."""
+    for name in ("batch_size", "log_every", "keep_last", "schedule_epochs"):
+        _at_least(f"train.{name}", getattr(t, name), 1)
+    for name in ("epochs", "max_steps", "max_minutes", "checkpoint_every", "sample_every", "eval_every",
+                 "eval_max_chars", "num_threads"):
+        _at_least(f"train.{name}", getattr(t, name), 0, " (0 turns it off or means the default)")
+    if t.max_steps == 0 and t.epochs == 0:
+        raise ConfigError("train.epochs and train.max_steps are both 0: set how long to train")
+    if not (math.isfinite(t.lr) and t.lr > 0 and math.isfinite(t.min_lr) and t.min_lr >= 0):
+        raise ConfigError(f"train.lr={t.lr} must be > 0 and train.min_lr={t.min_lr} >= 0")
+    for name in ("beta1", "beta2"):
+        value = getattr(t, name)
+        if not 0.0 <= value < 1.0:
+            raise ConfigError(f"train.{name}={value!r} must be in [0, 1)")
+    bad = [s for s in t.train_styles if s < 0]
+    if bad:
+        raise ConfigError(f"train.train_styles has {bad[0]}; style ids are >= 0")
 
 
 def _preset_classic() -> Config:
@@ -223,17 +325,28 @@ def load_config(
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if path.suffix.lower() == ".toml":
         try:
             import tomllib
         except ModuleNotFoundError:  # Python 3.10
             raise ConfigError(f"{path}: TOML needs Python 3.11+; use YAML instead") from None
-        loaded = tomllib.loads(text)
+        try:
+            loaded = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
     else:
         import yaml
 
-        loaded = yaml.safe_load(text) or {}
+        try:
+            loaded = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            line = f" at line {where.line + 1}" if where is not None else ""
+            raise ConfigError(f"config file {path} is not valid YAML{line}; fix the syntax") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (model, loss, train)")
     return loaded
@@ -297,7 +410,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
 
 
 def _coerce(hint: Any, value: Any, name: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, name + ".")
     origin = typing.get_origin(hint)
     if origin is Literal:
@@ -321,12 +434,13 @@ def _coerce(hint: Any, value: Any, name: str) -> Any:
             raise ConfigError(f"{name}={value!r} must be an integer")
         return int(value)
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{name}={value!r} must be a number") from None
-        return float(value)
+        try:
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if math.isnan(number):  # a bool or text, or NaN, which every range check would let through
+            raise ConfigError(f"{name}={value!r} must be a number")
+        return number
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{name}={value!r} must be a string")

@@ -23,3 +23,7 @@ class CheckpointError(Zi2ziError):
 
 class ExportError(Zi2ziError):
     """Glyph images or an output path that cannot become a font."""
+
+
+class TrainingError(Zi2ziError):
+    """Training cannot go on (a non-finite loss, a run directory in the way, a config clash)."""

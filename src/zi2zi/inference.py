@@ -7,32 +7,24 @@ train/inference mismatch of the forks cannot happen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from zi2zi.data.dataset import to_tensor
+from zi2zi.checkpoints import find_style, load_checkpoint
+from zi2zi.device import resolve_device
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
-from zi2zi.training.checkpoint import load_checkpoint
+from zi2zi.images import to_tensor, to_uint8
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 1, H, W) in [-1, 1] -> uint8 (B, H, W), 255 = paper."""
-    return ((images.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)[:, 0].cpu().numpy()
+    return resolve_device(name)
 
 
 @dataclass(frozen=True)
@@ -49,6 +41,9 @@ class GlyphGenerator:
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
         self.step = loaded.step
+        # Identifies these weights (their metadata holds step, config, styles and metrics) without
+        # hashing the tensors: glyph folders record it so that a resume never mixes two models.
+        self.fingerprint = hashlib.sha256(json.dumps(loaded.meta, sort_keys=True).encode()).hexdigest()[:16]
         self.generator = loaded.generator.eval()
         self.render_settings = loaded.render
         self.data_info = loaded.data_info or {}
@@ -60,12 +55,8 @@ class GlyphGenerator:
 
     def style(self, name_or_id: str | int) -> Style:
         """A style by id (``3``) or by name (case-insensitive); the error lists the known ones."""
-        text = str(name_or_id).strip()
-        for style in self.styles:
-            if (text.isdigit() and style.id == int(text)) or style.name.casefold() == text.casefold():
-                return style
-        known = ", ".join(f"{s.id}: {s.name}" for s in self.styles)
-        raise CheckpointError(f"unknown style {name_or_id!r}; this checkpoint has {known}")
+        found = find_style([asdict(s) for s in self.styles], name_or_id)
+        return Style(int(found["id"]), str(found["name"]))
 
     def style_embox(self, style: Style) -> EmBox:
         """The em box the style's target glyphs were rendered in (export maps pixels back by it)."""

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import html
-import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The records of a run's ``metrics.jsonl`` (through the one reader, which skips a torn last line)."""
+    from zi2zi.training.runlog import METRICS_FILE
+    from zi2zi.training.runlog import read_metrics as read_file
+
+    return read_file(Path(run_dir) / METRICS_FILE)
 
 
 def plot_loss_curves(runs: dict[str, Sequence[dict]], out: str | Path, *, title: str = "") -> Path:

@@ -48,7 +48,7 @@ def bases_dir() -> Path:
 def _describe(path: Path) -> BaseModel:
     from safetensors import safe_open
 
-    from zi2zi.training.checkpoint import read_metadata
+    from zi2zi.checkpoints import read_metadata
 
     doc = read_metadata(path)
     with safe_open(str(path), framework="pt") as fh:
@@ -85,7 +85,7 @@ def base_names() -> list[str]:
 
 def resolve_base(name_or_checkpoint: str | Path) -> Path:
     """A shipped base by name, else a checkpoint file or run directory (its best or latest)."""
-    from zi2zi.training.checkpoint import resolve_checkpoint
+    from zi2zi.checkpoints import resolve_checkpoint
 
     shipped = bases_dir() / f"{name_or_checkpoint}{SUFFIX}"
     if shipped.is_file():
@@ -117,7 +117,8 @@ def package_base(
     import torch
     from safetensors.torch import save_file
 
-    from zi2zi.training import checkpoint as ckpt
+    from zi2zi import checkpoints as ckpt
+    from zi2zi.storage.atomic import atomic_path, write_text
 
     source = ckpt.resolve_checkpoint(checkpoint)
     doc = ckpt.read_metadata(source)
@@ -142,10 +143,10 @@ def package_base(
     doc["metrics"] = {}
     out = Path(out_dir) if out_dir is not None else bases_dir()
     path = out / f"{name}{SUFFIX}"
-    with ckpt.atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"format": ckpt.FORMAT, ckpt.META_KEY: json.dumps(doc, ensure_ascii=False)})
     card = path.with_suffix(".md")
-    ckpt.write_text_atomic(card, model_card(_describe(path), doc))
+    write_text(card, model_card(_describe(path), doc))
     return card
 
 

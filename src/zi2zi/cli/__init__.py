@@ -6,12 +6,29 @@ Subcommand modules parse arguments and call the library; they hold no logic of t
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
 from zi2zi import __version__
-from zi2zi.config import ConfigError
 from zi2zi.errors import Zi2ziError
+
+_OS_ADVICE = {
+    errno.ENOSPC: "free some space or choose an output on another disk",
+    errno.EDQUOT: "free some space or choose an output on another disk",
+    errno.EACCES: "check its permissions or choose another output",
+    errno.EPERM: "check its permissions or choose another output",
+    errno.EROFS: "the file system is read-only: choose another output",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: fix the path",
+    errno.EISDIR: "it is a folder: give a file path",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    advice = _OS_ADVICE.get(exc.errno or 0, "check the path and try again")
+    return f"cannot use {where}: {reason}; {advice}"
 
 # Order is the order shown in --help.
 COMMANDS = [
@@ -27,6 +44,7 @@ COMMANDS = [
     "interpolate",
     "export",
     "evaluate",
+    "import-checkpoint",
     "demo",
 ]
 
@@ -39,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"zi2zi.cli.{name}")
+            module = importlib.import_module(f"zi2zi.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"zi2zi.cli.{name}":
+            if exc.name == f"zi2zi.cli.{name.replace('-', '_')}":
                 continue  # not built yet
             raise
         module.register(sub)
@@ -56,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (Zi2ziError, ConfigError) as exc:
+    except Zi2ziError as exc:
         print(f"zi2zi {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A read-only folder, a full disk, a path through a file: the system's reason, one line.
+        print(f"zi2zi {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"zi2zi {args.command}: interrupted", file=sys.stderr)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from zi2zi.data.build import open_font_spec
-from zi2zi.fonts import builtin_charsets, filter_by_fonts, resolve_charset
+from zi2zi.fonts.charsets import builtin_charsets
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
+
     chars = filter_by_fonts(
         resolve_charset(args.spec),
         covered_by=[open_font_spec(f) for f in args.font],

@@ -42,8 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def recorded_data_dir(checkpoint: str | Path) -> Path | None:
     """The dataset a checkpoint was trained on: its metadata, else its run directory's run.json."""
-    from zi2zi.training.checkpoint import CHECKPOINT_DIR, read_metadata, resolve_checkpoint
-    from zi2zi.training.trainer import RUN_FILE
+    from zi2zi.checkpoints import CHECKPOINT_DIR, read_metadata, resolve_checkpoint
+    from zi2zi.training.rundir import RUN_FILE
 
     path = resolve_checkpoint(checkpoint)
     recorded = (read_metadata(path).get("data_info") or {}).get("data_dir")
@@ -57,8 +57,10 @@ def recorded_data_dir(checkpoint: str | Path) -> Path | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.cli.checks import int_in_range
     from zi2zi.metrics.evaluate import evaluate
 
+    int_in_range("--batch-size", args.batch_size, 1, 4096)
     data = Path(args.data) if args.data else recorded_data_dir(args.checkpoint)
     if data is None:
         raise Zi2ziError(

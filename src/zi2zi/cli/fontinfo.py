@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from zi2zi.data.build import parse_font_spec
-from zi2zi.fonts import builtin_charsets, face_names, open_font, resolve_charset
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -22,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.fonts import builtin_charsets, face_names, open_font, parse_font_spec, resolve_charset
+
     path, face = parse_font_spec(args.font)
     font = open_font(path, face)
     info = {

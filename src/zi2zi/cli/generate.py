@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
-from zi2zi.data.build import open_font_spec
 from zi2zi.errors import Zi2ziError
-from zi2zi.fonts import filter_by_fonts, resolve_charset
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
     from zi2zi.generation import generate_to_folder
     from zi2zi.inference import GlyphGenerator
 
@@ -57,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise Zi2ziError("no characters to generate")
     styles = model.styles if args.style == "all" else [model.style(args.style)]
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise Zi2ziError(f"--out {out} is a file; give a folder for the glyphs")
     if args.style == "all" and out.parent.is_dir():
         out.mkdir(exist_ok=True)  # each style's folder goes inside it
     for style in styles:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from zi2zi.data.build import open_font_spec
+from zi2zi.cli.checks import int_in_range
+
+MAX_STEPS = 256  # frames of one animation; more only makes a huge GIF
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--checkpoint", required=True, metavar="CKPT")
     p.add_argument("--styles", required=True, nargs=2, metavar=("A", "B"), help="two style names or ids")
-    p.add_argument("--steps", type=int, default=8, help="frames from A to B inclusive (default 8)")
+    p.add_argument("--steps", type=int, default=8, help=f"frames from A to B inclusive, 2 to {MAX_STEPS} (default 8)")
     p.add_argument("--chars", required=True, metavar="TEXT")
     p.add_argument("--source-font", required=True, metavar="FONT")
     p.add_argument("--out", required=True, metavar="FILE.gif|.png")
@@ -25,8 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_interpolation
     from zi2zi.inference import GlyphGenerator
+
+    int_in_range("--steps", args.steps, 2, MAX_STEPS)
 
     model = GlyphGenerator(args.checkpoint, device=args.device)
     a, b = (model.style(s) for s in args.styles)

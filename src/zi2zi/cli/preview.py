@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from zi2zi.data import write_preview
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -20,5 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.data import write_preview
+
     print(write_preview(args.dataset, args.out, per_style=args.per_style))
     return 0

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tqdm import tqdm
-
-from zi2zi.config import RenderSettings
-from zi2zi.data import render_dataset, write_preview
-from zi2zi.fonts import resolve_charset
+from zi2zi.config import RENDER_MODES, RenderSettings
 
 _DEFAULTS = RenderSettings()
 
@@ -34,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="name for each --target, in order (default: the font's name)")
     p.add_argument("--charset", required=True, metavar="SPEC", help="built-in name, file, or text:CHARS")
     p.add_argument("--size", type=int, default=_DEFAULTS.size, help=f"image side in px (default {_DEFAULTS.size})")
-    p.add_argument("--mode", choices=["em", "fit"], default=_DEFAULTS.mode,
+    p.add_argument("--mode", choices=list(RENDER_MODES), default=_DEFAULTS.mode,
                    help="em: the font's em box (default); fit: scale the ink box into the margin")
     p.add_argument("--margin", type=float, default=_DEFAULTS.margin,
                    help=f"blank border as a fraction of the size (default {_DEFAULTS.margin})")
@@ -45,11 +41,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
     p.add_argument("--preview", metavar="FILE", help="also write a preview sheet (PNG)")
-    p.add_argument("--workers", type=int, default=0, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=0, help="processes, 0 to 256 (default 0: all cores)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from zi2zi.cli.checks import int_in_range
+    from zi2zi.data import render_dataset, write_preview
+    from zi2zi.fonts import resolve_charset
+
+    RenderSettings(size=args.size, mode=args.mode, margin=args.margin).validate()  # before the charset
+    int_in_range("--workers", args.workers, 0, 256)
+    if args.preview:  # checked before minutes of rendering, not after
+        from pathlib import Path
+
+        from zi2zi.errors import DatasetError
+
+        preview = Path(args.preview)
+        if preview.suffix.lower() != ".png" or preview.is_dir() or not preview.parent.is_dir():
+            raise DatasetError(f"--preview {preview} must be a .png file in an existing folder")
     chars = resolve_charset(args.charset)
     with tqdm(total=len(chars), unit="char", desc="render", disable=None) as bar:
         report = render_dataset(

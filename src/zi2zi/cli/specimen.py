@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from zi2zi.data.build import open_font_spec
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -25,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_specimen
     from zi2zi.inference import GlyphGenerator
 

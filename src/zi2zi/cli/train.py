@@ -82,41 +82,56 @@ def _base_config(args: argparse.Namespace) -> Config:
     return load_config(args.preset or "classic", args.config, _overrides(args))
 
 
-def run(args: argparse.Namespace) -> int:
-    from zi2zi.training import checkpoint as ckpt
-    from zi2zi.training.trainer import check_train_config, plan_run, train
+def _options(args: argparse.Namespace):  # -> TrainOptions (imported lazily: torch)
+    from zi2zi.training.options import TrainOptions
 
-    cfg = _base_config(args)
-    from_data = not _image_size_explicit(args)
-    if args.dry_run:
-        from zi2zi.data import read_manifest
-
-        from zi2zi.training.trainer import TrainingError
-
-        # The same refusals as a real start, checked without touching the run directory.
-        resume_from = ckpt.latest_resumable(Path(args.out)) if args.resume else None
-        if args.resume and resume_from is None:
-            raise TrainingError(f"--resume: {args.out} has no checkpoint to resume from; start the run without --resume")
-        if not args.resume and not args.overwrite and ckpt.list_checkpoints(Path(args.out)):
-            raise TrainingError(f"{args.out} already holds a run; pass --resume, --overwrite, or choose another --out")
-        plan = plan_run(
-            cfg, read_manifest(args.data), data_dir=Path(args.data), run_dir=Path(args.out),
-            resume_from=resume_from, init_from=args.init_from, new_style=args.new_style,
-            only_new_styles=args.only_new_styles, image_size_from_data=from_data,
-        )
-        check_train_config(plan.config.train)
-        print(plan.config.to_json())
-        for note in plan.notes:
-            print(f"zi2zi train: {note}", file=sys.stderr)
-        return 0
-    summary = train(
-        cfg, args.data, args.out, resume=args.resume, overwrite=args.overwrite,
+    return TrainOptions(
+        data=args.data, out=args.out, config=_base_config(args), resume=args.resume, overwrite=args.overwrite,
         init_from=args.init_from, new_style=args.new_style, only_new_styles=args.only_new_styles,
-        image_size_from_data=from_data,
-        progress=not args.no_progress,
-    )
-    from zi2zi.training.distributed import env_dist_info
+        image_size_from_data=not _image_size_explicit(args), progress=not args.no_progress,
+    ).check()
 
+
+def _dry_run(args: argparse.Namespace) -> int:
+    """The same refusals and the same resolved config as a real start, touching nothing."""
+    from zi2zi import checkpoints as ckpt
+    from zi2zi.data import read_manifest
+    from zi2zi.errors import TrainingError
+    from zi2zi.storage import folder_state
+    from zi2zi.training import rundir
+    from zi2zi.training.plan import plan_run
+
+    options = _options(args)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"--out {out} is a file; give a folder for the run")
+    ours = out.is_dir() and rundir.is_run(out)
+    resume_from = ckpt.latest_resumable(out) if args.resume and ours else None
+    if args.resume and resume_from is None:
+        raise TrainingError(f"--resume: {out} has no checkpoint to resume from; start the run without --resume")
+    if not args.resume:
+        if not ours and folder_state(out, rundir.KIND) == "foreign":
+            raise TrainingError(f"--out {out} is a non-empty folder that is not a zi2zi run; choose an empty or new folder")
+        if not args.overwrite and ckpt.list_checkpoints(out):
+            raise TrainingError(f"{out} already holds a run; pass --resume, --overwrite, or choose another --out")
+    plan = plan_run(
+        options.config, read_manifest(args.data), data_dir=Path(args.data), run_dir=out,
+        resume_from=resume_from, init_from=args.init_from, new_style=args.new_style,
+        only_new_styles=args.only_new_styles, image_size_from_data=options.image_size_from_data,
+    )
+    print(plan.config.to_json())
+    for note in plan.notes:
+        print(f"zi2zi train: {note}", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
+    from zi2zi.training.distributed import env_dist_info
+    from zi2zi.training.trainer import train
+
+    summary = train(_options(args))
     if env_dist_info().is_main:
         best = f", best val L1 {summary.best_val_l1:.4f}" if summary.best_val_l1 is not None else ""
         print(json.dumps({

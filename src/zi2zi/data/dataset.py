@@ -6,23 +6,19 @@ arrays, it never decodes an image. At 256 px the 6763 GB2312 pairs of one style 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from zi2zi.data import layout
-from zi2zi.data.build import load_glyph
 from zi2zi.errors import DatasetError
+from zi2zi.images import read_grey, to_tensor
 
 SPLITS = ("train", "val", "holdout", "all")
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (..., H, W), 255 = paper -> float (..., 1, H, W) in [-1, 1], +1 = paper."""
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0).unsqueeze(-3)
 
 
 class GlyphDataset(torch.utils.data.Dataset):
@@ -60,6 +56,12 @@ class GlyphDataset(torch.utils.data.Dataset):
         self.codepoints: np.ndarray = np.array([ord(c) for c, _ in pairs], dtype=np.int64)
 
     @staticmethod
+    def has_split(root: str | Path, split: str) -> bool:
+        """Does the dataset's manifest list any characters for ``split``?"""
+        manifest = layout.read_manifest(root)
+        return split == "all" or bool(manifest["split"].get(split))
+
+    @staticmethod
     def split_characters(manifest: dict[str, Any], split: str) -> str:
         if split == "all":
             return manifest["characters"]
@@ -73,7 +75,7 @@ class GlyphDataset(torch.utils.data.Dataset):
     def _load(self, folder: Path, char: str) -> np.ndarray:
         path = folder / layout.glyph_filename(char)
         try:
-            image = load_glyph(path)
+            image = read_grey(path)
         except FileNotFoundError:
             raise DatasetError(f"{path} is listed in the manifest but missing; render the dataset again") from None
         if image.shape != (self.image_size, self.image_size):

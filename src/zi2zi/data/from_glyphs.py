@@ -8,20 +8,21 @@ so generated glyphs are placed as the given ones were. The result is an ordinary
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
 from zi2zi.config import RenderSettings
 from zi2zi.data import layout
-from zi2zi.data.build import _PNG_LEVEL, _check_destination, _move_into_place, make_split, write_manifest
+from zi2zi.data.build import make_split, write_manifest
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, Renderer
 from zi2zi.fonts.geometry import EmBox
+from zi2zi.images import PNG_LEVEL
+from zi2zi.storage import FolderLock, atomic_folder
+from zi2zi.storage.folders import check_replaceable
 
 
 def _resized(image: np.ndarray, size: int) -> np.ndarray:
@@ -49,11 +50,9 @@ def dataset_from_glyphs(
     """Write a one-style dataset: ``images`` (character -> (S, S) uint8 glyph drawn in ``embox``)
     as the target, ``source`` rendered with ``settings`` as the input."""
     out = Path(out)
-    _check_destination(out, overwrite)
+    check_replaceable(out, layout.KIND, overwrite=overwrite, error=DatasetError)
     renderer = Renderer(source, settings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.rendering-", dir=out.parent))
-    try:
+    with FolderLock(out, what="dataset"), atomic_folder(out, tag="rendering") as tmp:
         src_dir, style_dir = tmp / layout.SOURCE_DIR, layout.style_dir(tmp, 0)
         src_dir.mkdir(parents=True)
         style_dir.mkdir(parents=True)
@@ -63,9 +62,9 @@ def dataset_from_glyphs(
             if rendered is None:
                 src_missing.append(char)
                 continue
-            Image.fromarray(rendered).save(src_dir / layout.glyph_filename(char), compress_level=_PNG_LEVEL)
+            Image.fromarray(rendered).save(src_dir / layout.glyph_filename(char), compress_level=PNG_LEVEL)
             Image.fromarray(_resized(image, settings.size)).save(style_dir / layout.glyph_filename(char),
-                                                                 compress_level=_PNG_LEVEL)
+                                                                 compress_level=PNG_LEVEL)
             paired.append(char)
         if not paired:
             raise DatasetError(
@@ -87,8 +86,4 @@ def dataset_from_glyphs(
         }
         write_manifest(tmp, settings=settings, source=source, source_missing=src_missing, styles=[style],
                        characters=paired, split=split, seed=seed, val_fraction=val_fraction)
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

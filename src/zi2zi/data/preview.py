@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from zi2zi.data import layout
-from zi2zi.data.build import load_glyph
 from zi2zi.errors import DatasetError
+from zi2zi.images import read_grey, save_png
+
+MAX_PER_STYLE = 200
 
 
 def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell: int = 64) -> Path:
     """Write a PNG grid with ``per_style`` characters of every style (held-out ones first)."""
     root, out = Path(root), Path(out)
+    if isinstance(per_style, bool) or not isinstance(per_style, int) or not 1 <= per_style <= MAX_PER_STYLE:
+        raise DatasetError(f"--per-style {per_style!r} must be a whole number from 1 to {MAX_PER_STYLE}")
     if not out.parent.is_dir():
         raise DatasetError(f"folder {out.parent} for the preview does not exist; create it first")
+    if out.is_dir():
+        raise DatasetError(f"--out {out} is a folder; give the path of a PNG file to write")
+    if out.suffix.lower() != ".png":  # never replace a file of another kind by mistake
+        raise DatasetError(f"--out {out} must end in .png")
     manifest = layout.read_manifest(root)
     held = set(manifest["split"]["holdout"])
     label_h, gap = 14, 6
@@ -30,8 +37,8 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
         label = f"style {style['id']}: {style['name']}  (source | target; held-out first)"
         draw.text((2, 1), label.encode("ascii", "replace").decode(), fill=0)
         for i, char in enumerate(chars):
-            src = load_glyph(root / layout.SOURCE_DIR / layout.glyph_filename(char))
-            tgt = load_glyph(root / style["dir"] / layout.glyph_filename(char))
+            src = _glyph(layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir"), char)
+            tgt = _glyph(layout.style_folder(root, style), char)
             pair = np.concatenate([src, tgt], axis=1)
             tile = Image.fromarray(pair).resize((2 * cell, cell), Image.Resampling.LANCZOS)
             x = i * pair_w
@@ -44,7 +51,12 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
     for block in blocks:
         sheet.paste(block, (0, y))
         y += block.height + gap
-    tmp = out.with_name(f".{out.name}.tmp")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, out)
-    return out
+    return save_png(out, sheet)
+
+
+def _glyph(folder: Path, char: str) -> np.ndarray:
+    path = folder / layout.glyph_filename(char)
+    try:
+        return read_grey(path)
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is listed in the manifest but missing; render the dataset again") from None

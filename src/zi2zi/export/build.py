@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
@@ -60,7 +60,7 @@ class FontNames:
     italic: bool
 
     @classmethod
-    def parse(cls, family: str, style: str = "Regular") -> "FontNames":
+    def parse(cls, family: str, style: str = "Regular") -> FontNames:
         family = " ".join(family.split())
         if not family:
             raise ExportError("the family name is empty; pass --family NAME")
@@ -265,7 +265,7 @@ def code_page_bits(codepoints) -> set[int]:
     return bits or {0}  # Latin 1 when nothing applies: MS Word ignores fonts with no bit set
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ksx1001_hangul() -> tuple[str, ...]:
     decoded = (
         bytes((lead, trail)).decode("euc_kr", "ignore") for lead in range(0xB0, 0xC9) for trail in range(0xA1, 0xFF)

@@ -44,8 +44,9 @@ def check_font(
 ) -> CheckReport:
     """Render `codepoints` (default: every image in the folder) from the font in the em-box mode
     at the images' size and margin, and score each against its image."""
-    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
     import torch
+
+    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
 
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
     font = open_font(font_path, face)

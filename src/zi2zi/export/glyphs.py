@@ -18,6 +18,7 @@ from zi2zi.config import RenderSettings
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import ExportError
 from zi2zi.fonts.geometry import EmBox
+from zi2zi.images import read_grey
 
 _NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
 
@@ -44,12 +45,8 @@ class GlyphFolder:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """(S, S) uint8 grey; colour is converted and transparency laid on white paper."""
-    with Image.open(path) as image:
-        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(paper, image.convert("RGBA"))
-        return np.asarray(image.convert("L"))  # (S, S) uint8
+    """(S, S) uint8 grey (see :func:`zi2zi.images.read_grey`; a damaged file is named in the error)."""
+    return read_grey(path)
 
 
 def read_glyph_folder(root: str | Path) -> GlyphFolder:
@@ -79,9 +76,9 @@ def _list_glyph_files(root: Path) -> dict[int, Path]:
         codepoint = int(match.group(1), 16) if match else -1
         if (
             match is None
-            or name != glyph_filename(chr(codepoint))  # one spelling per code point: no U+04E00
-            or codepoint > 0x10FFFF
+            or codepoint > 0x10FFFF  # checked before chr(), which refuses such numbers
             or 0xD800 <= codepoint <= 0xDFFF
+            or name != glyph_filename(chr(codepoint))  # one spelling per code point: no U+04E00
         ):
             bad.append(name)
             continue

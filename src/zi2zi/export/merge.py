@@ -51,6 +51,8 @@ def merge_into_font(
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
     info = open_font(base, face)
     font = _open_base(info)
+    if "cmap" not in font:  # no character map: nothing says which characters it has
+        raise ExportError(f"--merge-into {info.path} has no cmap table (no character map); merge into a complete font")
     cff = _outline_kind(font, info, fmt)
 
     missing = [cp for cp in folder.codepoints if cp not in info.coverage]

@@ -8,17 +8,18 @@ existing dataset, which must have been rendered the way the base was.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from zi2zi.config import RenderSettings
 from zi2zi.data import layout, render_dataset
-from zi2zi.data.build import open_font_spec
 from zi2zi.data.from_glyphs import dataset_from_glyphs
 from zi2zi.errors import DatasetError, FontError
 from zi2zi.fonts import FontFile, open_font, resolve_charset
 from zi2zi.fonts.corpus import CORPUS
+from zi2zi.fonts.font import open_font_spec
 from zi2zi.fonts.system import find_font
 
 DEFAULT_TRAIN_CHARS = 200  # a font target trains on this many characters unless --chars says otherwise
@@ -65,6 +66,7 @@ def dataset_from_font(
     base_holdout: str,
     style_name: str | None,
     seed: int,
+    overwrite: bool = False,
 ) -> tuple[Path, str]:
     """Render the target font against the base's source; returns (dataset, style name).
 
@@ -87,7 +89,8 @@ def dataset_from_font(
         raise DatasetError(f"{target} covers none of the training characters; check --chars and the font")
     name = style_name or font.name
     render_dataset(source=source, targets=[font], chars=train + held, out=out, settings=settings,
-                   style_names=[name], val_fraction=0.0, seed=seed, holdout_chars=held, workers=1)
+                   style_names=[name], val_fraction=0.0, seed=seed, holdout_chars=held, workers=1,
+                   overwrite=overwrite)
     return out, name
 
 
@@ -100,6 +103,7 @@ def dataset_from_glyph_folder(
     holdout: int,
     style_name: str | None,
     seed: int,
+    overwrite: bool = False,
 ) -> tuple[Path, str]:
     """A dataset from a glyph folder; ``holdout`` of its glyphs are kept out of training."""
     from zi2zi.export.glyphs import read_glyph_folder
@@ -113,7 +117,7 @@ def dataset_from_glyph_folder(
     held = _holdout_pick(list(images), holdout, seed) if holdout > 0 else []
     name = style_name or Path(folder).resolve().name
     dataset_from_glyphs(source=source, images=images, embox=glyphs.embox, out=out, settings=settings,
-                        style_name=name, holdout_chars=held, seed=seed)
+                        style_name=name, holdout_chars=held, seed=seed, overwrite=overwrite)
     return out, name
 
 

@@ -2,7 +2,8 @@
 
 The result is an ordinary run directory (``generate``, ``evaluate``, ``specimen`` and ``export``
 use it unchanged) with the dataset it learned from in ``RUN/data`` and the choices made in
-``RUN/finetune.json``. Running the same command again resumes an interrupted run.
+``RUN/finetune.json``, which is written first and marks the folder as a run in the making.
+Running the same command again resumes an interrupted run.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import copy
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from zi2zi.config import Config
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import FinetuneRecipe, recipe_for
 
 DATA_DIR = "data"
-RECORD = "finetune.json"
 
 
 @dataclass
@@ -58,64 +60,54 @@ def finetune(
     ``holdout``: characters kept out of training to measure the result (default 100 for a font,
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     """
+    from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
-    from zi2zi.training import checkpoint as ckpt
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.storage.folders import check_replaceable
+    from zi2zi.training.rundir import FINETUNE_KIND
 
     say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    given = [x for x in (target, target_glyphs, data) if x is not None]
-    if len(given) != 1:
+    if sum(x is not None for x in (target, target_glyphs, data)) != 1:
         raise DatasetError("give exactly one of --target FONT, --target-glyphs DIR or --data DATASET")
     if chars is not None and target is None:
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
     out = Path(out)
+    record_path = out / FINETUNE_KIND.marker
+    record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
+    if record is not None and not overwrite and ckpt.latest_resumable(out) is not None:
+        say(f"resuming the fine-tuning run in {out}")
+        cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
+        return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say)
+    # A new run: a new or empty folder, or (with --overwrite, or killed before its first
+    # checkpoint) one of ours; anything else is somebody's and is refused.
+    check_replaceable(out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
+
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
-    record_path = out / RECORD
-    resume = record_path.is_file() and ckpt.latest_resumable(out) is not None and not overwrite
     source = inputs.base_source_font(loaded.data_info, say)
-
-    if resume:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        data_dir, style = Path(record["data"]), record["style"]
-        say(f"resuming the fine-tuning run in {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
+    if data is not None:
+        inputs.check_dataset(data, source=source, settings=loaded.render)
+        data_dir, style = Path(data), None
+    elif target is not None:
+        data_dir, style = inputs.dataset_from_font(
+            target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
+            holdout=100 if holdout is None else holdout, base_holdout=base_holdout, style_name=style_name,
+            seed=seed, overwrite=True)
     else:
-        if out.exists() and not out.is_dir():
-            raise DatasetError(f"{out} exists and is not a folder; choose another --out")
-        if ckpt.list_checkpoints(out) and not overwrite:
-            raise DatasetError(f"{out} already holds a run; pass --overwrite to start it again, or choose another --out")
-        out.mkdir(parents=True, exist_ok=True)
-        base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
-        if data is not None:
-            inputs.check_dataset(data, source=source, settings=loaded.render)
-            data_dir, style = Path(data), None
-        elif target is not None:
-            data_dir, style = inputs.dataset_from_font(
-                target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
-                holdout=100 if holdout is None else holdout, base_holdout=base_holdout,
-                style_name=style_name, seed=seed)
-        else:
-            data_dir, style = inputs.dataset_from_glyph_folder(
-                target_glyphs, out / DATA_DIR, source=source, settings=loaded.render,
-                holdout=holdout or 0, style_name=style_name, seed=seed)
-        from zi2zi.data.layout import read_manifest
-
-        manifest = read_manifest(data_dir)
-        style = style_name or style or manifest["styles"][0]["name"]
-        if style in {s["name"] for s in loaded.styles}:
-            style = f"{style} (fine-tuned)"
-
-    from zi2zi.data.layout import read_manifest
-
-    split = read_manifest(data_dir)["split"]
+        assert target_glyphs is not None  # exactly one input was given
+        data_dir, style = inputs.dataset_from_glyph_folder(
+            target_glyphs, out / DATA_DIR, source=source, settings=loaded.render, holdout=holdout or 0,
+            style_name=style_name, seed=seed, overwrite=True)
+    manifest = read_manifest(data_dir)
+    style = style_name or style or manifest["styles"][0]["name"]
+    if style in {s["name"] for s in loaded.styles}:
+        style = f"{style} (fine-tuned)"
+    split = manifest["split"]
     n_train, n_held = len(split["train"]), len(split["holdout"])
     recipe = recipe_for(n_train, steps=steps)
-    if resume:  # the run's own config rules a resume (the trainer refuses any other)
-        from zi2zi.config import Config
 
-        cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-        recipe = FinetuneRecipe(**record["recipe"])
-        return _train(cfg, data_dir, out, base_path, style, recipe, n_train, n_held, resume=True,
-                      device=device, progress=progress, say=say)
     cfg = copy.deepcopy(loaded.config)
     t = cfg.train
     t.max_steps, t.lr, t.schedule = recipe.steps, recipe.lr, "constant"
@@ -125,28 +117,32 @@ def finetune(
     t.checkpoint_every = max(50, recipe.steps // 2)
     t.sample_every = t.eval_every = max(50, recipe.steps // 4)
     t.train_styles = []
-    _write_record(record_path, {"base": str(base_path), "base_name": Path(base_path).stem, "data": str(data_dir),
-                                "style": style, "train_glyphs": n_train, "holdout_glyphs": n_held,
-                                "recipe": recipe.to_dict()})
-    say(f"fine-tuning {Path(base_path).stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
+    record = {
+        "format": FINETUNE_KIND.format, "version": FINETUNE_KIND.version, "base": str(base_path),
+        "base_name": base_path.stem, "data": str(data_dir), "style": style, "train_glyphs": n_train,
+        "holdout_glyphs": n_held, "recipe": recipe.to_dict(),
+    }
+    from zi2zi.storage.atomic import write_json
+
+    write_json(record_path, record, indent=2)
+    say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
         f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}")
-    return _train(cfg, data_dir, out, base_path, style, recipe, n_train, n_held, resume=False,
-                  overwrite=overwrite, device=device, progress=progress, say=say)
+    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say)
 
 
-def _train(cfg: Any, data_dir: Path, out: Path, base_path: Path, style: str, recipe: FinetuneRecipe, n_train: int,
-           n_held: int, *, resume: bool, device: str | None, progress: bool, say: Callable[[str], None],
-           overwrite: bool = False) -> FinetuneSummary:
-    from zi2zi.training.trainer import train
+def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,
+           say: Callable[[str], None], overwrite: bool = False) -> FinetuneSummary:
+    from zi2zi.training import TrainOptions, train
 
-    summary = train(cfg, data_dir, out, resume=resume, overwrite=overwrite, device=device,
-                    init_from=None if resume else base_path, new_style=None if resume else style,
-                    only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say)
-    return FinetuneSummary(run_dir=out, data_dir=data_dir, base=base_path, style=style, train_glyphs=n_train,
-                           holdout_glyphs=n_held, recipe=recipe, checkpoint=summary.checkpoint, step=summary.step)
-
-
-def _write_record(path: Path, record: dict[str, Any]) -> None:
-    from zi2zi.training.checkpoint import write_text_atomic
-
-    write_text_atomic(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    recipe = FinetuneRecipe(**record["recipe"])
+    options = TrainOptions(
+        data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
+        device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
+        only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
+    )
+    summary = train(options)
+    return FinetuneSummary(
+        run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
+        train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,
+        checkpoint=summary.checkpoint, step=summary.step,
+    )

@@ -1,9 +1,41 @@
-"""Fonts: opening faces, cmap coverage, charsets, and the one glyph renderer."""
+"""Fonts: opening faces, cmap coverage, charsets, and the one glyph renderer.
 
-from zi2zi.fonts.charsets import builtin_charsets, filter_by_fonts, resolve_charset
-from zi2zi.fonts.font import FontFile, face_names, open_font
-from zi2zi.fonts.geometry import EmBox
-from zi2zi.fonts.renderer import Renderer
+Names are loaded on first use (PEP 562), so that importing ``zi2zi.fonts.charsets`` for a
+command's ``--help`` does not load fontTools, FreeType and NumPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "builtin_charsets": "zi2zi.fonts.charsets",
+    "filter_by_fonts": "zi2zi.fonts.charsets",
+    "resolve_charset": "zi2zi.fonts.charsets",
+    "FontFile": "zi2zi.fonts.font",
+    "face_names": "zi2zi.fonts.font",
+    "open_font": "zi2zi.fonts.font",
+    "open_font_spec": "zi2zi.fonts.font",
+    "parse_font_spec": "zi2zi.fonts.font",
+    "EmBox": "zi2zi.fonts.geometry",
+    "Renderer": "zi2zi.fonts.renderer",
+}
+
+if TYPE_CHECKING:
+    from zi2zi.fonts.charsets import builtin_charsets, filter_by_fonts, resolve_charset
+    from zi2zi.fonts.font import FontFile, face_names, open_font, open_font_spec, parse_font_spec
+    from zi2zi.fonts.geometry import EmBox
+    from zi2zi.fonts.renderer import Renderer
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'zi2zi.fonts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EmBox",
@@ -13,5 +45,7 @@ __all__ = [
     "face_names",
     "filter_by_fonts",
     "open_font",
+    "open_font_spec",
+    "parse_font_spec",
     "resolve_charset",
 ]

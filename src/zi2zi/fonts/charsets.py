@@ -8,10 +8,10 @@ everybody.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
 
 from zi2zi.errors import CharsetError
 
@@ -45,7 +45,7 @@ _BIG5_TRAILS = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
 _EUC_TRAILS = range(0xA1, 0xFF)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tgh8105() -> tuple[str, ...]:
     text = resources.files("zi2zi.fonts").joinpath("data/tgh8105.txt").read_text(encoding="utf-8")
     return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
@@ -67,7 +67,7 @@ def builtin_charsets() -> dict[str, str]:
     return {name: description for name, (description, _) in _BUILTIN.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_charset(name: str) -> tuple[str, ...]:
     try:
         return _BUILTIN[name][1]()

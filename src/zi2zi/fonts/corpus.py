@@ -57,14 +57,14 @@ CORPUS: tuple[CorpusFont, ...] = (
     CorpusFont("AR PL UMing CN", "uming.ttc", 0, "fonts-arphic-uming", _ARPHIC, "Ming (serif)"),
     CorpusFont("AR PL SungtiL GB", "gbsn00lp.ttf", 0, "fonts-arphic-gbsn00lp", _ARPHIC, "Song (serif)"),
     CorpusFont("AR PL Mingti2L Big5", "bsmi00lp.ttf", 0, "fonts-arphic-bsmi00lp", _ARPHIC, "Ming (serif)"),
-    CorpusFont("TW-Sung", "TW-Sung-98_1.ttf", 0, "fonts-cns11643-sung", "CNS 11643 font licence (Taiwan Open Government Data License)", "Song (serif)"),
-    CorpusFont("TW-Kai", "TW-Kai-98_1.ttf", 0, "fonts-cns11643-kai", "CNS 11643 font licence (Taiwan Open Government Data License)", "Kai (brush)"),
+    CorpusFont("TW-Sung", "TW-Sung-98_1.ttf", 0, "fonts-cns11643-sung", "Open Government Data License Taiwan 1.0", "Song (serif)"),
+    CorpusFont("TW-Kai", "TW-Kai-98_1.ttf", 0, "fonts-cns11643-kai", "Open Government Data License Taiwan 1.0", "Kai (brush)"),
     CorpusFont("IPAGothic", "ipag.ttf", 0, "fonts-ipafont-gothic", _IPA, "Gothic (sans)"),
     CorpusFont("IPAMincho", "ipam.ttf", 0, "fonts-ipafont-mincho", _IPA, "Mincho (serif)"),
     CorpusFont("IPAexGothic", "ipaexg.ttf", 0, "fonts-ipaexfont-gothic", _IPA, "Gothic (sans)"),
     CorpusFont("IPAexMincho", "ipaexm.ttf", 0, "fonts-ipaexfont-mincho", _IPA, "Mincho (serif)"),
     CorpusFont("HanaMinA", "HanaMinA.ttf", 0, "fonts-hanazono", "SIL Open Font License 1.1 or Hanazono Font License", "Mincho (serif)"),
-    CorpusFont("VL Gothic", "VL-Gothic-Regular.ttf", 0, "fonts-vlgothic", "VL Gothic licence (BSD-style) and M+ FONTS licence", "Gothic (sans)"),
+    CorpusFont("VL Gothic", "VL-Gothic-Regular.ttf", 0, "fonts-vlgothic", "M+ FONTS licence and BSD-3-Clause (Sazanami)", "Gothic (sans)"),
     CorpusFont("MigMix 1P", "migmix-1p-regular.ttf", 0, "fonts-migmix", _IPA, "Gothic (sans)"),
     CorpusFont("MigMix 2P Bold", "migmix-2p-bold.ttf", 0, "fonts-migmix", _IPA, "Gothic (sans)"),
     CorpusFont("Smiley Sans Oblique", "SmileySans-Oblique.ttf", 0, "fonts-smiley-sans", _OFL, "condensed oblique sans"),
@@ -75,7 +75,7 @@ CORPUS: tuple[CorpusFont, ...] = (
 EVALUATION: tuple[CorpusFont, ...] = (
     CorpusFont("AR PL UKai CN", "ukai.ttc", 0, "fonts-arphic-ukai", _ARPHIC, "Kai (brush)"),
     CorpusFont("LXGW WenKai", "LXGWWenKai-Regular.ttf", 0, "fonts-lxgw-wenkai", _OFL, "Kai (handwritten)"),
-    CorpusFont("YOzN", "YOzRN_.ttf", 0, "fonts-yozvox-yozfont", "Yozfont licence (free use, see the package)", "handwritten"),
+    CorpusFont("YOzN", "YOzRN_.ttf", 0, "fonts-yozvox-yozfont", _OFL, "handwritten"),
 )
 # Arphic's relatives of UKai: also never in a base (KaitiM is UKai's ancestor).
 EVALUATION_RELATIVES = ("gkai00mp.ttf", "bkai00mp.ttf")

@@ -7,12 +7,11 @@ misses glyphs that render as boxes or blanks).
 from __future__ import annotations
 
 import hashlib
-import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
+from fontTools.ttLib import TTCollection, TTFont
 
 from zi2zi.errors import FontError
 from zi2zi.fonts.geometry import EmBox
@@ -73,10 +72,19 @@ def _read_faces(path: Path) -> list[TTFont]:
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
+    except OSError as exc:
+        raise FontError(f"font file {path} cannot be read ({exc.strerror}); check its permissions") from None
+    if magic in (b"wOFF", b"wOF2"):
+        # FreeType, which renders every glyph, is not built with WOFF2 support everywhere.
+        raise FontError(
+            f"{path} is a web font ({'WOFF2' if magic == b'wOF2' else 'WOFF'}); zi2zi reads glyphs from "
+            "TrueType/OpenType files: convert it first (e.g. fontTools: `fonttools ttLib.woff2 decompress`)"
+        )
+    try:
         if magic == b"ttcf":
             return list(TTCollection(str(path), lazy=True).fonts)
         return [TTFont(str(path), lazy=True)]
-    except (TTLibError, AssertionError, struct.error, ValueError, KeyError) as exc:
+    except Exception as exc:  # fontTools raises many types (TTLibError, struct.error, ...) for bad files
         raise FontError(
             f"{path} is not a readable font ({exc.__class__.__name__}: {exc}); "
             f"give a TrueType/OpenType font or collection ({', '.join(_FONT_SUFFIXES)})"
@@ -84,7 +92,10 @@ def _read_faces(path: Path) -> list[TTFont]:
 
 
 def _name(tt: TTFont, name_id: int) -> str:
-    name = tt["name"].getBestFamilyName() if name_id == 1 else tt["name"].getDebugName(name_id)
+    try:
+        name = tt["name"].getBestFamilyName() if name_id == 1 else tt["name"].getDebugName(name_id)
+    except Exception:  # a missing or damaged name table: the face is still usable, just unnamed
+        return ""
     return name or ""
 
 
@@ -137,8 +148,12 @@ def open_font(path: str | Path, face: int | str = 0) -> FontFile:
         hmtx = tt["hmtx"].metrics
         hhea = tt["hhea"]
         upm = int(tt["head"].unitsPerEm)
-    except (KeyError, TTLibError, AssertionError) as exc:
+    except KeyError as exc:
         raise FontError(f"{path} (face {index}) lacks a table zi2zi needs: {exc}") from None
+    except Exception as exc:  # a truncated or damaged table only fails when it is read (lazy)
+        raise FontError(
+            f"{path} (face {index}) is damaged ({type(exc).__name__}: {exc}); use an intact copy of the font"
+        ) from None
     advances = {cp: int(hmtx[glyph][0]) for cp, glyph in cmap.items() if glyph in hmtx}
     ascender, descender = int(hhea.ascent), int(hhea.descent)
     if ascender <= descender:  # broken hhea: fall back to the ideographic em box
@@ -154,3 +169,17 @@ def open_font(path: str | Path, face: int | str = 0) -> FontFile:
         coverage=frozenset(cmap),
         advances=advances,
     )
+
+
+def parse_font_spec(spec: str) -> tuple[str, int | str]:
+    """``path.ttc#2`` or ``path.ttc#Face Name`` selects a face; a bare path means face 0."""
+    path, sep, face = spec.partition("#")
+    if not sep:
+        return spec, 0
+    return path, int(face) if face.strip().isdigit() else face
+
+
+def open_font_spec(spec: str) -> FontFile:
+    """A face from a command-line spec (see :func:`parse_font_spec`)."""
+    path, face = parse_font_spec(spec)
+    return open_font(path, face)

@@ -35,11 +35,6 @@ class EmBox:
     def centre_y_units(self) -> float:
         return (self.ascender + self.descender) / 2.0
 
-    @property
-    def baseline_px(self) -> float:
-        """Pixel row (from the top) of the baseline."""
-        return self.size / 2.0 + self.centre_y_units * self.scale
-
     def to_pixels(self, x: float, y: float, advance: float) -> tuple[float, float]:
         """Font units (y up, origin at the glyph's origin) -> pixel coordinates (y down)."""
         return (
@@ -58,10 +53,10 @@ class EmBox:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EmBox":
+    def from_dict(cls, data: dict[str, Any]) -> EmBox:
         return cls(**{k: data[k] for k in ("units_per_em", "ascender", "descender", "size", "margin")})
 
     @classmethod
-    def cjk_default(cls, size: int, margin: float = 0.0) -> "EmBox":
+    def cjk_default(cls, size: int, margin: float = 0.0) -> EmBox:
         """The usual ideographic box (1000 upm, 880 / -120), for glyphs of unknown origin."""
         return cls(units_per_em=1000, ascender=880, descender=-120, size=size, margin=margin)

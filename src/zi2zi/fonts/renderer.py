@@ -64,10 +64,18 @@ class Renderer:
             raise ValueError(f"render takes one character, got {char!r}")
         if not self.font.covers(char):
             return None
-        if self.settings.mode == "em":
-            image = self._draw(char, self.embox.scale, self.embox.to_pixels(0, 0, self.font.advance(char)))
-        else:
-            image = self._render_fit(char)
+        image: np.ndarray | None
+        try:
+            if self.settings.mode == "em":
+                image = self._draw(char, self.embox.scale, self.embox.to_pixels(0, 0, self.font.advance(char)))
+            else:
+                image = self._render_fit(char)
+        except freetype.FT_Exception as exc:
+            # Damaged outlines (e.g. bytes flipped in glyf/loca) only fail when FreeType reads them.
+            raise FontError(
+                f"{self.font.path}: FreeType cannot draw {char!r} (U+{ord(char):04X}): {exc}; "
+                "the font file is damaged: use an intact copy"
+            ) from None
         if image is None or image.min() == PAPER:
             return None
         return image

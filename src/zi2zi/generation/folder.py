@@ -1,25 +1,33 @@
 """Writing generated glyphs to a folder: one ``U+XXXX.png`` per character plus a manifest.
 
-The manifest records the renderer settings and the style's em box, which is what ``zi2zi export``
-needs to put the glyphs back into font units where the target font would have them.
+The manifest records the model (its fingerprint), the style, the renderer settings and the
+style's em box, which is what ``zi2zi export`` needs to put the glyphs back into font units where
+the target font would have them. It is written before the first glyph and again at the end
+(``complete``), so a killed run never leaves glyphs without their em box, and ``--resume`` can
+refuse to mix glyphs of another model or style into the folder.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
-
-from PIL import Image
+from typing import Any
 
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
+from zi2zi.images import save_png
 from zi2zi.inference import GlyphGenerator, Style
+from zi2zi.storage import FolderKind, FolderLock, folder_state, write_json
+from zi2zi.storage.atomic import remove_stale_files
+
+FORMAT = "zi2zi-glyphs"
+FORMAT_VERSION = 1
+KIND = FolderKind(noun="glyph folder", marker=MANIFEST, format=FORMAT, version=FORMAT_VERSION)
+MAX_BATCH = 4096
 
 
 @dataclass
@@ -30,12 +38,6 @@ class GenerateReport:
     skipped_existing: list[str] = field(default_factory=list)
     missing_in_source: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _save_png(image, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(image).save(tmp, format="PNG")
-    os.replace(tmp, path)
 
 
 def generate_to_folder(
@@ -51,65 +53,101 @@ def generate_to_folder(
 ) -> GenerateReport:
     """Generate ``chars`` in ``style`` from ``source`` glyphs into ``out``.
 
-    Without ``resume`` an existing glyph folder is refused; with it, glyphs already written are
-    kept and skipped. Each PNG is written under a temporary name and renamed, so an interrupted run
-    leaves only whole images behind.
+    ``out`` must be new or empty; with ``resume`` it may also be a glyph folder of the same model
+    and style, whose glyphs are kept and skipped. Each PNG is written atomically.
     """
     started = time.perf_counter()
     out = Path(out)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH:
+        raise Zi2ziError(f"--batch-size {batch_size!r} must be a whole number from 1 to {MAX_BATCH}")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
-    existing = {p.name for p in out.glob("U+*.png")} if out.is_dir() else set()
-    if existing and not resume:
-        raise Zi2ziError(f"{out} already holds generated glyphs; pass --resume to continue it or choose another --out")
-    out.mkdir(exist_ok=True)
-    report = GenerateReport(out=out, style=style)
-    todo = []
-    for char in dict.fromkeys(chars):
-        if not source.covers(char):
-            report.missing_in_source.append(char)
-        elif glyph_filename(char) in existing:
-            report.skipped_existing.append(char)
-        else:
-            todo.append(char)
-    if progress and report.skipped_existing:
-        progress(len(report.skipped_existing))
-    for batch_chars, images in model.generate_chars(source, todo, style, batch_size=batch_size):
-        for char, image in zip(batch_chars, images):
-            _save_png(image, out / glyph_filename(char))
-            report.written.append(char)
-        if progress:
-            progress(len(batch_chars))
-    # Characters in the cmap whose glyph renders empty cannot be generated either.
-    done = set(report.written)
-    report.missing_in_source += [c for c in todo if c not in done]
-    _write_manifest(model, report, source)
+    with FolderLock(out, what="glyph folder"):
+        previous = _check_folder(out, model, style, resume)
+        out.mkdir(exist_ok=True)
+        remove_stale_files(out)
+        existing = set(previous.get("characters", "")) if previous else set()
+        existing = {c for c in existing if (out / glyph_filename(c)).is_file()}
+        report = GenerateReport(out=out, style=style)
+        todo = []
+        for char in dict.fromkeys(chars):
+            if not source.covers(char):
+                report.missing_in_source.append(char)
+            elif char in existing:
+                report.skipped_existing.append(char)
+            else:
+                todo.append(char)
+        _write_manifest(model, report, source, existing, complete=False)
+        if progress and report.skipped_existing:
+            progress(len(report.skipped_existing))
+        done = set(existing)
+        for batch_chars, images in model.generate_chars(source, todo, style, batch_size=batch_size):
+            for char, image in zip(batch_chars, images):
+                save_png(out / glyph_filename(char), image)
+                report.written.append(char)
+            done.update(batch_chars)
+            if progress:
+                progress(len(batch_chars))
+        # Characters in the cmap whose glyph renders empty cannot be generated either.
+        report.missing_in_source += [c for c in todo if c not in done]
+        _write_manifest(model, report, source, done, complete=True)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontFile) -> None:
+def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) -> dict[str, Any] | None:
+    """The manifest of the glyph folder being resumed, None for a new or empty one; refuses the rest."""
+    state = folder_state(out, KIND)
+    if state in ("missing", "empty"):
+        return None
+    if out.exists() and not out.is_dir():
+        raise Zi2ziError(f"--out {out} is a file; give a folder for the glyphs")
+    if state == "foreign":
+        if (out / MANIFEST).is_file():
+            raise Zi2ziError(
+                f"{out / MANIFEST} is not a readable zi2zi glyph manifest (format {FORMAT!r}); "
+                "zi2zi will not write into this folder: choose another --out"
+            )
+        raise Zi2ziError(f"--out {out} is a non-empty folder that is not a zi2zi glyph folder; "
+                         "choose an empty or new folder")
+    if not resume:
+        raise Zi2ziError(f"{out} already holds generated glyphs; pass --resume to continue it or choose another --out")
+    manifest = KIND.read_marker(out) or {}
+    same_style = (manifest.get("style") or {}).get("id") == style.id
+    same_model = manifest.get("model") == model.fingerprint
+    if not (same_style and same_model):
+        what = "style" if same_model else "checkpoint"
+        raise Zi2ziError(
+            f"--resume: {out} holds glyphs of another {what} ({manifest.get('checkpoint')}, style "
+            f"{(manifest.get('style') or {}).get('name')!r}); resuming would mix two models: "
+            "choose another --out"
+        )
+    if not isinstance(manifest.get("characters", ""), str):
+        raise Zi2ziError(f"{out / MANIFEST} is corrupt (its characters are not text); choose another --out")
+    return manifest
+
+
+def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontFile, done: set[str],
+                    *, complete: bool) -> None:
     embox = model.style_embox(report.style)
-    path = report.out / MANIFEST
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    characters = sorted(
-        set(previous.get("characters", "")) | set(report.written) | set(report.skipped_existing), key=ord
-    )
     manifest = {
-        "format": "zi2zi-glyphs",
-        "version": 1,
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
         "zi2zi_version": __version__,
+        "complete": complete,
         "checkpoint": str(model.checkpoint_path),
         "checkpoint_step": model.step,
+        "model": model.fingerprint,
         "style": asdict(report.style),
         "target_font": model.style_font_record(report.style),
         "source_font": source.record(),
         "render": asdict(model.render_settings),
         "embox": embox.to_dict(),
         "advance": embox.units_per_em,
-        "characters": "".join(characters),
+        "characters": "".join(sorted(done, key=ord)),
         "missing_in_source": "".join(report.missing_in_source),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(report.out / MANIFEST, manifest)
+
+
+__all__ = ["FORMAT", "GenerateReport", "KIND", "generate_to_folder"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
 from zi2zi.generation.sheet import glyph_row, labelled_rows
 from zi2zi.inference import GlyphGenerator, Style
+from zi2zi.storage.atomic import atomic_path
 
 
 def write_interpolation(
@@ -28,20 +28,20 @@ def write_interpolation(
     if steps < 2:
         raise Zi2ziError(f"--steps {steps} must be at least 2 (the two styles themselves)")
     renderer = model.renderer(source)
-    chars = [c for c in dict.fromkeys(chars) if not c.isspace()]
-    images = [renderer.render(c) for c in chars]
-    lacking = [c for c, i in zip(chars, images) if i is None]
-    if lacking or not chars:
+    wanted = [c for c in dict.fromkeys(chars) if not c.isspace()]
+    rendered = [renderer.render(c) for c in wanted]
+    lacking = [c for c, i in zip(wanted, rendered) if i is None]
+    if lacking or not wanted:
         raise Zi2ziError(f"the source font lacks {''.join(lacking)}" if lacking else "--chars is empty")
+    images = [i for i in rendered if i is not None]
     weights = np.linspace(0.0, 1.0, steps).tolist()
     frames = model.interpolate(np.stack(images), a, b, weights)
     rows = [(f"t={t:.2f}  ({a.name} -> {b.name})", glyph_row(list(f), cell)) for t, f in zip(weights, frames)]
-    tmp = out.with_name(f".{out.name}.tmp")
-    if suffix == ".png":
-        labelled_rows(rows).save(tmp, format="PNG")
-    else:
-        pictures = [labelled_rows([row]) for row in rows]
-        loop = pictures + pictures[-2:0:-1]  # forth and back
-        loop[0].save(tmp, format="GIF", save_all=True, append_images=loop[1:], duration=120, loop=0)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        if suffix == ".png":
+            labelled_rows(rows).save(tmp, format="PNG")
+        else:
+            pictures = [labelled_rows([row]) for row in rows]
+            loop = pictures + pictures[-2:0:-1]  # forth and back
+            loop[0].save(tmp, format="GIF", save_all=True, append_images=loop[1:], duration=120, loop=0)
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from zi2zi.errors import FontError, Zi2ziError
 from zi2zi.fonts import FontFile, Renderer, open_font
 from zi2zi.generation.sheet import glyph_row, labelled_rows
+from zi2zi.images import save_png
 from zi2zi.inference import GlyphGenerator, Style
 
 
@@ -30,16 +30,19 @@ def write_specimen(
     cell: int = 64, per_line: int = 16,
 ) -> Path:
     out = Path(out)
+    if out.suffix.lower() != ".png" or out.is_dir():  # never replace a file of another kind by mistake
+        raise Zi2ziError(f"--out {out} must be a .png file path")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
     chars = [c for c in text if not c.isspace()]
     if not chars:
         raise Zi2ziError("--text holds no characters to set")
     renderer = model.renderer(source)
-    sources = {c: renderer.render(c) for c in dict.fromkeys(chars)}
-    lacking = [c for c, image in sources.items() if image is None]
+    rendered = {c: renderer.render(c) for c in dict.fromkeys(chars)}
+    lacking = [c for c, image in rendered.items() if image is None]
     if lacking:
         raise Zi2ziError(f"the source font {source.path.name} lacks {''.join(lacking)}; remove them from --text")
+    sources = {c: image for c, image in rendered.items() if image is not None}
     generated = dict(zip(sources, model.generate(np.stack(list(sources.values())), style)))
     target = _target_font(model, style)
     target_renderer = Renderer(target, model.render_settings) if target else None
@@ -49,11 +52,7 @@ def write_specimen(
         line = chars[start : start + per_line]
         rows.append((f"generated: style {style.id} {style.name}", glyph_row([generated[c] for c in line], cell)))
         rows.append((f"source: {source.name}", glyph_row([sources[c] for c in line], cell)))
-        if target_renderer:
+        if target_renderer and target is not None:
             images = [target_renderer.render(c) for c in line]
             rows.append((f"target font: {target.name}", glyph_row([blank if i is None else i for i in images], cell)))
-    sheet = labelled_rows(rows)
-    tmp = out.with_name(f".{out.name}.tmp")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, out)
-    return out
+    return save_png(out, labelled_rows(rows))

@@ -4,6 +4,7 @@ Only the light pixel metrics are imported here; the classifier and the evaluatio
 imported from their modules so that ``import zi2zi.metrics`` stays cheap.
 """
 
+from zi2zi.images import to_unit
 from zi2zi.metrics.pixel import (
     METRICS,
     Metric,
@@ -14,7 +15,6 @@ from zi2zi.metrics.pixel import (
     psnr,
     rmse,
     ssim,
-    to_unit,
 )
 
 __all__ = [

@@ -12,8 +12,9 @@ how far to trust them; its accuracy on the real targets (column ``real``) is the
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,8 +23,9 @@ from torch import nn
 from zi2zi.config import ClassifierConfig, RenderSettings
 from zi2zi.errors import CheckpointError, DatasetError, FontError, Zi2ziError
 from zi2zi.fonts import FontFile, open_font
+from zi2zi.images import to_unit
 from zi2zi.metrics.frechet import frechet_distance
-from zi2zi.metrics.pixel import METRICS, MetricAccumulator, to_unit
+from zi2zi.metrics.pixel import METRICS, MetricAccumulator
 
 SPLITS = ("train", "val", "holdout", "all")
 CACHE_DIR = ".cache"  # inside the dataset directory: the classifier is a property of the dataset
@@ -86,7 +88,7 @@ def _load_model(checkpoint_or_generator: Any, data, device: torch.device):
     if isinstance(checkpoint_or_generator, nn.Module):
         g = checkpoint_or_generator
         return g, identity, None
-    from zi2zi.training.checkpoint import load_checkpoint
+    from zi2zi.checkpoints import load_checkpoint
 
     loaded = load_checkpoint(checkpoint_or_generator, device=device)
     mapping = _style_map(loaded.styles, loaded.data_info, data.manifest["styles"])
@@ -101,7 +103,7 @@ def _load_model(checkpoint_or_generator: Any, data, device: torch.device):
     return loaded.generator, mapping, info
 
 
-def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str]) -> tuple[list[FontFile], list[str]]:
+def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str | Path]) -> tuple[list[FontFile], list[str]]:
     """The dataset's own fonts (source first) that are still on disk unchanged, then ``extra``."""
     from zi2zi.data.build import open_font_spec
 
@@ -141,7 +143,7 @@ def evaluate(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
     classifier: bool = True,
-    classifier_fonts: Sequence[FontFile | str] | None = None,
+    classifier_fonts: Sequence[FontFile | str | Path] | None = None,
     classifier_cfg: ClassifierConfig | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] | None = None,

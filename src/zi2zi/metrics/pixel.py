@@ -7,8 +7,8 @@ Per-image values (not a batch mean) let callers average per style as well as ove
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import kornia
 import torch
@@ -26,11 +26,6 @@ _MSE_FLOOR = 10.0 ** (-PSNR_CAP_DB / 10.0)
 
 # A pixel darker than mid-grey counts as ink.
 INK_THRESHOLD = 0.5
-
-
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """Map the model convention ([-1, 1], +1 = paper) to the metric convention ([0, 1], 1 = paper)."""
-    return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
 
 
 def _check(pred: torch.Tensor, target: torch.Tensor) -> None:
@@ -156,7 +151,7 @@ class MetricAccumulator:
         }
         for sid in sorted(int(s) for s in styles.unique()):
             mask = styles == sid
-            row = {"count": int(mask.sum())}
+            row: dict[str, float] = {"count": int(mask.sum())}
             row.update({n: float(v[mask].mean()) for n, v in values.items()})
             out["per_style"][sid] = row
         return out

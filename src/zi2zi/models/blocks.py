@@ -15,9 +15,7 @@ import math
 import torch
 from torch import nn
 
-from zi2zi.config import ConfigError
-
-NORMS = ("batch", "instance")
+from zi2zi.config import NORMS, ConfigError
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:

@@ -15,8 +15,6 @@ from torch import nn
 
 from zi2zi.config import ConfigError
 
-BLUR_PLACES = ("none", "input", "layers", "output")
-
 
 def faded_sigma(sigma: float, step: int, fade_steps: int) -> float:
     """sigma * max(0, 1 - step / fade_steps); ``fade_steps <= 0`` keeps sigma constant.

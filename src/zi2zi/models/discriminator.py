@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zi2zi.config import ConfigError, DiscriminatorConfig
+from zi2zi.config import BLUR_PLACES, ConfigError, DiscriminatorConfig
 from zi2zi.models.blocks import NORMS, check_image_size, check_int, norm_layer
-from zi2zi.models.blur import BLUR_PLACES, GaussianBlur, faded_sigma
+from zi2zi.models.blur import GaussianBlur, faded_sigma
 from zi2zi.models.init import init_weights
 
 KERNEL, PAD = 5, 2  # zi2zi's TF "SAME" 5x5 convs
@@ -101,7 +101,7 @@ class Discriminator(nn.Module):
         return self.blur_sigma
 
     def _maybe_blur(self, x: torch.Tensor, place: str) -> torch.Tensor:
-        return self.blur(x) if self.blur_place == place else x
+        return self.blur(x) if self.blur is not None and self.blur_place == place else x
 
     def patch_map(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The 1-channel patch map (B, 1, S/2**n_layers, S/2**n_layers), after any output blur."""

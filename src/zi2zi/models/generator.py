@@ -126,6 +126,7 @@ class Generator(nn.Module):
                     f"style_vectors must be ({batch}, {self.style_dim}); got {tuple(style_vectors.shape)}"
                 )
             return style_vectors
+        assert style_ids is not None  # exactly one of the two was given (checked above)
         if style_ids.shape != (batch,) or style_ids.dtype != torch.long:
             raise ValueError(
                 f"style_ids must be a ({batch},) int64 tensor; got {tuple(style_ids.shape)} {style_ids.dtype}"

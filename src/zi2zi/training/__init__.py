@@ -1,1 +1,34 @@
-"""Training zi2zi: losses, the training loop, checkpoints and logging."""
+"""Training zi2zi: ``train(TrainOptions(data=..., out=..., config=...))``.
+
+Where things are: :mod:`~zi2zi.training.options` (what a caller chooses), :mod:`~.plan` (the
+resolved config of a run), :mod:`~.rundir` (the run directory), :mod:`~.trainer` (setup and the
+loop), :mod:`~.step` (the GAN step), :mod:`~.losses`. Names load on first use (PEP 562) so that a
+submodule can be imported without the whole trainer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "TrainOptions": "zi2zi.training.options",
+    "TrainSummary": "zi2zi.training.trainer",
+    "Trainer": "zi2zi.training.trainer",
+    "train": "zi2zi.training.trainer",
+}
+
+if TYPE_CHECKING:
+    from zi2zi.training.options import TrainOptions
+    from zi2zi.training.trainer import Trainer, TrainSummary, train
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'zi2zi.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["TrainOptions", "TrainSummary", "Trainer", "train"]

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from zi2zi import device
 from zi2zi.config import ConfigError
 
 
@@ -46,39 +47,8 @@ def env_dist_info() -> DistInfo:
 
 
 def resolve_device(spec: str, info: DistInfo = DistInfo()) -> torch.device:
-    """``auto`` picks CUDA, then MPS, then CPU. Under DDP each rank takes ``cuda:LOCAL_RANK``."""
-    spec = (spec or "auto").strip().lower()
-    if spec == "auto":
-        if torch.cuda.is_available():
-            spec = "cuda"
-        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            spec = "mps"
-        else:
-            spec = "cpu"
-    if spec == "cpu":
-        return torch.device("cpu")
-    if spec == "mps":
-        if not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
-            raise ConfigError("--device mps: this machine has no Apple GPU available to torch; use --device cpu")
-        if info.enabled:
-            raise ConfigError("distributed training runs on CUDA (nccl) or CPU (gloo), not on MPS")
-        return torch.device("mps")
-    if spec == "cuda" or spec.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"--device {spec}: torch sees no CUDA GPU here (CPU build or no driver); use --device cpu")
-        if spec == "cuda":
-            index = info.local_rank if info.enabled else torch.cuda.current_device()
-        else:
-            try:
-                index = int(spec.split(":", 1)[1])
-            except ValueError:
-                raise ConfigError(f"--device {spec}: write cuda:N with N a GPU number") from None
-            if info.enabled and index != info.local_rank:
-                raise ConfigError("under torchrun give --device cuda (each rank uses GPU LOCAL_RANK), not cuda:N")
-        if not 0 <= index < torch.cuda.device_count():
-            raise ConfigError(f"--device cuda:{index}: only {torch.cuda.device_count()} GPU(s) are visible")
-        return torch.device("cuda", index)
-    raise ConfigError(f"--device {spec!r}: choose auto, cpu, cuda, cuda:N or mps")
+    """:func:`zi2zi.device.resolve_device` for this process of a (possibly distributed) run."""
+    return device.resolve_device(spec, local_rank=info.local_rank if info.enabled else None)
 
 
 def init_process_group(info: DistInfo, device: torch.device) -> None:
@@ -107,15 +77,6 @@ def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
         return flag
     t = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
-
-
-def broadcast_flag(flag: bool, info: DistInfo, device: torch.device) -> bool:
-    """Rank 0's ``flag`` on every rank (its clock decides wall-clock limits for all)."""
-    if not (info.enabled and dist.is_initialized()):
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.broadcast(t, src=0)
     return bool(t.item() > 0)
 
 

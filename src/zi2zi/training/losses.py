@@ -11,9 +11,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from zi2zi.config import ConfigError
-
-GAN_MODES = ("bce", "lsgan", "hinge")
+from zi2zi.config import GAN_MODES, ConfigError
 
 
 def _check_mode(mode: str) -> None:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from zi2zi.training.checkpoint import write_text_atomic
+from zi2zi.storage.atomic import write_text as write_text_atomic
 
 METRICS_FILE = "metrics.jsonl"
 TENSORBOARD_DIR = "tensorboard"
@@ -72,13 +72,9 @@ class RunLog:
             try:  # optional: no hard dependency on tensorboard
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                SummaryWriter = None
-            if SummaryWriter is not None:
+                pass
+            else:
                 self._tb = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR))
-
-    @property
-    def has_tensorboard(self) -> bool:
-        return self._tb is not None
 
     def write(self, record: dict[str, Any]) -> None:
         if not self.enabled or self._fh is None:
@@ -117,13 +113,6 @@ class Progress:
             if postfix:
                 self._bar.set_postfix({k: f"{v:.3g}" if isinstance(v, float) else v for k, v in postfix.items()}, refresh=False)
             self._bar.update(n)
-
-    def write(self, message: str) -> None:
-        """A line that does not tear the bar (plain stderr when there is no bar)."""
-        if self._bar is not None:
-            self._bar.write(message, file=sys.stderr)
-        else:
-            print(message, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -12,18 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from zi2zi.training.checkpoint import atomic_path
+from zi2zi.images import save_png, to_uint8
 
 SEPARATOR = 2  # px of mid-grey between cells, so paper-white images stay apart
 MAX_ROWS = 16  # rows per column group before wrapping
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(B, 1, H, W) in [-1, 1] -> uint8 (B, H, W), 255 = paper."""
-    x = ((images.detach().float().cpu().clamp(-1.0, 1.0) + 1.0) * 127.5).round()
-    return x.to(torch.uint8).squeeze(1).numpy()
 
 
 def sample_grid(source: torch.Tensor, generated: torch.Tensor, target: torch.Tensor) -> np.ndarray:
@@ -54,10 +47,7 @@ def save_sample_grid(
 ) -> Path:
     """Write the grid as a PNG, atomically."""
     path = Path(path)
-    image = Image.fromarray(sample_grid(source, generated, target))
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
-    return path
+    return save_png(Path(path), sample_grid(source, generated, target))
 
 
 def pick_sample_indices(style_ids: np.ndarray, per_style: int, *, max_styles: int = 8, seed: int = 0) -> np.ndarray:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import math
 
-from zi2zi.config import ConfigError, TrainConfig
-
-SCHEDULES = ("halving", "cosine", "constant")
+from zi2zi.config import SCHEDULES, ConfigError, TrainConfig
 
 
 def learning_rate(train: TrainConfig, *, step: int, epoch: int, total_steps: int) -> float:

@@ -1,7 +1,7 @@
 """The GAN step: everything one training iteration does to the networks, behind a narrow contract.
 
 The loop (:mod:`zi2zi.training.trainer`) only calls ``set_input`` / ``optimize`` /
-``current_losses`` / ``current_visuals`` (pix2pix's contract) plus a few housekeeping methods; it
+``current_losses`` (after pix2pix's contract) plus a few housekeeping methods; it
 never knows which GAN it runs. :class:`Zi2ziStep` is zi2zi's recipe:
 
 * one D step, then ``g_steps_per_d`` G steps (zi2zi: 2). The first G step reuses the fakes of the
@@ -34,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from zi2zi.config import Config, ConfigError
 from zi2zi.errors import Zi2ziError
+from zi2zi.models import Discriminator, Generator
 from zi2zi.training import losses
 
 
@@ -53,7 +54,6 @@ class GanStep(Protocol):
     def set_input(self, batch: dict[str, torch.Tensor]) -> None: ...
     def optimize(self) -> None: ...
     def current_losses(self) -> dict[str, float]: ...
-    def current_visuals(self) -> dict[str, torch.Tensor]: ...
     def set_lr(self, lr: float) -> None: ...
     def set_step(self, step: int) -> dict[str, float]: ...
     def networks(self) -> dict[str, nn.Module]: ...
@@ -83,7 +83,7 @@ class _GeneratorPass(nn.Module):
     """G's whole training forward in one call (fakes and both bottleneck codes), so that DDP sees
     every use of G's parameters, the const loss's second encoder pass included, in one forward."""
 
-    def __init__(self, g: nn.Module):
+    def __init__(self, g: Generator):
         super().__init__()
         self.g = g
 
@@ -91,7 +91,7 @@ class _GeneratorPass(nn.Module):
         self, source: torch.Tensor, style: torch.Tensor, flipped: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, ...]:
         fake, code = self.g.generate_and_encode(source, style)  # (B, 1, S, S), (B, C)
-        out = (fake, code, self.g.encode(fake))
+        out: tuple[torch.Tensor, ...] = (fake, code, self.g.encode(fake))
         if flipped is not None:
             fake_f, code_f = self.g.generate_and_encode(source, flipped)
             out += (fake_f, code_f, self.g.encode(fake_f))
@@ -102,7 +102,7 @@ class _Judge(nn.Module):
     """D on several image sets against the same sources, one D call each (so each set keeps its own
     BatchNorm statistics, as zi2zi), in one module call for DDP."""
 
-    def __init__(self, d: nn.Module):
+    def __init__(self, d: Discriminator):
         super().__init__()
         self.d = d
 
@@ -123,8 +123,8 @@ class Zi2ziStep:
 
     def __init__(
         self,
-        generator: nn.Module,
-        discriminator: nn.Module,
+        generator: Generator,
+        discriminator: Discriminator,
         cfg: Config,
         *,
         device: torch.device,
@@ -174,7 +174,6 @@ class Zi2ziStep:
         self.scaler_g = torch.amp.GradScaler(device.type, enabled=precision.scaled)
         self.scaler_d = torch.amp.GradScaler(device.type, enabled=precision.scaled)
         self._losses: dict[str, torch.Tensor] = {}
-        self._visuals: dict[str, torch.Tensor] = {}
 
     # ---- contract ----------------------------------------------------------------------------
 
@@ -202,9 +201,6 @@ class Zi2ziStep:
         names = list(self._losses)
         values = torch.stack([self._losses[n].detach().float() for n in names]).cpu().tolist()
         return dict(zip(names, values))
-
-    def current_visuals(self) -> dict[str, torch.Tensor]:
-        return dict(self._visuals)
 
     def set_lr(self, lr: float) -> None:
         for opt in (self.opt_g, self.opt_d):
@@ -333,7 +329,6 @@ class Zi2ziStep:
         self.opt_g.zero_grad(set_to_none=True)  # G's gradients (one copy of G) are not kept around
         self.D.requires_grad_(True)
         self._losses.update(g_loss=g_loss.detach(), **{k: v.detach() for k, v in terms.items()})
-        self._visuals = {"source": self.source.detach(), "fake": fake.detach(), "target": self.target.detach()}
 
     def _check(self, terms: dict[str, torch.Tensor]) -> None:
         """Stop before an optimiser step would write NaN/Inf into the weights (one sync)."""
@@ -344,5 +339,5 @@ class Zi2ziStep:
         if not bool(bad.item()):
             return
         values = dict(zip(terms, stacked.cpu().tolist()))
-        bad = [n for n, v in values.items() if not torch.isfinite(torch.tensor(v))]
-        raise NonFiniteLossError(bad, values)
+        names = [n for n, v in values.items() if not torch.isfinite(torch.tensor(v))]
+        raise NonFiniteLossError(names, values)

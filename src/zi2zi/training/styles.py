@@ -1,4 +1,4 @@
-"""Which model style each dataset style trains, and growing a trained model for new styles.
+"""Which model style each dataset style trains, and making room in a trained model for new styles.
 
 A dataset numbers its styles 0..K-1; a model has its own style ids. For a fresh run they are the
 same. When training starts from a checkpoint (``--init-from``), dataset styles are matched to the
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from torch import nn
 
 from zi2zi.errors import CheckpointError, DatasetError
+from zi2zi.models import Discriminator, Generator
 
 # Manifest fields of a style/source record that describe the font (the rest is per-dataset bulk:
 # character lists, folders).
@@ -90,7 +90,7 @@ def plan_from_checkpoint(
     return StylePlan(styles=styles, data_to_model=mapping, added=added, added_names=names)
 
 
-def claim_rows(generator: nn.Module, discriminator: nn.Module, ids: list[int], *, like: list[int] | None = None) -> None:
+def claim_rows(generator: Generator, discriminator: Discriminator, ids: list[int], *, like: list[int] | None = None) -> None:
     """Make style rows ``ids`` ready for new styles: spare rows are reset (G's to the mean of the
     ``like`` rows, D's category outputs re-initialised), rows past the end are appended."""
     if generator.num_styles != discriminator.num_styles:

@@ -1,0 +1,281 @@
+"""Checkpoints that rebuild their model alone, written so that a crash never leaves a fake one.
+
+A run directory holds ``checkpoints/step-00001000.safetensors``: the weights of G and D (keys
+``generator.*`` / ``discriminator.*``) with, in the safetensors metadata, one JSON document that
+describes everything else: format and version, zi2zi version, the resolved config, step and epoch,
+the style list, the dataset's render settings and font records (em boxes included), and the
+validation metrics at save time. That file alone is enough to generate glyphs.
+
+``step-00001000.state.pt`` beside it holds what only resuming needs (optimisers, RNG states, the
+position in the epoch; see :mod:`zi2zi.checkpoints.resume`). ``best.safetensors`` is a copy of
+the checkpoint with the lowest validation L1. Every file is written through
+:mod:`zi2zi.storage.atomic`, so a crash leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from zi2zi import __version__
+from zi2zi.config import Config, ConfigError, RenderSettings
+from zi2zi.errors import CheckpointError
+from zi2zi.storage.atomic import atomic_path, copy_file, write_text
+
+if TYPE_CHECKING:  # models import torch modules that only loading needs
+    from zi2zi.models import Discriminator, Generator
+
+# The earlier name of zi2zi.storage.write_text, kept for callers of this module.
+write_text_atomic = write_text
+
+FORMAT = "zi2zi-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "zi2zi"  # the safetensors metadata key that holds our JSON document
+CHECKPOINT_DIR = "checkpoints"
+BEST = "best.safetensors"
+_STEP_RE = re.compile(r"^step-(\d+)\.safetensors$")
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:08d}.safetensors"
+
+
+def state_path(weights: Path) -> Path:
+    """``step-00001000.safetensors`` -> ``step-00001000.state.pt``."""
+    return weights.with_name(weights.name[: -len(".safetensors")] + ".state.pt")
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    copy_file(src, dst)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def _flat_state(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
+    # contiguous(): channels_last weights and views must be plain dense tensors in safetensors.
+    return {f"{prefix}.{k}": v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+
+
+def save_weights(
+    path: Path, *, generator: nn.Module, discriminator: nn.Module, meta: dict[str, Any]
+) -> Path:
+    """Write G + D weights and the metadata document atomically. ``meta`` gets format fields added."""
+    from safetensors.torch import save_file
+
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "zi2zi_version": __version__, **meta}
+    tensors = {**_flat_state("generator", generator), **_flat_state("discriminator", discriminator)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
+    return Path(path)
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """``step-*.safetensors`` of a run, oldest first (by step number, not by file time)."""
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _STEP_RE.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_resumable(run_dir: Path) -> Path | None:
+    """Newest checkpoint that has its training state beside it (both are written, state first)."""
+    for path in reversed(list_checkpoints(run_dir)):
+        if state_path(path).is_file():
+            return path
+    return None
+
+
+def prune(run_dir: Path, keep_last: int) -> list[Path]:
+    """Delete all but the newest ``keep_last`` step checkpoints (and their states); best stays."""
+    removed = []
+    ckpts = list_checkpoints(run_dir)
+    for path in ckpts[: max(0, len(ckpts) - max(1, keep_last))]:
+        path.unlink(missing_ok=True)
+        state_path(path).unlink(missing_ok=True)
+        removed.append(path)
+    # States whose weights never landed (killed in between) are useless: drop them too.
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    kept = {p.name for p in list_checkpoints(run_dir)}
+    for orphan in folder.glob("step-*.state.pt"):
+        if orphan.name.replace(".state.pt", ".safetensors") not in kept:
+            orphan.unlink(missing_ok=True)
+    return removed
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A ``.safetensors`` file as given, or a run directory -> its best checkpoint, else its latest."""
+    p = Path(path)
+    if not p.exists():
+        raise CheckpointError(f"checkpoint {p} does not exist; give a .safetensors file or a run directory")
+    if p.is_file():
+        return p
+    for run in (p, p.parent if p.name == CHECKPOINT_DIR else None):
+        if run is None:
+            continue
+        best = run / CHECKPOINT_DIR / BEST
+        if best.is_file():
+            return best
+        ckpts = list_checkpoints(run)
+        if ckpts:
+            return ckpts[-1]
+    raise CheckpointError(
+        f"{p} holds no checkpoints (no {CHECKPOINT_DIR}/{BEST} or {CHECKPOINT_DIR}/step-*.safetensors); "
+        "train first with `zi2zi train`, or give a .safetensors file"
+    )
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON document of a checkpoint, without loading its tensors."""
+    from safetensors import safe_open
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint {p} does not exist")
+    try:
+        with safe_open(str(p), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise CheckpointError(
+            f"{p} is not a readable safetensors checkpoint ({type(exc).__name__}: {exc}); "
+            "it may be truncated or another kind of file"
+        ) from None
+    if meta.get("format") != FORMAT or META_KEY not in meta:
+        raise CheckpointError(f"{p} is a safetensors file but not a zi2zi checkpoint (no zi2zi metadata)")
+    try:
+        doc = json.loads(meta[META_KEY])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{p}: its zi2zi metadata is corrupt ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{p}: its zi2zi metadata is not a JSON object; the checkpoint is corrupt")
+    version = doc.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(f"{p} has checkpoint format version {version}; upgrade zi2zi to read it")
+    return doc
+
+
+def read_weights(path: str | Path, device: str | torch.device = "cpu") -> dict[str, dict[str, torch.Tensor]]:
+    """``{"generator": state_dict, "discriminator": state_dict}`` from a checkpoint."""
+    from safetensors.torch import load_file
+
+    try:
+        flat = load_file(str(path), device=str(device))
+    except Exception as exc:
+        raise CheckpointError(f"{path}: cannot read its tensors ({type(exc).__name__}: {exc}); the file is corrupt") from None
+    parts: dict[str, dict[str, torch.Tensor]] = {"generator": {}, "discriminator": {}}
+    for key, value in flat.items():
+        net, _, name = key.partition(".")
+        if net not in parts or not name:
+            raise CheckpointError(f"{path}: unexpected tensor {key!r}; not a zi2zi checkpoint")
+        parts[net][name] = value
+    if not parts["generator"]:
+        raise CheckpointError(f"{path} has no generator weights")
+    return parts
+
+
+@dataclass
+class LoadedCheckpoint:
+    path: Path
+    config: Config
+    generator: Generator
+    discriminator: Discriminator
+    styles: list[dict[str, Any]]
+    render: RenderSettings
+    data_info: dict[str, Any]
+    step: int
+    epoch: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_styles(self) -> int:
+        return int(self.generator.num_styles)
+
+    def style_id(self, name_or_id: str | int) -> int:
+        """A style id from its name or its number, with an error listing the styles."""
+        return int(find_style(self.styles, name_or_id, where=self.path.name)["id"])
+
+
+def find_style(styles: list[dict[str, Any]], name_or_id: str | int, *, where: str = "this checkpoint") -> dict[str, Any]:
+    """The one style lookup: by id (``3``) or by name (case-insensitive); the error lists the styles."""
+    text = str(name_or_id).strip()
+    for style in styles:
+        if (text.isdigit() and int(style["id"]) == int(text)) or str(style["name"]).casefold() == text.casefold():
+            return style
+    known = ", ".join(f"{s['id']}: {s['name']}" for s in styles)
+    raise CheckpointError(f"unknown style {name_or_id!r}; {where} has {known}")
+
+
+def _checked_styles(path: Path, styles: Any) -> list[dict[str, Any]]:
+    """Style records as every reader assumes them: an int id and a text name each."""
+    ok = isinstance(styles, list) and all(
+        isinstance(s, dict) and isinstance(s.get("id"), int) and not isinstance(s.get("id"), bool)
+        and s["id"] >= 0 and isinstance(s.get("name"), str)
+        for s in styles
+    )
+    if not ok:
+        raise CheckpointError(
+            f"{path}: its style list is malformed (each style needs an integer id >= 0 and a name); "
+            "the checkpoint is corrupt or was edited: use another checkpoint"
+        )
+    return list(styles)
+
+
+def _render_settings(data: dict[str, Any] | None, size: int) -> RenderSettings:
+    if not data:
+        return RenderSettings(size=size)
+    known = {f.name for f in dataclasses.fields(RenderSettings)}
+    return RenderSettings(**{k: v for k, v in data.items() if k in known})
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LoadedCheckpoint:
+    """Rebuild G (eval mode) and D from a checkpoint file or run directory, with no other file."""
+    from zi2zi.models import build_models
+
+    p = resolve_checkpoint(path)
+    doc = read_metadata(p)
+    try:
+        cfg = Config.from_dict(doc["config"])
+    except (KeyError, ConfigError) as exc:
+        raise CheckpointError(f"{p}: its stored config cannot be used ({exc})") from None
+    weights = read_weights(p, "cpu")
+    emb = weights["generator"].get("style_embedding.weight")
+    num_styles = int(emb.shape[0]) if emb is not None else int(doc.get("num_styles", cfg.model.generator.num_styles))
+    g, d = build_models(cfg, num_styles)
+    try:
+        g.load_state_dict(weights["generator"])
+        if weights["discriminator"]:
+            d.load_state_dict(weights["discriminator"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{p}: weights do not fit the model its config describes ({exc})") from None
+    g.to(device).eval()
+    d.to(device).eval()
+    try:
+        render = _render_settings(doc.get("render"), cfg.model.image_size).validate(prefix="render.")
+        step, epoch = int(doc.get("step", 0)), int(doc.get("epoch", 0))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{p}: its render settings or step are malformed ({exc}); use another checkpoint") from None
+    return LoadedCheckpoint(
+        path=p,
+        config=cfg,
+        generator=g,
+        discriminator=d,
+        styles=_checked_styles(p, doc.get("styles", [])),
+        render=render,
+        data_info=dict(doc.get("data_info", {})),
+        step=step,
+        epoch=epoch,
+        metrics=dict(doc.get("metrics") or {}),
+        meta=doc,
+    )

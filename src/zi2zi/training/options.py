@@ -1,0 +1,45 @@
+"""Everything a caller chooses about one training run, in one object (what :func:`train` takes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zi2zi.config import Config
+from zi2zi.errors import TrainingError
+
+
+@dataclass
+class TrainOptions:
+    """``data``: a dataset from ``zi2zi render``; ``out``: the run directory.
+
+    ``image_size_from_data``: the config's image size was not chosen by the user, so the
+    dataset's is taken (the CLI decides this); otherwise a mismatch is an error.
+    ``init_from`` / ``new_style`` / ``only_new_styles``: fine-tuning a trained checkpoint.
+    """
+
+    data: str | Path
+    out: str | Path
+    config: Config = field(default_factory=Config)
+    resume: bool = False
+    overwrite: bool = False
+    device: str | None = None  # overrides train.device
+    init_from: str | Path | None = None
+    new_style: str | None = None
+    only_new_styles: bool = False
+    image_size_from_data: bool = False
+    progress: bool = True
+    echo: Callable[[str], None] | None = None  # where notes go (default: stderr)
+
+    def check(self) -> TrainOptions:
+        """Contradictory choices, refused before anything is read or written."""
+        if self.resume and self.overwrite:
+            raise TrainingError("--resume and --overwrite contradict each other; pick one")
+        if self.resume and self.init_from:
+            raise TrainingError("--init-from starts a new run from a checkpoint; to continue a run use --resume alone")
+        if self.only_new_styles and self.init_from is None:
+            raise TrainingError("--only-new-styles trains the styles added to a checkpoint; it needs --init-from CKPT")
+        if self.new_style is not None and self.init_from is None:
+            raise TrainingError("--new-style names a style added to a trained model; it needs --init-from CKPT")
+        return self

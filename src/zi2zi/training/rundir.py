@@ -1,0 +1,108 @@
+"""The run directory: what is in it, how it is recognised, and who may write it.
+
+``RUN/`` holds ``run.json`` (format ``zi2zi-run``, data, styles, device, the trivial baseline),
+``config.json`` (the resolved config), ``metrics.jsonl``, ``samples/``, ``tensorboard/`` and
+``checkpoints/``. A folder is a run only when its ``run.json`` says so; zi2zi never clears a folder
+that is not, with or without ``--overwrite``. One process writes a run at a time (a lock beside it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from zi2zi.checkpoints import CHECKPOINT_DIR, latest_resumable, list_checkpoints
+from zi2zi.errors import TrainingError
+from zi2zi.storage.atomic import remove_stale_files, write_json
+from zi2zi.storage.folders import FolderKind, folder_state
+
+CONFIG_FILE = "config.json"
+RUN_FILE = "run.json"
+SAMPLES_DIR = "samples"
+METRICS_FILE = "metrics.jsonl"
+TENSORBOARD_DIR = "tensorboard"
+FORMAT = "zi2zi-run"
+FORMAT_VERSION = 1
+KIND = FolderKind(noun="run directory", marker=RUN_FILE, format=FORMAT, version=FORMAT_VERSION)
+# `zi2zi finetune` writes its record (and the dataset it renders) into the run directory before
+# the run starts; a folder with that record is a run in the making.
+FINETUNE_KIND = FolderKind(noun="fine-tuning run", marker="finetune.json", format="zi2zi-finetune", version=1)
+
+
+def is_run(folder: Path) -> bool:
+    """A zi2zi run: ``run.json`` with this format, or a fine-tuning run's record. Runs written
+    before ``run.json`` carried a format are recognised by the fields only zi2zi writes there."""
+    if KIND.read_marker(folder) is not None or FINETUNE_KIND.read_marker(folder) is not None:
+        return True
+    try:
+        doc = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "format" not in doc and {"zi2zi_version", "steps_per_epoch", "styles"} <= set(doc)
+
+
+def clear_run(run_dir: Path) -> None:
+    """Remove what a run writes, and only that (the caller has checked :func:`is_run`)."""
+    for name in (CHECKPOINT_DIR, SAMPLES_DIR, TENSORBOARD_DIR):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    for name in (CONFIG_FILE, RUN_FILE, METRICS_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(run_dir: Path) -> None:
+    """Temporary files of writes that a kill interrupted: never valid, safe to delete."""
+    for folder in (run_dir, run_dir / CHECKPOINT_DIR, run_dir / SAMPLES_DIR):
+        remove_stale_files(folder)
+
+
+def prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
+    """Check (and on ``overwrite`` clear) the run directory; returns the checkpoint to resume from.
+
+    Call it holding the run's lock, on the one process that writes.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TrainingError(f"--out {run_dir} is a file; give a folder for the run")
+    ours = run_dir.is_dir() and is_run(run_dir)
+    if resume:
+        latest = latest_resumable(run_dir) if ours else None
+        if latest is None:
+            raise TrainingError(f"--resume: {run_dir} has no checkpoint to resume from; start the run without --resume")
+        return latest
+    if folder_state(run_dir, KIND) == "foreign" and not ours:
+        raise TrainingError(
+            f"--out {run_dir} is a non-empty folder that is not a zi2zi run (no {RUN_FILE} with format "
+            f"{FORMAT!r}); zi2zi will not clear it even with --overwrite: choose an empty or new folder"
+        )
+    existing = list_checkpoints(run_dir)
+    if existing and not overwrite:
+        raise TrainingError(
+            f"{run_dir} already holds a run ({len(existing)} checkpoint(s), newest {existing[-1].name}); "
+            "pass --resume to continue it, --overwrite to start over, or choose another --out"
+        )
+    if ours:
+        # With --overwrite, or a run killed before its first checkpoint (nothing to resume).
+        clear_run(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    """``run.json`` of a run, or {} when there is none or it cannot be read."""
+    try:
+        doc = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def write_run_info(run_dir: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Write ``run.json``, keeping the baseline and the history of starts of a resumed run."""
+    info = {"format": FORMAT, "version": FORMAT_VERSION, **info}
+    start = {"step": info.get("step", 0), "notes": info.get("notes", [])}
+    old = read_run_info(run_dir)
+    info["baseline"] = info.get("baseline") or old.get("baseline")
+    info["starts"] = list(old.get("starts", [])) + [start]
+    write_json(run_dir / RUN_FILE, info, indent=2)
+    return info

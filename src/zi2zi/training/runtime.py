@@ -1,0 +1,72 @@
+"""Process-level settings of a run: seeds, data order, precision, torch flags, stop signals."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+from typing import Any
+
+import numpy as np
+import torch
+
+from zi2zi.config import TrainConfig
+from zi2zi.training.step import Precision
+
+
+def set_seeds(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def order_generator(seed: int, epoch: int) -> torch.Generator:
+    """The data order of an epoch depends on (seed, epoch) only: every rank draws the same
+    permutation, and a resumed run redraws it instead of storing it."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def precision(amp: str, device: torch.device) -> Precision:
+    if amp == "none" or (amp == "auto" and device.type != "cuda"):
+        return Precision(device.type, None)
+    if amp == "auto":
+        amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return Precision(device.type, torch.bfloat16 if amp == "bf16" else torch.float16)
+
+
+def configure_torch(t: TrainConfig, device: torch.device) -> None:
+    if t.num_threads > 0:
+        torch.set_num_threads(t.num_threads)
+    if t.deterministic:
+        # cuBLAS needs this before its first use to be deterministic.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+
+
+class StopSignals:
+    """SIGINT/SIGTERM ask the loop to stop after the current iteration and checkpoint; a second
+    SIGINT interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)

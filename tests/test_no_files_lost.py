@@ -1,0 +1,182 @@
+"""No command deletes or mixes a user's files: folders are replaced only when zi2zi's own, one
+writer per folder, interrupted work is cleaned up or recognisable."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import pytest
+
+from zi2zi.config import RenderSettings
+from zi2zi.data import render_dataset
+from zi2zi.errors import DatasetError
+from zi2zi.fonts import open_font
+from zi2zi.generation import generate_to_folder
+from zi2zi.inference import GlyphGenerator
+from zi2zi.storage.lock import lock_path
+from zi2zi.training.trainer import train
+
+from clihelpers import fails_with_one_line
+from conftest import TINY_CHARS
+from trainhelpers import tiny_overrides
+
+
+def _render(tiny_fonts, out, **kwargs):
+    return render_dataset(source=str(tiny_fonts["source"]), targets=[str(tiny_fonts["light"])], chars=TINY_CHARS[:12],
+                          out=out, settings=RenderSettings(size=32), workers=1, **kwargs)
+
+
+def _users_folder(path):
+    path.mkdir()
+    (path / "config.json").write_text('{"mine": true}')
+    (path / "samples").mkdir()
+    (path / "samples" / "holiday.png").write_bytes(b"not really")
+    (path / "tensorboard").mkdir()
+    (path / "notes.txt").write_text("my notes")
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def checkpoint(make_tiny_dataset, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run") / "tiny"
+    from trainhelpers import tiny_config
+
+    return train(tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0"),
+                 make_tiny_dataset(), run, progress=False).checkpoint
+
+
+@pytest.mark.parametrize("flags", [[], ["--overwrite"], ["--dry-run"], ["--dry-run", "--overwrite"]])
+def test_train_never_clears_a_folder_that_is_not_a_run(capsys, tiny_dataset, tmp_path, flags):
+    out = tmp_path / "mine"
+    before = _users_folder(out)
+    argv = ["train", "--data", tiny_dataset, "--out", out, "--preset", "cpu-small", *sum((["--set", o] for o in tiny_overrides()), [])]
+    fails_with_one_line(capsys, argv + flags, str(out), "not a zi2zi run")
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+    assert json.loads((out / "config.json").read_text()) == {"mine": True}
+
+
+def test_render_overwrite_refuses_a_folder_with_someone_elses_manifest(capsys, tiny_fonts, tmp_path):
+    out = tmp_path / "extension"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"manifest_version": 3, "name": "a browser extension"}))
+    (out / "background.js").write_text("// code")
+    fails_with_one_line(capsys, ["render", "--source", tiny_fonts["source"], "--target", tiny_fonts["light"],
+                                 "--charset", "text:的一是", "--size", "32", "--out", out, "--overwrite"],
+                        "not a zi2zi dataset", "even with --overwrite")
+    assert (out / "background.js").read_text() == "// code"
+
+
+def test_render_overwrite_replaces_its_own_dataset(tiny_fonts, tmp_path):
+    out = tmp_path / "data"
+    _render(tiny_fonts, out)
+    with pytest.raises(DatasetError, match="--overwrite"):
+        _render(tiny_fonts, out)
+    _render(tiny_fonts, out, overwrite=True)
+    assert json.loads((out / "manifest.json").read_text())["format"] == "zi2zi-dataset"
+
+
+def test_two_writers_of_one_folder_the_second_is_refused(capsys, tiny_fonts, tiny_dataset, tmp_path):
+    # A live owner: this very process holds the lock, as a concurrent run would.
+    out = tmp_path / "busy"
+    lock_path(out).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    fails_with_one_line(capsys, ["render", "--source", tiny_fonts["source"], "--target", tiny_fonts["light"],
+                                 "--charset", "text:的一是", "--size", "32", "--out", out],
+                        "being written by process", str(os.getpid()))
+    argv = ["train", "--data", tiny_dataset, "--out", out, "--preset", "cpu-small", *sum((["--set", o] for o in tiny_overrides()), [])]
+    fails_with_one_line(capsys, argv, "being written by process")
+    assert not out.exists()
+
+
+def test_a_stale_lock_is_taken_over_with_a_message(capsys, tiny_fonts, tmp_path):
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
+    out = tmp_path / "data"
+    lock_path(out).write_text(json.dumps({"pid": dead, "host": socket.gethostname()}))
+    _render(tiny_fonts, out)
+    assert "stale lock" in capsys.readouterr().err
+    assert not lock_path(out).exists() and (out / "manifest.json").is_file()
+
+
+def test_a_killed_renders_hidden_folder_is_cleaned_by_the_next_render(tiny_fonts, tmp_path):
+    leftover = tmp_path / ".data.rendering-k1ll3d"
+    (leftover / "styles" / "0").mkdir(parents=True)
+    _render(tiny_fonts, tmp_path / "data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_generate_refuses_foreign_folders_and_other_models(capsys, checkpoint, tiny_fonts, tmp_path):
+    model = GlyphGenerator(checkpoint, device="cpu")
+    source = open_font(tiny_fonts["source"])
+    out = tmp_path / "glyphs"
+    generate_to_folder(model, style=model.style(0), source=source, chars="的一", out=out)
+    # Another style into the same folder: refused, nothing mixed.
+    fails_with_one_line(capsys, ["generate", "--checkpoint", checkpoint, "--style", "1", "--source-font",
+                                 tiny_fonts["source"], "--chars", "是", "--out", out, "--resume", "--device", "cpu"],
+                        "another style", "mix")
+    # Another checkpoint (same style id): refused too.
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["model"] = "0123456789abcdef"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    fails_with_one_line(capsys, ["generate", "--checkpoint", checkpoint, "--style", "0", "--source-font",
+                                 tiny_fonts["source"], "--chars", "是", "--out", out, "--resume", "--device", "cpu"],
+                        "another checkpoint")
+    assert not (out / "U+662F.png").exists()
+    # A folder with a file named manifest.json that is not ours.
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text('{"name": "something else"}')
+    fails_with_one_line(capsys, ["generate", "--checkpoint", checkpoint, "--style", "0", "--source-font",
+                                 tiny_fonts["source"], "--chars", "是", "--out", foreign, "--resume", "--device", "cpu"],
+                        "not a readable zi2zi glyph manifest")
+
+
+def test_a_killed_generate_leaves_its_em_box_behind(checkpoint, tiny_fonts, tmp_path):
+    model = GlyphGenerator(checkpoint, device="cpu")
+    out = tmp_path / "glyphs"
+
+    def kill(_n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_to_folder(model, style=model.style(0), source=open_font(tiny_fonts["source"]), chars=TINY_CHARS[:8],
+                           out=out, batch_size=2, progress=kill)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "zi2zi-glyphs" and manifest["complete"] is False and "embox" in manifest
+    assert list(out.glob("U+*.png")) and not lock_path(out).exists()
+    report = generate_to_folder(model, style=model.style(0), source=open_font(tiny_fonts["source"]),
+                                chars=TINY_CHARS[:8], out=out, resume=True)
+    assert json.loads((out / "manifest.json").read_text())["complete"] is True
+    assert len(report.written) + len(report.skipped_existing) == 8
+
+
+def test_a_deleted_validation_image_is_an_error_not_silence(capsys, make_tiny_dataset, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(make_tiny_dataset(), data)
+    manifest = json.loads((data / "manifest.json").read_text())
+    char = manifest["split"]["val"][0]
+    style = next(s for s in manifest["styles"] if char in s["characters"])
+    (data / style["dir"] / f"U+{ord(char):04X}.png").unlink()
+    argv = ["train", "--data", data, "--out", tmp_path / "run", "--preset", "cpu-small",
+            *sum((["--set", o] for o in tiny_overrides()), [])]
+    fails_with_one_line(capsys, argv, f"U+{ord(char):04X}.png", "missing")
+
+
+def test_a_rendered_dataset_follows_the_umask(tiny_fonts, tmp_path):
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "data"
+        _render(tiny_fonts, out)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / "manifest.json").stat().st_mode) == 0o644
+    png = next((out / "source").glob("*.png"))
+    assert stat.S_IMODE(png.stat().st_mode) == 0o644
