@@ -116,6 +116,10 @@ def stroke_glyphs(chars: str, *, width: int = 70) -> dict[str, list[Quad]]:
             quads.append(_stroke(260, 60, 740, 40, width))  # a base stroke near the baseline
         if cp & 16:
             quads.append(_stroke(250, 600, 330, 420, width))  # a dot
+        # a short stroke whose position depends on the whole code point: no two glyphs alike
+        h = cp * 2654435761 % 4294967296 >> 8
+        x, y = 180 + (h % 29) * 22, 80 + (h // 29 % 29) * 22
+        quads.append(_stroke(x, y, x + 90, y + 60, width))
         glyphs[char] = quads
     return glyphs
 

@@ -17,6 +17,8 @@ from zi2zi.errors import Zi2ziError
 COMMANDS = [
     "charset",
     "fontinfo",
+    "template",
+    "scan",
     "render",
     "preview",
     "train",

@@ -194,18 +194,23 @@ def _why_no_markers(grey: np.ndarray) -> str:
 
 
 def _fit(markers: dict[str, Detection], layout_markers) -> tuple[np.ndarray, float]:
-    """Homography template-mm -> photo-px from every corner of every marker found."""
+    """Homography template-mm -> photo-px, least squares over every corner of every marker found.
+
+    Not RANSAC: its minimal samples of four nearby corners extrapolate badly across a page, and
+    then good markers get rejected as outliers. A marker that disagrees with the others by more
+    than a few pixels (misread) is dropped instead, while three remain.
+    """
     boxes = {m.role: m.box for m in layout_markers}
-    src, dst = [], []
-    for role, d in markers.items():
-        src.extend(boxes[role].corners())
-        dst.extend(d.corners.tolist())
-    src_a, dst_a = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    homography, _ = cv2.findHomography(src_a, dst_a, cv2.RANSAC, 4.0)
-    if homography is None:
-        homography, _ = cv2.findHomography(src_a, dst_a, 0)
-    projected = cv2.perspectiveTransform(src_a[None], homography)[0]
-    return homography, float(np.median(np.linalg.norm(projected - dst_a, axis=1)))
+    roles = list(markers)
+    while True:
+        src = np.array([p for role in roles for p in boxes[role].corners()], np.float64)
+        dst = np.array([p for role in roles for p in markers[role].corners.tolist()], np.float64)
+        homography, _ = cv2.findHomography(src, dst, 0)
+        residual = np.linalg.norm(cv2.perspectiveTransform(src[None], homography)[0] - dst, axis=1)
+        per_marker = residual.reshape(-1, 4).max(axis=1)
+        if per_marker.max() <= 3.0 or len(roles) <= 3:
+            return homography, float(np.median(residual))
+        roles.pop(int(per_marker.argmax()))
 
 
 def _outside(homography: np.ndarray, template: Template, page_index: int, shape) -> str | None:
@@ -268,7 +273,7 @@ def _cut_cells(grey: np.ndarray, homography: np.ndarray, cells: list[Cell], page
     stack = np.stack(norms)  # (cells, S, S), paper ~ 1
     paper_level = float(np.median(stack))
     dark = stack[stack < 0.5 * paper_level]
-    ink_level = float(np.median(dark)) if dark.size > 0.0005 * stack.size else 0.25 * paper_level
+    ink_level = float(np.percentile(dark, 10)) if dark.size > 0.0005 * stack.size else 0.25 * paper_level
     threshold = (ink_level + paper_level) / 2.0
     ramp = 0.25 * (paper_level - ink_level)
     speck = settings.speck * size * size

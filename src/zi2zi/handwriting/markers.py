@@ -46,7 +46,7 @@ class Detection:
     corners: np.ndarray  # (4, 2) float32, photo pixels (OpenCV convention: pixel centres at integers)
 
 
-def detect(grey: np.ndarray, max_side: int = 2200) -> list[Detection]:
+def detect(grey: np.ndarray, max_side: int = 2400) -> list[Detection]:
     """All markers in a grey photo. Large photos are searched at reduced size, then each corner is
     refined on the full-resolution image, which keeps both speed and precision."""
     scale = min(1.0, max_side / max(grey.shape))
@@ -59,8 +59,10 @@ def detect(grey: np.ndarray, max_side: int = 2200) -> list[Detection]:
         quad = quad.reshape(4, 2).astype(np.float32)
         if scale != 1.0:
             quad = (quad + 0.5) / scale - 0.5
+            # The window must stay inside one module (a sixth of the side), or the search
+            # slides to the corner of an inner module.
             side = float(np.linalg.norm(quad[0] - quad[1]))
-            win = max(2, min(12, int(side / 12)))
+            win = max(2, min(10, int(side / 6 / 3)))
             cv2.cornerSubPix(grey, quad, (win, win), (-1, -1),
                              (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.01))
         found.append(Detection(int(marker_id), quad))

@@ -135,32 +135,40 @@ def photograph(raster: np.ndarray, rng: np.random.Generator, settings: PhotoSett
     sigma = rng.uniform(*settings.blur_sigma)
     frame = cv2.GaussianBlur(frame, (0, 0), sigma)
     noise = rng.uniform(*settings.noise_sigma)
-    tint = np.array([0.9, 0.97, 1.0], dtype=np.float32)  # warm indoor light (BGR)
-    colour = frame[:, :, None] * tint[None, None, :]
-    colour += rng.normal(0.0, noise, size=colour.shape).astype(np.float32)
+    grain = np.empty_like(frame)
+    cv2.setRNGSeed(int(rng.integers(2**31)))  # OpenCV's generator, seeded from ours: fast and repeatable
+    cv2.randn(grain, 0.0, noise)
+    frame += grain
+    grey = np.clip(frame, 0, 255).astype(np.uint8)
+    tint = np.diag([0.9, 0.97, 1.0]).astype(np.float32)  # warm indoor light (BGR)
+    colour = cv2.transform(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), tint)
     quality = int(rng.integers(settings.jpeg_quality[0], settings.jpeg_quality[1] + 1))
-    ok, jpeg = cv2.imencode(".jpg", np.clip(colour, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, jpeg = cv2.imencode(".jpg", colour, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     params = {"rotation": quarter, "angle_deg": round(math.degrees(angle), 2), "blur_sigma": round(sigma, 2),
-              "noise_sigma": round(noise, 2), "jpeg_quality": quality, "frame": [fw, fh]}
+              "noise_sigma": round(noise, 2), "jpeg_quality": quality, "frame": [fw, fh],
+              "homography": homography.tolist()}  # page raster pixels -> photo pixels
     return jpeg.tobytes(), params
 
 
 def _lighting(w: int, h: int, rng: np.random.Generator, settings: PhotoSettings) -> np.ndarray:
-    """(h, w) float32 light: a linear gradient times a soft-edged shadow band."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    """(h, w) float32 light: a linear gradient times a soft-edged shadow band (smooth, so it is
+    computed at 1/8 size and enlarged)."""
+    sw, sh = max(2, w // 8), max(2, h // 8)
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32) * 8.0
     theta = rng.uniform(0, 2 * math.pi)
-    t = (xx * math.cos(theta) + yy * math.sin(theta))
+    t = xx * math.cos(theta) + yy * math.sin(theta)
     t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
-    lo, hi = settings.light[0], settings.light[1]
+    lo, hi = settings.light
     light = lo + (hi - lo) * t
     phi = rng.uniform(0, 2 * math.pi)
     d = xx * math.cos(phi) + yy * math.sin(phi)
     centre = rng.uniform(float(d.min()), float(d.max()))
     half = rng.uniform(0.05, 0.15) * max(w, h)
-    soft = 0.03 * max(w, h)
+    soft = 0.02 * max(w, h)
     inside = 1.0 / (1.0 + np.exp(-(half - np.abs(d - centre)) / soft))
-    return (light * (1.0 - rng.uniform(*settings.shadow_depth) * inside)).astype(np.float32)
+    small = (light * (1.0 - rng.uniform(*settings.shadow_depth) * inside)).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def synthetic_photos(template: Template, font: FontFile, *, seed: int, truth_size: int,
