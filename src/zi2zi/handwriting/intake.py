@@ -272,6 +272,10 @@ def _cut_cells(grey: np.ndarray, homography: np.ndarray, cells: list[Cell], page
         norms.append(patch / np.maximum(level, 1.0))
     stack = np.stack(norms)  # (cells, S, S), paper ~ 1
     paper_level = float(np.median(stack))
+    # Ink level: a low percentile of the clearly dark pixels, i.e. the cores of strokes. Blur makes
+    # thin strokes lighter than their ink, so a median would set the threshold too high and fatten
+    # them. The threshold is the midpoint, where a blurred edge crosses: edges stay where they were
+    # (measured: 0.45 or 0.55 of the way lose 1.5-2.5 points of median IoU).
     dark = stack[stack < 0.5 * paper_level]
     ink_level = float(np.percentile(dark, 10)) if dark.size > 0.0005 * stack.size else 0.25 * paper_level
     threshold = (ink_level + paper_level) / 2.0
