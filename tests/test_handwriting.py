@@ -261,3 +261,19 @@ def test_empty_squares_and_ink_touching_the_edge(tmp_path, template_dir, fonts):
     touching = {c.char for c in page.cells if c.touches_border}
     want = {char for char, image in truth.items() if (image[-2:] < 128).any() or (image[:2] < 128).any()}
     assert touching >= want
+
+
+def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
+    """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; the
+    completion step must say it was not done rather than pretend."""
+    from zi2zi.handwriting.demo import run_demo
+
+    summary = run_demo(tmp_path / "demo", charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]),
+                       reference_font=str(fonts["ref"]), size=64, log=lambda *_: None)
+    assert summary["glyphs"] == 8 and summary["median_ink_iou"] > 0.85
+    assert summary["export_check_median_iou"] > 0.85
+    assert (tmp_path / "demo" / "my-handwriting.ttf").is_file()
+    assert open_font(tmp_path / "demo" / "my-handwriting.ttf").covers(CHARS[0])
+    page = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    assert "report/photo.png" in page and "report/contact-sheet.png" in page
+    assert summary["completion"]["status"].startswith("not done")
