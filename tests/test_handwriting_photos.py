@@ -90,11 +90,14 @@ def test_placement_low_and_small_is_kept(hand):
         assert (want[4] - want[2]) < 0.6  # written at half size: the test really moved it
 
 
-def test_blurry_photo_is_refused(hand):
+@pytest.mark.parametrize("dpi, sigma", [(200, 4.5), (150, 6.0), (150, 12.0)])
+def test_blurry_photo_is_refused(hand, dpi, sigma):
+    """Blurry whether all markers are still found (measured edge blur), only some (the others
+    should be inside the photo), or none."""
     template = plan_template(list(CHARS[:6]), TemplateSettings(cell_mm=20.0))
-    blurry = PhotoSettings(dpi=(200, 200), blur_sigma=(4.5, 4.5), rotations=(0,))
+    blurry = PhotoSettings(dpi=(dpi, dpi), blur_sigma=(sigma, sigma), rotations=(0,))
     [photo], _ = synthetic_photos(template, hand, seed=3, truth_size=SIZE, photo=blurry)
     grey = cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     page = read_page(grey, template, settings=ScanSettings(size=SIZE))
     assert not page.ok
-    assert "blurry" in page.reason
+    assert "blurry" in page.reason, page.reason

@@ -38,11 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from zi2zi.handwriting.intake import ScanError, ScanSettings
+    from zi2zi.handwriting.intake import ScanSettings
     from zi2zi.handwriting.scan import scan
 
-    if not 32 <= args.size <= 1024:
-        raise ScanError(f"--size {args.size} is out of range; use 32 to 1024 pixels")
     report = scan(args.photos, args.template, args.out, settings=ScanSettings(size=args.size, pdf_dpi=args.pdf_dpi),
                   keep_variants=args.keep_variants, skip_unreadable=args.skip_unreadable, overwrite=args.overwrite,
                   progress=lambda page: print(page.summary(), file=sys.stderr if not page.ok else sys.stdout))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+from zi2zi.errors import CharsetError
 from zi2zi.fonts.charsets import resolve_charset
 
 DEFAULT_CHARSET = "handwriting-300"
@@ -25,5 +26,10 @@ def template_charset(spec: str | None) -> list[str]:
     base, sep, count = spec.rpartition(":")
     if sep and count.isdigit() and not spec.startswith("text:"):
         spec, head = base, int(count)
-    chars = list(default_charset()) if spec == DEFAULT_CHARSET else resolve_charset(spec)
+    try:
+        chars = list(default_charset()) if spec == DEFAULT_CHARSET else resolve_charset(spec)
+    except CharsetError as exc:
+        if str(exc).startswith("unknown charset"):
+            raise CharsetError(f"{exc}; or {DEFAULT_CHARSET}, the template's default") from None
+        raise
     return chars[:head] if head else chars

@@ -46,6 +46,12 @@ class ScanSettings:
     border_band: float = 0.015  # ink within this share of the em from the square's edge touches it
     speck: float = 0.0004  # ink blobs smaller than this share of the square are dust, not strokes
 
+    def check(self) -> None:
+        if not 32 <= self.size <= 1024:
+            raise ScanError(f"glyph size {self.size} is out of range; use 32 to 1024 pixels (--size)")
+        if not 72 <= self.pdf_dpi <= 1200:
+            raise ScanError(f"PDF resolution {self.pdf_dpi} is out of range; use 72 to 1200 DPI (--pdf-dpi)")
+
 
 @dataclass
 class CellResult:
@@ -121,6 +127,9 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
     result = PageResult(source, order)
     found = detect(grey)
     page_index, markers, reason = _identify(found, template)
+    if reason == "too few markers":
+        result.reason = _why_too_few(grey, markers, template.pages[page_index], settings)
+        return result
     if reason:
         if not found:
             reason = _why_no_markers(grey)
@@ -169,13 +178,11 @@ def _identify(found: list[Detection], template: Template) -> tuple[int | None, d
         return None, {}, (f"its markers are those of page {page_index + 1}, but the template has "
                           f"{len(template.pages)} page(s); give the template.json it was printed from")
     markers = by_page[page_index]
-    if len(markers) < 3:
-        missing = [c for c in CORNERS if c not in markers]
-        return None, {}, (f"page {page_index + 1} is cut off: the {', '.join(missing)} corner marker(s) are not "
-                          f"in the photo; photograph the whole page with all four corner squares")
     for d in found:
         if d.id == template.fingerprint_marker:
             markers["template"] = d
+    if len(markers) - ("template" in markers) < 3:
+        return page_index, markers, "too few markers"
     return page_index, markers, None
 
 
@@ -191,6 +198,35 @@ def _why_no_markers(grey: np.ndarray) -> str:
                 f"phone still and focus on the page")
     return ("no template markers found: this is not a page of a zi2zi template, or its corner squares are "
             "covered; photograph a whole template page")
+
+
+def _why_too_few(grey: np.ndarray, markers: dict[str, Detection], page, settings: ScanSettings) -> str:
+    """Fewer than three corner markers: cut off (the others fall outside the photo), or blurry or
+    covered (they are inside it but could not be read). An affine fit to the markers found tells
+    where the others should be."""
+    boxes = {m.role: m.box for m in page.markers}
+    src = np.array([p for role in markers for p in boxes[role].corners()], np.float64)
+    dst = np.array([p for role in markers for p in markers[role].corners.tolist()], np.float64)
+    affine, _ = cv2.estimateAffine2D(src, dst)
+    missing = [c for c in CORNERS if c not in markers]
+    where = f"the {', '.join(missing)} corner marker(s)"
+    if affine is None:
+        return f"page {page.index + 1} is cut off: {where} are not in the photo; photograph the whole page"
+    homography = np.vstack([affine, [0.0, 0.0, 1.0]])
+    # A blurry photo is the first thing to fix, whatever else is wrong.
+    blur = _blur_mm(grey, homography, [m for m in page.markers if m.role in markers])
+    if blur > settings.max_blur_mm:
+        return (f"page {page.index + 1} is too blurry: {where} cannot be read (edge blur {blur:.2f} mm, the limit "
+                f"is {settings.max_blur_mm} mm); hold the phone still, focus on the page, or scan at 300 DPI")
+    h, w = grey.shape
+    centres = np.array([[boxes[c].x + boxes[c].w / 2, boxes[c].y + boxes[c].h / 2] for c in missing], np.float64)
+    projected = cv2.perspectiveTransform(centres[None], homography)[0]
+    inside = (projected[:, 0] >= 0) & (projected[:, 1] >= 0) & (projected[:, 0] < w) & (projected[:, 1] < h)
+    if not inside.all():
+        return (f"page {page.index + 1} is cut off: {where} are not in the photo; photograph the whole page with "
+                f"all four corner squares")
+    return (f"page {page.index + 1}: {where} are in the photo but cannot be read (covered, creased, or in glare); "
+            f"photograph the page again with all four corner squares clear")
 
 
 def _fit(markers: dict[str, Detection], layout_markers) -> tuple[np.ndarray, float]:

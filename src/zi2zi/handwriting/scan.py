@@ -77,6 +77,7 @@ def scan(
     """
     started = time.perf_counter()
     settings = settings or ScanSettings()
+    settings.check()
     template = template if isinstance(template, Template) else load_template(template)
     out = Path(out)
     _check_destination(out, overwrite)
