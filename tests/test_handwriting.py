@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,6 +14,7 @@ from zi2zi.cli import main
 from zi2zi.export import read_glyph_folder
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.handwriting.charset import default_charset, template_charset
+from zi2zi.handwriting.intake import ScanSettings, read_page
 from zi2zi.handwriting.layout import TemplateSettings, load_template, plan_template
 from zi2zi.handwriting.synthetic import HandSettings, PhotoSettings, synthetic_photos
 
@@ -173,7 +173,7 @@ def test_pdf_input_and_the_same_page_twice(tmp_path, template_dir, photos, fonts
     grey = cv2.imdecode(np.frombuffer(retake.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     pdf = write_pdf([grey], tmp_path / "retake.pdf", dpi=150)
     report = scan([page1, pdf], template, tmp_path / "g", keep_variants=True,
-                  settings=__import__("zi2zi.handwriting.intake", fromlist=["ScanSettings"]).ScanSettings(size=SIZE))
+                  settings=ScanSettings(size=SIZE))
     assert [p.ok for p in report.pages] == [True, True]
     assert report.pages[1].source == "retake.pdf page 1"
     char = next(iter(retake_truth))
@@ -215,8 +215,6 @@ def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_
                      "--out", str(out)]) == 1
         assert not out.exists(), name  # nothing that looks like a glyph folder
         assert not list(tmp_path.glob(f".out-{name}*")), name  # no temporary left behind either
-    from zi2zi.handwriting.intake import ScanSettings, read_page
-
     for name, (image, expected) in cases.items():
         page = read_page(cv2.imdecode(np.fromfile(str(tmp_path / name), np.uint8), cv2.IMREAD_GRAYSCALE), template,
                          source=name, settings=ScanSettings(size=SIZE))
@@ -246,8 +244,6 @@ def test_scan_refuses_a_foreign_folder_and_a_photo_of_another_template(tmp_path,
 
 
 def test_empty_squares_and_ink_touching_the_edge(tmp_path, template_dir, fonts):
-    from zi2zi.handwriting.intake import ScanSettings, read_page
-
     template = load_template(template_dir)
     [shot], truth = synthetic_photos(template, open_font(fonts["hand"]), seed=4, truth_size=SIZE, pages=[0],
                                      photo=MILD, hand=HandSettings(fill=0.5, scale=(1.0, 1.0), shift=0.0))

@@ -4,6 +4,7 @@ photographed synthetically (any rotation, perspective, uneven light, shadow, blu
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from fontfactory import build_quad_font, stroke_glyphs
@@ -11,9 +12,7 @@ from fontfactory import build_quad_font, stroke_glyphs
 from zi2zi.fonts import open_font
 from zi2zi.handwriting.intake import ScanSettings, read_page
 from zi2zi.handwriting.layout import TemplateSettings, plan_template
-from zi2zi.handwriting.synthetic import PhotoSettings, synthetic_photos
-
-import cv2
+from zi2zi.handwriting.synthetic import HandSettings, PhotoSettings, synthetic_photos
 
 CHARS = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会"
 SIZE = 128
@@ -75,9 +74,7 @@ def test_twenty_seeded_photos_read_back(hand):
 
 
 def test_placement_low_and_small_is_kept(hand):
-    """A character written small in the lower right of its square comes back there."""
-    from zi2zi.handwriting.synthetic import HandSettings
-
+    """A character written small and far off-centre in its square comes back there."""
     template = plan_template(list(CHARS[:6]), TemplateSettings(cell_mm=20.0))
     [photo], truth = synthetic_photos(template, hand, seed=7, truth_size=SIZE,
                                       hand=HandSettings(scale=(0.5, 0.5), shift=0.25))

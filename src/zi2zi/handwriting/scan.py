@@ -26,7 +26,6 @@ from PIL import Image
 
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
-from zi2zi.fonts.geometry import EmBox
 from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_page
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
@@ -151,7 +150,7 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
         (tmp / "review").mkdir()
         read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
         contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars)
-        embox = EmBox.cjk_default(settings.size)
+        embox = template.embox(settings.size)
         manifest = {
             "format": GLYPHS_FORMAT,
             "version": 1,
