@@ -123,6 +123,18 @@ def test_template_page_has_light_guides_and_a_printed_reference(template_dir):
     assert page[ly : ly + lh, lx : lx + lw].min() < 150  # the reference character is printed
 
 
+def test_guide_none_leaves_the_squares_blank():
+    from zi2zi.handwriting.draw import draw_page
+
+    template = plan_template(list("永字"), TemplateSettings(guide="none", dpi=100))
+    page = draw_page(template, 0)
+    s = 100 / 25.4
+    box = template.pages[0].cells[0].box
+    x0, y0, x1, y1 = (round(v * s) for v in (box.x, box.y, box.x + box.w, box.y + box.h))
+    assert page[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3].min() == 255
+    assert page[y0:y1, x0:x1].min() >= 200  # the outline itself stays light
+
+
 def test_template_refuses_a_foreign_folder(tmp_path, fonts, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path), "--reference-font", str(fonts["ref"])]) == 1

@@ -156,6 +156,7 @@ def write_template(
     missing = [c for c in template.chars if reference_font and not reference_font.covers(c)]
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the template is an ordinary folder
         pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]
         pngs = []
         for i, page in enumerate(pages):
