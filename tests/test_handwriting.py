@@ -200,7 +200,7 @@ def _jpeg(image: np.ndarray) -> bytes:
     return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 60])[1].tobytes()
 
 
-def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_dir, photos, fonts):
+def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_dir, photos, fonts, capsys):
     paths, _ = photos
     template = load_template(template_dir)
     good = cv2.imdecode(np.fromfile(str(paths[-1]), np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -225,6 +225,8 @@ def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_
         out = tmp_path / f"out-{name}"
         assert main(["scan", str(paths[0]), str(tmp_path / name), "--template", str(template_dir),
                      "--out", str(out)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and name in err[0] and expected in err[0], err
         assert not out.exists(), name  # nothing that looks like a glyph folder
         assert not list(tmp_path.glob(f".out-{name}*")), name  # no temporary left behind either
     for name, (image, expected) in cases.items():

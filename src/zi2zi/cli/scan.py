@@ -41,9 +41,16 @@ def run(args: argparse.Namespace) -> int:
     from zi2zi.handwriting.intake import ScanSettings
     from zi2zi.handwriting.scan import scan
 
+    def progress(page) -> None:
+        # Unreadable photos are named in the error (or, with --skip-unreadable, here as warnings).
+        if page.ok:
+            print(page.summary())
+        elif args.skip_unreadable:
+            print(f"warning: {page.summary()}", file=sys.stderr)
+
     report = scan(args.photos, args.template, args.out, settings=ScanSettings(size=args.size, pdf_dpi=args.pdf_dpi),
                   keep_variants=args.keep_variants, skip_unreadable=args.skip_unreadable, overwrite=args.overwrite,
-                  progress=lambda page: print(page.summary(), file=sys.stderr if not page.ok else sys.stdout))
+                  progress=progress)
     print(f"wrote {report.out}: {len(report.glyphs)} glyph(s) in {report.seconds:.1f} s; "
           f"review {report.contact_sheet}")
     if report.variants:
