@@ -172,13 +172,14 @@ def test_scan_cli_writes_a_glyph_folder_export_reads(tmp_path, template_dir, pho
     assert manifest["complete"] is False and len(manifest["pages_not_read"]) == 1
 
 
-def test_pdf_input_and_the_same_page_twice(tmp_path, template_dir, photos, fonts):
+def test_png_and_pdf_input_and_the_same_page_twice(tmp_path, template_dir, photos, fonts):
     """A retake of page 1 (as a PDF) after the first photo wins; --keep-variants keeps both."""
     from zi2zi.handwriting.draw import write_pdf
     from zi2zi.handwriting.scan import scan
 
     paths, _ = photos
-    page1 = next(p for p in paths if p.name == "IMG_0.jpg")
+    page1 = tmp_path / "page1.png"  # a PNG this time (a flatbed scanner's file)
+    Image.open(next(p for p in paths if p.name == "IMG_0.jpg")).save(page1)
     template = load_template(template_dir)
     [retake], retake_truth = synthetic_photos(template, open_font(fonts["hand"]), seed=99, truth_size=SIZE,
                                               photo=MILD, pages=[0], hand=HandSettings(scale=(0.6, 0.6)))

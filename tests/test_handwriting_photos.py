@@ -52,6 +52,8 @@ def test_twenty_seeded_photos_read_back(hand):
         page = read_page(grey, template, source=f"seed {seed}", settings=ScanSettings(size=SIZE))
         assert page.ok, page.summary()
         assert page.page == 0
+        turn = (page.rotation_deg - photo.params["angle_deg"] + 180) % 360 - 180
+        assert abs(turn) < 8, (page.rotation_deg, photo.params["angle_deg"])  # orientation found, upside down too
         assert {c.char for c in page.cells} == set(truth)
         truths = {char: _ink(image) for char, image in truth.items()}
         for cell in page.cells:

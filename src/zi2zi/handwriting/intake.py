@@ -30,6 +30,7 @@ from zi2zi.handwriting.layout import CORNERS, MAX_PAGES, Cell, Template
 from zi2zi.handwriting.markers import Detection, detect
 from zi2zi.handwriting.raster import image_to_box
 
+_TOO_FEW = "too few markers"  # _identify -> read_page: decide between cut off, blurry and covered
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
 
 
@@ -127,7 +128,7 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
     result = PageResult(source, order)
     found = detect(grey)
     page_index, markers, reason = _identify(found, template)
-    if reason == "too few markers":
+    if reason == _TOO_FEW:
         result.reason = _why_too_few(grey, markers, template.pages[page_index], settings)
         return result
     if reason:
@@ -144,14 +145,15 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
         result.reason = (f"page {page_index + 1} is cut off: {outside} lie outside the photo; photograph "
                          f"the whole page")
         return result
-    blur = _blur_mm(grey, homography, page.markers)
+    blur = _blur_mm(grey, homography, [m for m in page.markers if m.role in markers])
     result.blur_mm = round(blur, 3)
     if blur > settings.max_blur_mm:
         result.reason = (f"page {page_index + 1} is too blurry (edge blur {blur:.2f} mm, the limit is "
                          f"{settings.max_blur_mm} mm): hold the phone still, focus on the page, or scan at "
                          f"300 DPI")
         return result
-    x_axis = homography @ np.array([1.0, 0.0, 0.0])
+    (page_w, page_h) = template.page_mm
+    x_axis = _jacobian(homography, page_w / 2, page_h / 2)[:, 0]  # the page's rightward direction in the photo
     result.rotation_deg = round(math.degrees(math.atan2(x_axis[1], x_axis[0])) % 360.0, 1)
     result.cells = _cut_cells(grey, homography, page.cells, page_index, settings)
     return result
@@ -182,7 +184,7 @@ def _identify(found: list[Detection], template: Template) -> tuple[int | None, d
         if d.id == template.fingerprint_marker:
             markers["template"] = d
     if len(markers) - ("template" in markers) < 3:
-        return page_index, markers, "too few markers"
+        return page_index, markers, _TOO_FEW
     return page_index, markers, None
 
 
