@@ -100,3 +100,12 @@ def test_blurry_photo_is_refused(hand, dpi, sigma):
     page = read_page(grey, template, settings=ScanSettings(size=SIZE))
     assert not page.ok
     assert "blurry" in page.reason, page.reason
+
+
+def test_page_too_small_in_the_photo_is_refused(hand):
+    template = plan_template(list(CHARS[:6]), TemplateSettings(cell_mm=20.0))
+    far = PhotoSettings(dpi=(85, 85), blur_sigma=(0.3, 0.3), rotations=(0,))
+    [photo], _ = synthetic_photos(template, hand, seed=3, truth_size=SIZE, photo=far)
+    grey = cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    page = read_page(grey, template, settings=ScanSettings(size=SIZE))
+    assert not page.ok and "too small in the photo" in page.reason, page.reason

@@ -43,6 +43,7 @@ class ScanSettings:
     size: int = 128  # glyph image side in pixels (the square = one em)
     pdf_dpi: int = 200  # PDF pages are rasterised at this resolution
     max_blur_mm: float = 0.35  # marker edges blurrier than this (Gaussian sigma) make a page unreadable
+    min_dpi: float = 100.0  # below this the page is too small in the photo for pen strokes to survive
     empty_ink: float = 0.002  # a square with less ink than this share of its area is empty
     border_band: float = 0.015  # ink within this share of the em from the square's edge touches it
     speck: float = 0.0004  # ink blobs smaller than this share of the square are dust, not strokes
@@ -145,6 +146,13 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
         result.reason = (f"page {page_index + 1} is cut off: {outside} lie outside the photo; photograph "
                          f"the whole page")
         return result
+    (page_w, page_h) = template.page_mm
+    jacobian = _jacobian(homography, page_w / 2, page_h / 2)
+    dpi = math.sqrt(abs(np.linalg.det(jacobian))) * 25.4
+    if dpi < settings.min_dpi:
+        result.reason = (f"page {page_index + 1} is too small in the photo ({dpi:.0f} DPI, at least "
+                         f"{settings.min_dpi:.0f} needed): move closer so the page fills the photo, or scan at 300 DPI")
+        return result
     blur = _blur_mm(grey, homography, [m for m in page.markers if m.role in markers])
     result.blur_mm = round(blur, 3)
     if blur > settings.max_blur_mm:
@@ -152,8 +160,7 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
                          f"{settings.max_blur_mm} mm): hold the phone still, focus on the page, or scan at "
                          f"300 DPI")
         return result
-    (page_w, page_h) = template.page_mm
-    x_axis = _jacobian(homography, page_w / 2, page_h / 2)[:, 0]  # the page's rightward direction in the photo
+    x_axis = jacobian[:, 0]  # the page's rightward direction in the photo
     result.rotation_deg = round(math.degrees(math.atan2(x_axis[1], x_axis[0])) % 360.0, 1)
     result.cells = _cut_cells(grey, homography, page.cells, page_index, settings)
     return result

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from zi2zi.config import RenderSettings
+from zi2zi.fonts import FontFile, Renderer
 from zi2zi.handwriting.intake import CellResult
 
 TILE = 72
@@ -17,10 +19,13 @@ OK, TOUCH, EMPTY, MISSING = (60, 150, 60), (230, 120, 0), (170, 170, 170), (200,
 
 
 def contact_sheet(chars: list[str], results: dict[str, CellResult], out: str | Path,
-                  read_chars: set[str] | None = None) -> Path:
+                  read_chars: set[str] | None = None, reference: FontFile | None = None) -> Path:
     """Tile every character of the template in order. Green: read; orange: ink touches the edge;
-    grey: the square was empty; red: its page was not read. Returns the PNG path."""
+    grey: the square was empty; red: its page was not read. With a ``reference`` font each caption
+    shows the character that belongs in the square, so a glyph in the wrong place stands out.
+    Returns the PNG path."""
     read_chars = read_chars if read_chars is not None else set(results)
+    renderer = Renderer(reference, RenderSettings(size=CAPTION)) if reference else None
     rows = max(1, -(-len(chars) // COLUMNS))
     sheet = Image.new("RGB", (COLUMNS * TILE, rows * (TILE + CAPTION)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -39,7 +44,11 @@ def contact_sheet(chars: list[str], results: dict[str, CellResult], out: str | P
             colour = MISSING
             draw.line([(x + 8, y + 8), (x + TILE - 8, y + TILE - 8)], fill=MISSING, width=1)
         draw.rectangle([x + 2, y + 2, x + TILE - 3, y + TILE - 3], outline=colour, width=2)
-        draw.text((x + 4, y + TILE), f"U+{ord(char):04X}", fill=(60, 60, 60), font=font)
+        label = renderer.render(char) if renderer else None
+        if label is not None:
+            sheet.paste(Image.fromarray(label).convert("RGB"), (x + 2, y + TILE))
+        draw.text((x + 4 + (CAPTION if label is not None else 0), y + TILE + 1), f"U+{ord(char):04X}",
+                  fill=(60, 60, 60), font=font)
     out = Path(out)
     sheet.save(out)
     return out

@@ -26,6 +26,7 @@ from PIL import Image
 
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
+from zi2zi.errors import Zi2ziError
 from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_page
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
@@ -149,7 +150,7 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
                     Image.fromarray(cell.image).save(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"))
         (tmp / "review").mkdir()
         read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
-        contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars)
+        contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
         embox = template.embox(settings.size)
         manifest = {
             "format": GLYPHS_FORMAT,
@@ -181,6 +182,25 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _review_font(template: Template):
+    """The font the template's reference characters were printed with, else any installed CJK
+    font, else None (the contact sheet then shows code points only)."""
+    from zi2zi.demo_fonts import find_font
+    from zi2zi.fonts import open_font
+    from zi2zi.handwriting.draw import default_reference_font
+
+    recorded = template.reference_font
+    try:
+        if recorded.get("file"):
+            return open_font(find_font(recorded["file"]), int(recorded.get("face", 0)))
+    except (Zi2ziError, ValueError):
+        pass
+    try:
+        return open_font(default_reference_font())
+    except Zi2ziError:
+        return None
 
 
 def _page_record(page: PageResult) -> dict:
