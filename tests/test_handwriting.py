@@ -288,3 +288,25 @@ def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
     page = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
     assert "report/photo.png" in page and "report/contact-sheet.png" in page
     assert summary["completion"]["status"].startswith("not done")
+
+
+def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):
+    from zi2zi.handwriting.intake import read_photo
+    from zi2zi.handwriting.synthetic import fill_page, photograph
+
+    template = load_template(template_dir)
+    hand = open_font(fonts["hand"])
+    rng = np.random.default_rng(8)
+    left = fill_page(template, 0, hand, dpi=120, truth_size=SIZE, rng=rng)
+    right = fill_page(template, 1, hand, dpi=120, truth_size=SIZE, rng=rng)
+    table = np.hstack([left.raster, np.full((left.raster.shape[0], 60), 255, np.uint8), right.raster])
+    jpeg, _ = photograph(table, rng, PhotoSettings(rotations=(180,), blur_sigma=(0.3, 0.5), jpeg_quality=(70, 70)))
+    pages = read_photo(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE), template, source="desk.jpg",
+                       settings=ScanSettings(size=SIZE))
+    assert [p.page for p in pages] == [0, 1] and all(p.ok for p in pages), [p.summary() for p in pages]
+    assert pages[1].source == "desk.jpg (page 2)"
+    truth = left.truth | right.truth
+    for page in pages:
+        for cell in page.cells:
+            got, want = cell.image < 128, truth[cell.char] < 128
+            assert (got & want).sum() / (got | want).sum() > 0.85

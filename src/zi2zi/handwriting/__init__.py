@@ -7,7 +7,7 @@ and photographs sheets without a person or a camera, for tests, benchmarks and t
 
 from zi2zi.handwriting.charset import DEFAULT_CHARSET, default_charset, template_charset
 from zi2zi.handwriting.draw import draw_page, write_template
-from zi2zi.handwriting.intake import PageResult, ScanError, ScanSettings, read_page
+from zi2zi.handwriting.intake import PageResult, ScanError, ScanSettings, read_page, read_photo
 from zi2zi.handwriting.layout import Template, TemplateError, TemplateSettings, load_template, plan_template
 from zi2zi.handwriting.scan import ScanReport, scan
 from zi2zi.handwriting.synthetic import HandSettings, PhotoSettings, synthetic_photos
@@ -28,6 +28,7 @@ __all__ = [
     "load_template",
     "plan_template",
     "read_page",
+    "read_photo",
     "scan",
     "synthetic_photos",
     "template_charset",

@@ -30,7 +30,6 @@ from zi2zi.handwriting.layout import CORNERS, MAX_PAGES, Cell, Template
 from zi2zi.handwriting.markers import Detection, detect
 from zi2zi.handwriting.raster import image_to_box
 
-_TOO_FEW = "too few markers"  # _identify -> read_page: decide between cut off, blurry and covered
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
 
 
@@ -121,22 +120,37 @@ def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndar
     return [(path.name, grey)]
 
 
+def read_photo(grey: np.ndarray, template: Template, *, source: str = "photo", order: int = 0,
+               settings: ScanSettings | None = None) -> list[PageResult]:
+    """Every template page in one photo or scan (usually one; two sheets side by side give two).
+    Failures come back as ``reason``, not raised, so one bad photo among many is reported beside
+    the good ones."""
+    settings = settings or ScanSettings()
+    found = detect(grey)
+    groups, reason = _group(found, template)
+    if reason:
+        return [PageResult(source, order, reason=reason if found else _why_no_markers(grey))]
+    readable = {p: m for p, m in groups.items() if len(m) - ("template" in m) >= 3}
+    if not readable:
+        best = max(groups, key=lambda p: len(groups[p]))
+        return [PageResult(source, order, reason=_why_too_few(grey, groups[best], template.pages[best], settings))]
+    return [
+        _read_one(grey, template, page_index, markers,
+                  source if len(readable) == 1 else f"{source} (page {page_index + 1})", order + k, settings)
+        for k, (page_index, markers) in enumerate(sorted(readable.items()))
+    ]
+
+
 def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", order: int = 0,
               settings: ScanSettings | None = None) -> PageResult:
-    """Find, rectify and cut one photographed page. Failures come back as ``reason``, not raised,
-    so one bad photo among many is reported beside the good ones."""
-    settings = settings or ScanSettings()
+    """The one page in a photo (the first, if it holds several); see :func:`read_photo`."""
+    return read_photo(grey, template, source=source, order=order, settings=settings)[0]
+
+
+def _read_one(grey: np.ndarray, template: Template, page_index: int, markers: dict[str, Detection], source: str,
+              order: int, settings: ScanSettings) -> PageResult:
+    """Rectify, check and cut one page whose markers were found."""
     result = PageResult(source, order)
-    found = detect(grey)
-    page_index, markers, reason = _identify(found, template)
-    if reason == _TOO_FEW:
-        result.reason = _why_too_few(grey, markers, template.pages[page_index], settings)
-        return result
-    if reason:
-        if not found:
-            reason = _why_no_markers(grey)
-        result.reason = reason
-        return result
     page = template.pages[page_index]
     result.page, result.markers = page_index, len(markers)
     homography, reprojection = _fit(markers, page.markers)
@@ -166,33 +180,28 @@ def read_page(grey: np.ndarray, template: Template, *, source: str = "photo", or
     return result
 
 
-def _identify(found: list[Detection], template: Template) -> tuple[int | None, dict[str, Detection], str | None]:
-    """The template page most markers belong to, its markers by role, or why none."""
+def _group(found: list[Detection], template: Template) -> tuple[dict[int, dict[str, Detection]], str | None]:
+    """Markers by template page and role, or why they cannot be this template's."""
     if not found:
-        return None, {}, "no markers"
+        return {}, "no markers"
     by_page: dict[int, dict[str, Detection]] = {}
-    fingerprints = set()
+    fingerprints = [d for d in found if d.id >= 4 * MAX_PAGES]
     for d in found:
         if d.id < 4 * MAX_PAGES:
             by_page.setdefault(d.id // 4, {})[CORNERS[d.id % 4]] = d
-        else:
-            fingerprints.add(d.id)
-    if fingerprints and template.fingerprint_marker not in fingerprints:
-        return None, {}, (f"the page belongs to another template (its marker {min(fingerprints)} is not this "
-                          f"template's {template.fingerprint_marker}); give the template.json it was printed from")
+    ids = {d.id for d in fingerprints}
+    if ids and template.fingerprint_marker not in ids:
+        return {}, (f"the page belongs to another template (its marker {min(ids)} is not this "
+                    f"template's {template.fingerprint_marker}); give the template.json it was printed from")
     if not by_page:
-        return None, {}, "only the template marker is in the photo, no corner markers: the page is cut off"
-    page_index = max(by_page, key=lambda p: len(by_page[p]))
-    if page_index >= len(template.pages):
-        return None, {}, (f"its markers are those of page {page_index + 1}, but the template has "
-                          f"{len(template.pages)} page(s); give the template.json it was printed from")
-    markers = by_page[page_index]
-    for d in found:
-        if d.id == template.fingerprint_marker:
-            markers["template"] = d
-    if len(markers) - ("template" in markers) < 3:
-        return page_index, markers, _TOO_FEW
-    return page_index, markers, None
+        return {}, "only the template marker is in the photo, no corner markers: the page is cut off"
+    beyond = sorted(p + 1 for p in by_page if p >= len(template.pages))
+    if beyond:
+        return {}, (f"its markers are those of page {beyond[0]}, but the template has {len(template.pages)} "
+                    f"page(s); give the template.json it was printed from")
+    if len(fingerprints) == 1 and len(by_page) == 1:  # with several pages in view, whose it is is unclear
+        next(iter(by_page.values()))["template"] = fingerprints[0]
+    return by_page, None
 
 
 def _why_no_markers(grey: np.ndarray) -> str:

@@ -27,7 +27,7 @@ from PIL import Image
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
-from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_page
+from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_photo
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
 
@@ -89,10 +89,10 @@ def scan(
     report = ScanReport(out, [])
     for path in photos:  # one photo in memory at a time: phone photos are ~12 MP each
         for label, grey in load_inputs(path, settings.pdf_dpi):
-            page = read_page(grey, template, source=label, order=len(report.pages), settings=settings)
-            report.pages.append(page)
-            if progress:
-                progress(page)
+            for page in read_photo(grey, template, source=label, order=len(report.pages), settings=settings):
+                report.pages.append(page)
+                if progress:
+                    progress(page)
     if not any(p.ok for p in report.pages):
         raise ScanError("no page could be read: " + "; ".join(p.summary() for p in report.pages))
     if report.failed and not skip_unreadable:
