@@ -109,3 +109,23 @@ def test_page_too_small_in_the_photo_is_refused(hand):
     grey = cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     page = read_page(grey, template, settings=ScanSettings(size=SIZE))
     assert not page.ok and "too small in the photo" in page.reason, page.reason
+
+
+def test_stray_small_markers_in_the_writing_do_not_derail_a_page(hand):
+    """Handwriting sometimes decodes as a small ArUco marker: one of a page the template lacks and
+    one of a foreign fingerprint, both a quarter of a real marker's size, must be ignored."""
+    from zi2zi.handwriting.markers import detect, marker_image
+
+    template = plan_template(list(CHARS[:6]), TemplateSettings(cell_mm=20.0))
+    [photo], _ = synthetic_photos(template, hand, seed=2, truth_size=SIZE,
+                                  photo=PhotoSettings(dpi=(200, 200), rotations=(0,), tilt_deg=0, perspective=0))
+    grey = cv2.imdecode(np.frombuffer(photo.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    h, w = grey.shape
+    for k, marker_id in enumerate((4 * 150 + 1, 801 if template.fingerprint_marker != 801 else 802)):
+        small = cv2.resize(marker_image(marker_id), (30, 30), interpolation=cv2.INTER_AREA)
+        y, x = h // 2 + 60 * k, w // 2
+        grey[y - 10 : y + 40, x - 10 : x + 40] = 255
+        grey[y : y + 30, x : x + 30] = small
+    assert len(detect(grey)) == 7  # the strays are really there
+    page = read_page(grey, template, settings=ScanSettings(size=SIZE))
+    assert page.ok, page.summary()

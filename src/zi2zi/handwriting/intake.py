@@ -181,20 +181,36 @@ def _read_one(grey: np.ndarray, template: Template, page_index: int, markers: di
 
 
 def _group(found: list[Detection], template: Template) -> tuple[dict[int, dict[str, Detection]], str | None]:
-    """Markers by template page and role, or why they cannot be this template's."""
+    """Markers by template page and role, or why they cannot be this template's.
+
+    Strokes of handwriting now and then decode as a small marker; all real markers are printed
+    the same size, so detections much smaller than the largest are dropped, and once some page
+    has three corner markers, stray single markers of other ids no longer count.
+    """
     if not found:
         return {}, "no markers"
+    sides = [float(np.linalg.norm(d.corners[0] - d.corners[1])) for d in found]
+    largest = float(np.median(sorted(sides)[-4:]))
+    found = [d for d, side in zip(found, sides) if side >= 0.55 * largest]
     by_page: dict[int, dict[str, Detection]] = {}
-    fingerprints = [d for d in found if d.id >= 4 * MAX_PAGES]
     for d in found:
         if d.id < 4 * MAX_PAGES:
             by_page.setdefault(d.id // 4, {})[CORNERS[d.id % 4]] = d
+    fingerprints = [d for d in found if d.id >= 4 * MAX_PAGES]
+    solid = {p: m for p, m in by_page.items() if len(m) >= 3}
+    if solid:
+        by_page = solid
+        ours = [d for d in fingerprints if d.id == template.fingerprint_marker]
+        fingerprints = ours or fingerprints
     ids = {d.id for d in fingerprints}
     if ids and template.fingerprint_marker not in ids:
         return {}, (f"the page belongs to another template (its marker {min(ids)} is not this "
                     f"template's {template.fingerprint_marker}); give the template.json it was printed from")
     if not by_page:
         return {}, "only the template marker is in the photo, no corner markers: the page is cut off"
+    if not solid:  # judge the page by its best group alone
+        best = max(by_page, key=lambda p: len(by_page[p]))
+        by_page = {best: by_page[best]}
     beyond = sorted(p + 1 for p in by_page if p >= len(template.pages))
     if beyond:
         return {}, (f"its markers are those of page {beyond[0]}, but the template has {len(template.pages)} "
