@@ -310,3 +310,23 @@ def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):
         for cell in page.cells:
             got, want = cell.image < 128, truth[cell.char] < 128
             assert (got & want).sum() / (got | want).sum() > 0.85
+
+
+def test_missing_reference_font_names_the_package(monkeypatch, tmp_path, capsys):
+    import zi2zi.demo_fonts
+
+    monkeypatch.setattr(zi2zi.demo_fonts, "font_dirs", lambda: [])
+    assert main(["template", "--charset", "text:永", "--out", str(tmp_path / "t")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fonts-arphic-uming" in err[0] and "--reference-font" in err[0]
+    assert not (tmp_path / "t").exists()
+
+
+def test_unusable_template_json_is_one_clear_error(tmp_path, capsys):
+    bad = tmp_path / "template.json"
+    bad.write_text("{not json")
+    assert main(["scan", str(bad), "--template", str(bad), "--out", str(tmp_path / "g")]) == 1
+    assert "not readable JSON" in capsys.readouterr().err
+    bad.write_text('{"format": "something-else"}')
+    assert main(["scan", str(bad), "--template", str(tmp_path), "--out", str(tmp_path / "g")]) == 1
+    assert "not a zi2zi template.json" in capsys.readouterr().err
