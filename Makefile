@@ -48,3 +48,9 @@ few-shot: setup corpus-fonts
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
+
+# Handwriting end to end with a synthetic hand: template -> filled and photographed sheets -> scan
+# -> export; writes handwriting-demo-out/report.html (about half a minute on 2 cores).
+.PHONY: handwriting-demo
+handwriting-demo: setup fonts
+	$(BIN)/python -m zi2zi.handwriting.demo --out handwriting-demo-out --overwrite

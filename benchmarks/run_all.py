@@ -1,4 +1,4 @@
-"""`make bench`: run the render, train, generate and export benchmarks; write benchmarks/reports/speed.md.
+"""`make bench`: run the render, train, generate, export and scan benchmarks; write benchmarks/reports/speed.md.
 
 Each benchmark runs as its own process (so peak memory is its own) and ends its output with one
 JSON line, which this script collects. The report states the machine and every figure measured;
@@ -50,6 +50,7 @@ def main() -> None:
     generate = run("bench_generate.py", "--n", "64" if args.quick else "256")
     export = run("bench_export.py", "--n", "100" if args.quick else "500")
     generated = run("bench_export.py", "--glyphs", args.generated) if Path(args.generated, "manifest.json").is_file() else None
+    scan = run("bench_scan.py")
 
     m = machine()
     lines = [
@@ -111,6 +112,19 @@ def main() -> None:
     else:
         lines += [f"(No generated glyphs at {args.generated}: run `make demo` first to measure export fidelity on "
                   "real generated glyphs.)", ""]
+    lines += [
+        "## Handwriting scan (`benchmarks/bench_scan.py`)",
+        "",
+        f"The default 300-character template (A4, 15 mm squares) filled with {scan['font']} as the hand and "
+        f"photographed synthetically: {scan['photos']} JPEG photos of {scan['megapixels']} MP (250-300 DPI on the "
+        f"page, any rotation, perspective, uneven light, a shadow band, blur, noise, JPEG 50-70), read by "
+        f"`zi2zi scan` into {scan['size']} px glyphs: **{scan['cells']} cells in {scan['seconds']} s** "
+        f"({scan['pages_per_s']} pages/s, {scan['cells_per_s']} cells/s). Target: 300 cells in under 30 s. "
+        f"{scan['glyphs']} of {scan['written']} written glyphs recovered; median ink IoU against the pasted glyph "
+        f"**{scan['median_ink_iou']}** (5th percentile {scan['p5_ink_iou']}), placement error (ink centroid and box) "
+        f"median {scan['median_placement_error_em']} em, worst {scan['max_placement_error_em']} em.",
+        "",
+    ]
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("\n".join(lines), encoding="utf-8")

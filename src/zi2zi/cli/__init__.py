@@ -34,6 +34,8 @@ def describe_os_error(exc: OSError) -> str:
 COMMANDS = [
     "charset",
     "fontinfo",
+    "template",
+    "scan",
     "render",
     "preview",
     "train",

@@ -1,0 +1,60 @@
+"""zi2zi template: printable handwriting template sheets (PDF + PNG + template.json)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "template",
+        help="print handwriting template sheets to write your own characters on",
+        description=(
+            "Write printable template pages: a grid of writing squares (each one em), the reference "
+            "character printed small above each, corner markers that identify page and orientation, "
+            "as template.pdf, page-N.png and template.json (the layout `zi2zi scan` reads)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  zi2zi template --out my-hand                                  # the default 300 characters\n"
+            "  zi2zi template --charset gb2312-1:500 --paper letter --cell-mm 18 --out my-hand\n"
+            "  zi2zi template --charset text:永字八法 --guide none --out test-sheet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--charset", default=None,
+                   help="handwriting-300 (default: frequent characters covering the common radicals), a built-in "
+                        "charset, a file, or text:CHARS; append :N to keep the first N")
+    p.add_argument("--out", required=True, help="folder to write the template into")
+    p.add_argument("--paper", choices=["a4", "letter"], default="a4")
+    p.add_argument("--cell-mm", type=float, default=15.0, help="side of a writing square in mm (default 15)")
+    p.add_argument("--guide", choices=["none", "light"], default="light",
+                   help="light: a faint centre cross in each square (it drops out of the scan); default light")
+    p.add_argument("--dpi", type=int, default=300, help="resolution of the PDF pages (default 300)")
+    p.add_argument("--png-dpi", type=int, default=None, help="resolution of the PNG pages (default: --dpi)")
+    p.add_argument("--reference-font", metavar="FONT",
+                   help="font for the printed reference characters (FONT#N for a face); default: an installed "
+                        "CJK font (AR PL UMing, Noto Sans CJK, WenQuanYi)")
+    p.add_argument("--overwrite", action="store_true", help="replace a template already in --out")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from zi2zi.handwriting.charset import template_charset
+    from zi2zi.handwriting.draw import open_reference_font, write_template
+    from zi2zi.handwriting.layout import TemplateSettings
+
+    chars = template_charset(args.charset)
+    settings = TemplateSettings(paper=args.paper, cell_mm=args.cell_mm, guide=args.guide, dpi=args.dpi)
+    settings.check()
+    font = open_reference_font(args.reference_font)
+    files = write_template(chars, args.out, settings=settings, reference_font=font, png_dpi=args.png_dpi,
+                           overwrite=args.overwrite)
+    t = files.template
+    print(f"wrote {files.out}: {len(t.chars)} characters on {len(t.pages)} page(s) "
+          f"({len(t.pages[0].cells)} per page), template id {t.id}")
+    print(f"  print {files.pdf} (or the page-N.png files) at 100% scale; keep {files.json} for `zi2zi scan`")
+    if files.missing_reference:
+        print(f"note: {font.name} lacks {len(files.missing_reference)} character(s), printed as code points: "
+              f"{''.join(files.missing_reference[:30])}")
+    return 0

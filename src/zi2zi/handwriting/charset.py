@@ -1,0 +1,35 @@
+"""The template's charsets: the default 300 (see ``charset_derivation``) or any zi2zi charset."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from zi2zi.errors import CharsetError
+from zi2zi.fonts.charsets import resolve_charset
+
+DEFAULT_CHARSET = "handwriting-300"
+
+
+@lru_cache(maxsize=1)
+def default_charset() -> tuple[str, ...]:
+    """300 characters, most useful first: frequent in text, and every common radical once."""
+    text = resources.files("zi2zi.handwriting").joinpath("data/default300.txt").read_text(encoding="utf-8")
+    return tuple(c for line in text.splitlines() if not line.startswith("#") for c in line.strip())
+
+
+def template_charset(spec: str | None) -> list[str]:
+    """``handwriting-300`` (also the default), or any spec ``resolve_charset`` takes; ``:N`` keeps
+    the first N (``gb2312-1:200``)."""
+    spec = spec or DEFAULT_CHARSET
+    head = None
+    base, sep, count = spec.rpartition(":")
+    if sep and count.isdigit() and not spec.startswith("text:"):
+        spec, head = base, int(count)
+    try:
+        chars = list(default_charset()) if spec == DEFAULT_CHARSET else resolve_charset(spec)
+    except CharsetError as exc:
+        if str(exc).startswith("unknown charset"):
+            raise CharsetError(f"{exc}; or {DEFAULT_CHARSET}, the template's default") from None
+        raise
+    return chars[:head] if head else chars
