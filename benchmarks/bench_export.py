@@ -23,9 +23,9 @@ from PIL import Image
 
 from zi2zi.config import RenderSettings
 from zi2zi.data.layout import glyph_filename
-from zi2zi.demo_fonts import find_font
 from zi2zi.export import check_font, export_font
 from zi2zi.fonts import Renderer, open_font, resolve_charset
+from zi2zi.fonts.system import find_font
 
 
 def main(argv: list[str] | None = None) -> int:

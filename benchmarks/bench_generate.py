@@ -25,8 +25,8 @@ from common import DEMO_FONT_FILES, machine  # noqa: E402
 
 from zi2zi.config import RenderSettings, preset  # noqa: E402
 from zi2zi.data.dataset import to_tensor  # noqa: E402
-from zi2zi.demo_fonts import find_font  # noqa: E402
 from zi2zi.fonts import Renderer, open_font, resolve_charset  # noqa: E402
+from zi2zi.fonts.system import find_font  # noqa: E402
 from zi2zi.inference import to_uint8  # noqa: E402
 from zi2zi.models import build_models  # noqa: E402
 

@@ -19,8 +19,8 @@ from common import DEMO_FONT_FILES, machine  # noqa: E402
 
 from zi2zi.config import RenderSettings  # noqa: E402
 from zi2zi.data import render_dataset  # noqa: E402
-from zi2zi.demo_fonts import find_font  # noqa: E402
 from zi2zi.fonts import resolve_charset  # noqa: E402
+from zi2zi.fonts.system import find_font  # noqa: E402
 
 
 def main() -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zi2zi.demo_fonts import find_font
 from zi2zi.errors import FontError
 from zi2zi.fonts import open_font
+from zi2zi.fonts.system import find_font
 from zi2zi.handwriting.charset import default_charset
 from zi2zi.handwriting.draw import default_reference_font
 from zi2zi.handwriting.intake import ScanSettings

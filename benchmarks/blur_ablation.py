@@ -29,8 +29,9 @@ from common import DEMO_FONT_FILES, machine  # noqa: E402
 
 from zi2zi.config import RenderSettings, load_config  # noqa: E402
 from zi2zi.data import GlyphDataset, layout, render_dataset  # noqa: E402
-from zi2zi.demo_fonts import classifier_fonts, find_font  # noqa: E402
 from zi2zi.fonts import resolve_charset  # noqa: E402
+from zi2zi.fonts.corpus import classifier_fonts  # noqa: E402
+from zi2zi.fonts.system import find_font  # noqa: E402
 from zi2zi.inference import GlyphGenerator  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import markdown_table, plot_loss_curves, read_metrics  # noqa: E402

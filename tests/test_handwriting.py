@@ -314,9 +314,9 @@ def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):
 
 
 def test_missing_reference_font_names_the_package(monkeypatch, tmp_path, capsys):
-    import zi2zi.demo_fonts
+    import zi2zi.fonts.system
 
-    monkeypatch.setattr(zi2zi.demo_fonts, "font_dirs", lambda: [])
+    monkeypatch.setattr(zi2zi.fonts.system, "font_dirs", lambda: [])
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path / "t")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "fonts-arphic-uming" in err[0] and "--reference-font" in err[0]

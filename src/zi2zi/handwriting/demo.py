@@ -43,7 +43,7 @@ MARKER = ".zi2zi-handwriting-demo"
 
 
 def find_hand_font() -> FontFile:
-    from zi2zi.demo_fonts import find_font
+    from zi2zi.fonts.system import find_font
 
     for name, package in HAND_FONTS:
         try:

@@ -40,7 +40,7 @@ REFERENCE_FONTS = [
 
 
 def default_reference_font() -> Path:
-    from zi2zi.demo_fonts import find_font
+    from zi2zi.fonts.system import find_font
 
     for name, package in REFERENCE_FONTS:
         try:

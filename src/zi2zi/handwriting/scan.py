@@ -187,8 +187,8 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
 def _review_font(template: Template):
     """The font the template's reference characters were printed with, else any installed CJK
     font, else None (the contact sheet then shows code points only)."""
-    from zi2zi.demo_fonts import find_font
     from zi2zi.fonts import open_font
+    from zi2zi.fonts.system import find_font
     from zi2zi.handwriting.draw import default_reference_font
 
     recorded = template.reference_font

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DemoSettings:
-    """The embedded default: Ming (source) to Kai (target) at 64 px on common characters."""
+    """The embedded default: AR PL UKai (the target, a font no base model has seen) at 64 px, from
+    the shipped base when there is one, else Ming (AR PL UMing) to Kai trained from scratch."""
 
     steps: int = 600  # training steps: the cosine schedule runs its full course over these
     minutes: float = 9.0  # wall-clock guard for slower machines (~8 min for 600 steps on 2 cores)
@@ -18,3 +19,7 @@ class DemoSettings:
     preset: str = "cpu-small"
     seed: int = 0
     classifier: bool = True  # content accuracy needs ~2 min to train its classifier once
+    # Fine-tune this shipped base (or checkpoint) on the first `glyphs` characters instead of
+    # training from scratch; when the default base is not installed the demo trains from scratch.
+    base: str | None = "base-64"
+    glyphs: int = 200

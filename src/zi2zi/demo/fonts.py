@@ -1,15 +1,14 @@
 """The fonts the demo uses, found by file name under the system font folders.
 
-The demo's fonts come from Debian packages (see scripts/install-demo-fonts.sh and the README for
-their licences); nothing is ever downloaded at run time.
+They come from Debian packages (scripts/install-demo-fonts.sh; the README lists their licences);
+nothing is ever downloaded at run time.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from zi2zi.fonts.corpus import classifier_fonts
-from zi2zi.fonts.system import find_font, font_dirs
+from zi2zi.fonts.system import find_font
 
 # role -> (file name, Debian package)
 DEMO_FONTS = {
@@ -21,6 +20,3 @@ DEMO_FONTS = {
 def demo_font(role: str) -> Path:
     name, package = DEMO_FONTS[role]
     return find_font(name, package)
-
-
-__all__ = ["DEMO_FONTS", "classifier_fonts", "demo_font", "find_font", "font_dirs"]
