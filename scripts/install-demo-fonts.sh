@@ -4,9 +4,10 @@
 #   fonts-arphic-ukai   (AR PL UKai, Kai style)         Arphic Public License
 #   fonts-wqy-zenhei, fonts-wqy-microhei (WenQuanYi, Hei style)  GPL-2 with font embedding exception
 #   fonts-lxgw-wenkai   (LXGW WenKai, Kai style)        SIL Open Font License 1.1
+#   fonts-noto-cjk      (Noto Serif/Sans CJK: the base models' source font, classifier)  SIL OFL 1.1
 # Does nothing when they are already there; needs root (or sudo) and apt-get otherwise.
 set -euo pipefail
-wanted=(fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-lxgw-wenkai)
+wanted=(fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-wqy-microhei fonts-lxgw-wenkai fonts-noto-cjk)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -20,4 +21,4 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "installing demo fonts: ${missing[*]}"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

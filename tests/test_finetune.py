@@ -154,3 +154,19 @@ def test_recipe_follows_the_glyph_count():
     assert few.freeze_encoder and some.freeze_encoder and not many.freeze_encoder
     assert few.steps <= some.steps <= many.steps
     assert recipe_for(200, steps=7).steps == 7
+
+
+@pytest.mark.parametrize("name", bases.base_names())
+def test_every_shipped_base_loads_offline_within_its_limits(name):
+    """Shipped weights are package data: fp16, at most 30 MB, and a model that generates."""
+    import torch
+
+    path = bases.resolve_base(name)
+    assert path.stat().st_size <= 30_000_000
+    loaded = ckpt.load_checkpoint(path)
+    meta = loaded.meta["base"]
+    assert meta["holdout"] and meta["fonts"] and path.with_suffix(".md").is_file()
+    size = loaded.config.model.image_size
+    with torch.no_grad():
+        out = loaded.generator(torch.zeros(1, 1, size, size), torch.tensor([0]))
+    assert out.shape == (1, 1, size, size) and torch.isfinite(out).all()
