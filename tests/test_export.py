@@ -227,7 +227,7 @@ def test_parallel_tracing_matches_serial(tmp_path: Path) -> None:
         images[0x4E00 + i] = image
     glyphs = write_glyphs(tmp_path / "g", images, cjk_manifest(64))
     folder = read_glyph_folder(glyphs)
-    options = TraceOptions(resolution=64)
+    options = TraceOptions(speckle=2.0)
     serial, one = trace_files(folder.files, folder.embox, 1000, quadratic=True, options=options, workers=1)
     parallel, two = trace_files(folder.files, folder.embox, 1000, quadratic=True, options=options, workers=2)
     assert (one, two) == (1, 2)
