@@ -6,6 +6,7 @@ with fontTools; re-rendering goes through zi2zi's one renderer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def ink_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def rerender(font_path: Path, codepoint: int) -> np.ndarray:
-    image = Renderer(open_font(font_path), RenderSettings(size=S, mode="em")).render(chr(codepoint))
+    """Render in the font's ideographic em box (its typo box), where its glyphs were traced; the
+    renderer alone would use the hhea box, which holds line spacing around it."""
+    os2 = TTFont(font_path)["OS/2"]
+    font = dataclasses.replace(open_font(font_path), ascender=os2.sTypoAscender, descender=os2.sTypoDescender)
+    image = Renderer(font, RenderSettings(size=S, mode="em")).render(chr(codepoint))
     assert image is not None, f"U+{codepoint:04X} rendered empty"
     return image
 
@@ -85,7 +90,9 @@ def test_ttf_round_trip_keeps_counters_and_ink(glyph_dir: Path, tmp_path: Path) 
     assert result.glyphs == 3 and result.warnings == []
 
     font = TTFont(out)
-    assert "glyf" in font and font.getBestCmap() == {KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF"}
+    assert "glyf" in font and font.getBestCmap() == {
+        KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF", 0x20: "space", 0xA0: "uni00A0", 0x3000: "uni3000"
+    }
     assert font.getGlyphOrder()[0] == ".notdef"
     images = bitmaps()
     kou, hui, blob = (rerender(out, cp) for cp in (KOU, HUI, BLOB))
@@ -118,8 +125,9 @@ def test_glyphs_land_where_the_em_box_put_them(tmp_path: Path) -> None:
     assert abs(glyph.xMin - x0) <= 2 and abs(glyph.xMax - x1) <= 2
     assert abs(glyph.yMin - y0) <= 2 and abs(glyph.yMax - y1) <= 2
     assert font["head"].unitsPerEm == 2048 and font["hmtx"]["uni4E00"][0] == 2048
-    assert (font["hhea"].ascent, font["hhea"].descent) == (1802, -246)
+    # The ideographic em box is the typo box; hhea spreads 1.3 em of line evenly around it.
     assert (font["OS/2"].sTypoAscender, font["OS/2"].sTypoDescender) == (1802, -246)
+    assert (font["hhea"].ascent, font["hhea"].descent) == (1802 + 307, -246 - 307)
 
 
 def test_otf_and_woff2_round_trips(glyph_dir: Path, tmp_path: Path) -> None:
@@ -130,7 +138,7 @@ def test_otf_and_woff2_round_trips(glyph_dir: Path, tmp_path: Path) -> None:
 
     cff = TTFont(otf)
     assert "CFF " in cff and "glyf" not in cff and cff.sfntVersion == "OTTO"
-    assert set(cff.getBestCmap()) == {KOU, HUI, BLOB}
+    assert set(cff.getBestCmap()) == {KOU, HUI, BLOB, 0x20, 0xA0, 0x3000}
     images = bitmaps()
     for cp in (KOU, HUI, BLOB):
         assert ink_iou(rerender(otf, cp), images[cp]) >= 0.95
@@ -161,7 +169,7 @@ def test_names_weight_and_metrics(glyph_dir: Path, tmp_path: Path) -> None:
     assert name.getDebugName(4) == "My Kai Bold" and name.getDebugName(6) == "MyKai-Bold"
     assert font["OS/2"].usWeightClass == 700 and font["OS/2"].fsSelection & (1 << 5)
     assert font["head"].macStyle & 1
-    assert {adv for adv, _ in font["hmtx"].metrics.values()} == {1000}
+    assert {adv for adv, _ in font["hmtx"].metrics.values()} == {500, 1000}  # half-width space
 
     light = tmp_path / "light.ttf"
     export_font(glyph_dir, light, family="我的楷体", style="Light")
@@ -205,7 +213,7 @@ def test_missing_manifest_falls_back_with_a_warning(tmp_path: Path) -> None:
 def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.ttf"
     export_font(glyph_dir, out, family="X")
-    report = check_font(out, glyph_dir)
+    report = check_font(out, glyph_dir, embox=read_glyph_folder(glyph_dir).embox)
     assert set(report.ious) == {KOU, HUI, BLOB}
     assert report.median >= 0.95
     assert [cp for cp, _ in report.worst(5)][0] == min(report.ious, key=report.ious.get)
@@ -213,7 +221,7 @@ def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None
     images = bitmaps()
     images[KOU] = images[BLOB]
     wrong = write_glyphs(tmp_path / "wrong", images, cjk_manifest())
-    bad = check_font(out, wrong)
+    bad = check_font(out, wrong, embox=read_glyph_folder(wrong).embox)
     assert bad.worst(1)[0][0] == KOU and bad.worst(1)[0][1] < 0.5
 
 

@@ -93,6 +93,7 @@ def merge_into_font(
         codepoints=sorted(outlines),
         skipped=skipped,
         warnings=warnings,
+        embox=embox,
     )
 
 
