@@ -22,6 +22,7 @@ from fontTools.pens.reverseContourPen import ReverseContourPen
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables import ttProgram
 
 from zi2zi.errors import ExportError
 from zi2zi.export.coverage import code_page_bits, set_coverage_bits
@@ -41,9 +42,10 @@ FORMATS = {".ttf": "ttf", ".otf": "otf", ".woff2": "woff2"}
 MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
 
 # Whitespace every font needs: code point -> (glyph name, advance in em). The space is half an
-# em, the width of half-width forms, so the font stays "dual width" (fontconfig) like other CJK
-# fonts; no-break space matches it; the ideographic space is a full em.
-WHITESPACE = {0x20: ("space", 0.5), 0xA0: ("uni00A0", 0.5), 0x3000: ("uni3000", 1.0)}
+# em, the width of half-width forms, so the font is "dual width" (fontconfig), a fixed-pitch
+# CJK font like MS Gothic; no-break space shares its glyph (one width, one glyph), and the
+# ideographic space is a full em.
+WHITESPACE = {0x20: ("space", 0.5), 0xA0: ("space", 0.5), 0x3000: ("uni3000", 1.0)}
 
 __all__ = ["FontNames", "FontInfo", "code_page_bits"]
 
@@ -153,7 +155,7 @@ def build_font(
             shapes[name] = []
             widths[name] = round(em * upm)
     shapes.update((glyph_name(cp), outlines[cp]) for cp in outlines)
-    order = [".notdef"] + [names_by_cp[cp] for cp in sorted(names_by_cp)]
+    order = [".notdef"] + list(dict.fromkeys(names_by_cp[cp] for cp in sorted(names_by_cp)))
     bounds = {name: _bounds(shapes[name]) for name in order}
     y_extent = (
         min([b[1] for b in bounds.values() if b] + [embox.descender]),
@@ -180,9 +182,10 @@ def build_font(
     fb.setupHorizontalHeader(ascent=vm.ascent, descent=vm.descent, lineGap=0)
     fb.setupNameTable(names.name_records(info), mac=False)
     fb.setupOS2(**_os2_fields(names, vm, embox, codepoints=names_by_cp))
-    all_widths = set(widths.values())
     fb.setupPost(
-        isFixedPitch=int(len(all_widths) == 1),  # as fontconfig sees it: one width, or more
+        # Fixed pitch: every glyph is one em or (whitespace) half an em, what fontconfig calls
+        # dual spacing and fontbakery "monospaced"; PANOSE below says the same.
+        isFixedPitch=int(len(set(widths.values())) <= 2),
         underlinePosition=vm.bottom - upm // 20,
         underlineThickness=upm // 20,
     )
@@ -191,6 +194,8 @@ def build_font(
     fb.setupVerticalMetrics(vertical_glyph_metrics(bounds, vm.top, upm))
     if cff:
         fb.setupVerticalOrigins({}, defaultVerticalOrigin=vm.top)
+    if not cff:
+        _add_dropout_control(fb.font)
     gasp = newTable("gasp")
     gasp.version = 1
     gasp.gaspRange = {0xFFFF: 0x000F}  # unhinted outlines: smooth, symmetric rendering at every size
@@ -207,6 +212,17 @@ def build_font(
     if cff:
         _subroutinise(fb.font)
     return fb.font
+
+
+def _add_dropout_control(font: TTFont) -> None:
+    """A prep program that turns on smart dropout control, so thin strokes of unhinted glyphs do
+    not vanish at small sizes under TrueType rasterisers (fontbakery's smart_dropout)."""
+    prep = newTable("prep")
+    prep.program = ttProgram.Program()
+    prep.program.fromAssembly(["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]"])
+    font["prep"] = prep
+    maxp = font["maxp"]
+    maxp.maxStackElements = max(maxp.maxStackElements, 1)
 
 
 def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints) -> dict:
@@ -239,7 +255,18 @@ def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints)
         usDefaultChar=0,
         usBreakChar=0x20,
         usMaxContext=0,
+        # Latin text family, monospaced proportion: the fixed pitch of the post table.
+        panose=_panose(),
     )
+
+
+def _panose():
+    from fontTools.ttLib.tables.O_S_2f_2 import Panose
+
+    panose = Panose()
+    panose.bFamilyType = 2
+    panose.bProportion = 9
+    return panose
 
 
 def _subroutinise(font: TTFont) -> None:

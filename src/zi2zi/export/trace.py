@@ -193,8 +193,8 @@ def _inside(polygon: np.ndarray, x: float, y: float) -> bool:
 
 
 class _CleanContours(FilterPen):
-    """Buffers each contour after rounding: drops zero-length segments (duplicate points) and
-    contours that rounding collapsed to a line or a point."""
+    """Buffers each contour after rounding: drops zero-length segments (duplicate points),
+    straight spikes, and contours that rounding collapsed to a line or a point."""
 
     def __init__(self, outPen: AbstractPen):
         super().__init__(outPen)
@@ -206,9 +206,17 @@ class _CleanContours(FilterPen):
         self._current = pt
 
     def lineTo(self, pt):
-        if pt != self._current:
-            self._contour.append(("lineTo", (pt,)))
+        if pt == self._current:
+            return
+        contour = self._contour
+        if len(contour) >= 2 and contour[-1][0] == "lineTo" and contour[-2][1][-1] == pt:
+            # A -> B -> A: a spike of no width (where two corners of a thin gap met after
+            # rounding); drop it rather than draw a segment over itself.
+            contour.pop()
             self._current = pt
+            return
+        contour.append(("lineTo", (pt,)))
+        self._current = pt
 
     def curveTo(self, *points):
         self._segment("curveTo", points)
