@@ -91,7 +91,7 @@ def test_ttf_round_trip_keeps_counters_and_ink(glyph_dir: Path, tmp_path: Path) 
 
     font = TTFont(out)
     assert "glyf" in font and font.getBestCmap() == {
-        KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF", 0x20: "space", 0xA0: "uni00A0", 0x3000: "uni3000"
+        KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF", 0x20: "space", 0xA0: "space", 0x3000: "uni3000"
     }
     assert font.getGlyphOrder()[0] == ".notdef"
     images = bitmaps()
@@ -199,15 +199,42 @@ def test_transparent_images_are_read_as_ink_on_white(tmp_path: Path) -> None:
     folder = tmp_path / "g"
     folder.mkdir()
     Image.fromarray(rgba, "RGBA").save(folder / "U+53E3.png")
-    image = read_glyph_folder(folder).load(KOU)
+    image = read_glyph_folder(folder, em_box=(1000, 880, -120)).load(KOU)
     assert ink_iou(image, bitmaps()[KOU]) == 1.0
 
 
-def test_missing_manifest_falls_back_with_a_warning(tmp_path: Path) -> None:
+def test_a_folder_without_em_box_is_refused_not_guessed(tmp_path: Path) -> None:
     glyphs = write_glyphs(tmp_path / "g", bitmaps())
-    result = export_font(glyphs, tmp_path / "f.ttf", family="X")
-    assert any("manifest.json" in w and "em box" in w for w in result.warnings)
-    assert TTFont(tmp_path / "f.ttf")["head"].unitsPerEm == 1000
+    with pytest.raises(ExportError, match="--em-box"):
+        export_font(glyphs, tmp_path / "f.ttf", family="X")
+    assert not (tmp_path / "f.ttf").exists()
+    # An explicit em box places them: 2048 units, 1800 / -248.
+    folder = read_glyph_folder(glyphs, em_box=(2048, 1800, -248))
+    export_font(folder, tmp_path / "f.ttf", family="X")
+    font = TTFont(tmp_path / "f.ttf")
+    assert font["head"].unitsPerEm == 2048 and font["OS/2"].sTypoAscender == 1800
+
+
+def test_a_dataset_style_folder_is_placed_by_the_dataset_manifest(tmp_path: Path) -> None:
+    """styles/N of a dataset has no manifest of its own: the dataset's names its em box. Glyphs of
+    a font with a tall box (ascender 1000, descender -400 per 1000) must come out at that size, not
+    at the size a default 880 / -120 box would give (15 % smaller and raised)."""
+    box = EmBox(units_per_em=1000, ascender=1000, descender=-400, size=S)
+    root = tmp_path / "dataset"
+    write_glyphs(root / "styles" / "0", {KOU: bitmaps()[KOU]})
+    manifest = {
+        "format": "zi2zi-dataset", "version": 1, "render": {"size": S, "mode": "em", "margin": 0.0},
+        "source": {"dir": "source", "embox": EmBox.cjk_default(S).to_dict()},
+        "styles": [{"id": 0, "dir": "styles/0", "embox": box.to_dict()}],
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    folder = read_glyph_folder(root / "styles" / "0")
+    assert folder.embox == box and folder.warnings == []
+    out = tmp_path / "f.ttf"
+    export_font(folder, out, family="X")
+    glyph = TTFont(out)["glyf"]["uni53E3"]
+    # Rows 40..215 of 256 px in a 1400-unit box: 1000 - 40 * 1400/256 = 781 down to -182.
+    assert abs(glyph.yMax - box.to_units(0, 40, 1000)[1]) <= 2 and abs(glyph.yMin - box.to_units(0, 216, 1000)[1]) <= 2
 
 
 def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None:
@@ -343,7 +370,14 @@ def test_merge_adds_only_missing_and_keeps_base(glyph_dir: Path, tmp_path: Path,
     assert cmap[HUI] != "uni56DE"  # the base's unmapped glyph of that name is left alone
     assert merged["maxp"].numGlyphs == len(base_order) + 2
     assert merged["hmtx"][cmap[HUI]][0] == 1000  # full-width: the base's em
-    assert merged["name"].getDebugName(1) == "Base"
+    # Its own names, so it installs beside the base instead of replacing it.
+    assert merged["name"].getDebugName(1) == "Base zi2zi" and merged["name"].getDebugName(6) == "Basezi2zi-Regular"
+    assert merged["name"].getDebugName(3) != base["name"].getDebugName(3)
+    if cff:
+        assert merged["CFF "].cff.fontNames == ["Basezi2zi-Regular"]
+    kept = tmp_path / ("kept.otf" if cff else "kept.ttf")
+    merge_into_font(glyph_dir, base_path, kept, keep_names=True)
+    assert TTFont(kept)["name"].getDebugName(1) == "Base" and TTFont(kept)["name"].getDebugName(3) == base["name"].getDebugName(3)
     hui = rerender(out, HUI)
     assert hui[128, 128] == 255 and ink_iou(hui, bitmaps()[HUI]) >= 0.95
 
