@@ -558,3 +558,33 @@ def test_cli_merge(glyph_dir: Path, tmp_path: Path, capsys) -> None:
     assert code == 0
     printed = capsys.readouterr().out
     assert "added 2 glyph(s)" in printed and "over 2 glyphs" in printed
+
+
+def test_cli_woff2_and_non_latin_otf_with_check(glyph_dir: Path, tmp_path: Path, capsys) -> None:
+    """Two crashes of old: --check on a .woff2 (after writing it), a CJK family name in CFF."""
+    for out, family in ((tmp_path / "web.woff2", "Web Kai"), (tmp_path / "cjk.otf", "测试 Kai"), (tmp_path / "cjk.ttf", "测试 Kai")):
+        code = main(["export", "--glyphs", str(glyph_dir), "--out", str(out), "--family", family, "--check"])
+        assert code == 0, capsys.readouterr().err
+        printed = capsys.readouterr().out
+        median = float(printed.split("median ")[1].split(";")[0])
+        assert median >= 0.95, printed
+        font = TTFont(out)
+        assert font["name"].getDebugName(1) == family
+        ps_name = font["name"].getDebugName(6)
+        assert ps_name.isascii() and ps_name.endswith("-Regular")
+        if out.suffix == ".otf":
+            top = font["CFF "].cff.topDictIndex[0]
+            assert font["CFF "].cff.fontNames == [ps_name] and top.FamilyName.isascii()
+        if out.suffix != ".woff2":
+            # The name in its own language too (zh-CN: Windows language id 0x0804).
+            assert any(r.nameID == 1 and r.langID == 0x0804 and r.toUnicode() == family for r in font["name"].names)
+
+
+def test_cli_em_box_option(tmp_path: Path, capsys) -> None:
+    glyphs = write_glyphs(tmp_path / "g", bitmaps())
+    out = tmp_path / "f.ttf"
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X"]) == 1
+    assert "--em-box" in capsys.readouterr().err and not out.exists()
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880,-120"]) == 0
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880"]) == 1
+    assert "--em-box" in capsys.readouterr().err

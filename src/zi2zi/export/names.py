@@ -103,7 +103,8 @@ class FontNames:
     @property
     def language(self) -> str | None:
         """BCP 47 tag of a non-Latin family name's language, guessed from its script; None for
-        an ASCII name. Kana means Japanese, hangul Korean, other CJK Chinese (Simplified)."""
+        an ASCII name. Kana means Japanese, hangul Korean, other CJK Chinese ("zh": the PRC,
+        Windows language 0x0804)."""
         if self.family.isascii():
             return None
         scripts = {unicodedata.name(c, "").split(" ")[0] for c in self.family if not c.isascii()}
@@ -111,7 +112,7 @@ class FontNames:
             return "ja"
         if "HANGUL" in scripts:
             return "ko"
-        return "zh-Hans"
+        return "zh"
 
     def name_records(self, info: FontInfo = FontInfo()) -> dict[str, str | dict[str, str]]:
         """Records for fontTools' FontBuilder.setupNameTable; localised ones as {lang: text}."""
