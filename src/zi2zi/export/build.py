@@ -177,6 +177,13 @@ def build_font(
         )
     else:
         fb.setupGlyf({name: tt_glyph(shapes[name]) for name in order})
+        # TrueType rasterisers place a glyph by its header box (the control points' box), which
+        # can reach past the ink: side bearings must be measured from that box, not the ink's.
+        glyf = fb.font["glyf"]
+        bounds = {
+            name: (glyf[name].xMin, glyf[name].yMin, glyf[name].xMax, glyf[name].yMax) if bounds[name] else None
+            for name in order
+        }
     lsb = {name: bounds[name][0] if bounds[name] else 0 for name in order}
     fb.setupHorizontalMetrics({name: (widths[name], lsb[name]) for name in order})
     fb.setupHorizontalHeader(ascent=vm.ascent, descent=vm.descent, lineGap=0)

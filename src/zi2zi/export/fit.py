@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from fontTools.misc.bezierTools import splitCubicAtT
 
+
 Point = tuple[float, float]
 # ("line", end) or ("curve", handle1, handle2, end); a loop starts where its last segment ends.
 Segment = tuple
@@ -64,11 +65,18 @@ def fit_loop(points: np.ndarray, tol: FitTolerances) -> tuple[Point, list[Segmen
     for k, start in enumerate(splits):
         end = splits[(k + 1) % len(splits)]
         piece = _piece(pts, start, end)
+        if corners:
+            # The traced points rounding a corner off are not part of either side: fit without them.
+            near = min(0.5 * tol.window, 0.25 * float(np.hypot(*(piece[-1] - piece[0]))))
+            keep = (np.hypot(*(piece - piece[0]).T) >= near) & (np.hypot(*(piece - piece[-1]).T) >= near)
+            keep[0] = keep[-1] = True
+            piece = piece[keep]
         t_start = fixed.get(start) or _end_tangent(piece, tol.window)
         t_end = fixed.get(end)
         t_end = (-t_end[0], -t_end[1]) if t_end else _end_tangent(piece[::-1], tol.window)
         segments += _fit_piece(piece, np.array(t_start), np.array(t_end), tol, depth=0)
     start_point = tuple(pts[splits[0]])
+    start_point, segments = _square_lines(start_point, segments, tol.line)
     return start_point, _add_extrema(start_point, segments, tol.extremum)
 
 
@@ -118,19 +126,25 @@ def _sharpen(pts: np.ndarray, arc: np.ndarray, i: int, window: float) -> np.ndar
     to half a pixel, and the drawn corner lies at the sides' intersection."""
     n = len(pts)
     s, perimeter = arc[i], arc[-1]
-
-    def at(offset: float) -> np.ndarray:
-        return pts[int(np.searchsorted(arc[:-1], (s + offset) % perimeter, side="right") - 1) % n]
-
-    a0, a1, b0, b1 = at(-3 * window), at(-window), at(window), at(3 * window)
-    d1, d2 = a1 - a0, b1 - b0
+    offset = (arc[:-1] - s + perimeter / 2.0) % perimeter - perimeter / 2.0  # (N,) signed arc from i
+    sides = []
+    for sign in (-1.0, 1.0):
+        # Points a little past the rounding and short of the next corner on a two-window stroke.
+        near = pts[(sign * offset >= 0.4 * window) & (sign * offset <= 2.0 * window)]
+        if len(near) < 2:
+            return pts[i]
+        centre = near.mean(axis=0)
+        _, _, vt = np.linalg.svd(near - centre, full_matrices=False)
+        sides.append((centre, vt[0]))  # a point on the side and its direction
+    (c1, d1), (c2, d2) = sides
     denom = d1[0] * d2[1] - d1[1] * d2[0]
-    if abs(denom) < 1e-9 * (np.hypot(*d1) * np.hypot(*d2) + 1e-12):
+    if abs(denom) < 0.2:  # sides nearly parallel (< ~12 degrees apart): no corner to restore
         return pts[i]
-    t = ((b0[0] - a0[0]) * d2[1] - (b0[1] - a0[1]) * d2[0]) / denom
-    meet = a0 + t * d1
-    # Only a small move: far away means the sides were not straight, so keep the traced vertex.
-    return meet if np.hypot(*(meet - pts[i])) <= window else pts[i]
+    t = ((c2[0] - c1[0]) * d2[1] - (c2[1] - c1[1]) * d2[0]) / denom
+    meet = c1 + t * d1
+    # Only a small move: anti-aliasing rounds a sharp corner off by under a pixel (0.6 window);
+    # farther means the sides were not straight (a brush-rounded corner), so keep the vertex.
+    return meet if np.hypot(*(meet - pts[i])) <= 0.6 * window else pts[i]
 
 
 def _piece(pts: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -186,11 +200,37 @@ def _fit_piece(piece: np.ndarray, t1: np.ndarray, t2: np.ndarray, tol: FitTolera
         if error > tol.curve:  # too few points to split: follow them with lines
             return [("line", tuple(p)) for p in piece[1:]]
         return [("curve", tuple(bezier[1]), tuple(bezier[2]), end)]
-    k = min(max(worst, 2), len(piece) - 3)
+    k, centre = _split_point(piece, worst, tol.extremum)
+    return _fit_piece(piece[: k + 1], t1, centre, tol, depth + 1) + _fit_piece(piece[k:], -centre, t2, tol, depth + 1)
+
+
+def _split_point(piece: np.ndarray, worst: int, bulge: float) -> tuple[int, np.ndarray]:
+    """Where to split a piece one cubic cannot follow, and the tangent there (pointing back).
+
+    A designer puts points at a curve's extremes with horizontal or vertical handles, so the
+    piece is split at its extreme x or y when it bulges past its ends there (the one nearest the
+    worst-fitted point); otherwise at the worst-fitted point, along the local direction."""
+    n = len(piece)
+    lo, hi = max(2, n // 10), min(n - 3, n - 1 - n // 10)
+    best: tuple[int, int] | None = None
+    if hi > lo:
+        inner = piece[lo : hi + 1]
+        ends = piece[[0, -1]]
+        for axis in (0, 1):
+            values = inner[:, axis]
+            for k, beyond in ((int(np.argmax(values)), values.max() - ends[:, axis].max()),
+                              (int(np.argmin(values)), ends[:, axis].min() - values.min())):
+                if beyond > bulge and (best is None or abs(lo + k - worst) < abs(best[0] - worst)):
+                    best = (lo + k, axis)
+    if best is not None:
+        k, axis = best
+        step = piece[k - 2] - piece[k + 2]
+        centre = np.array([0.0, math.copysign(1.0, step[1])]) if axis == 0 else np.array([math.copysign(1.0, step[0]), 0.0])
+        return k, centre
+    k = min(max(worst, 2), n - 3)
     centre = piece[k - 2] - piece[k + 2]
     norm = math.hypot(*centre)
-    centre = centre / norm if norm > 0 else t2
-    return _fit_piece(piece[: k + 1], t1, centre, tol, depth + 1) + _fit_piece(piece[k:], -centre, t2, tol, depth + 1)
+    return k, (centre / norm if norm > 0 else np.array([1.0, 0.0]))
 
 
 def _bernstein(u: np.ndarray) -> np.ndarray:
@@ -249,6 +289,38 @@ def _reparameterise(piece: np.ndarray, bezier: np.ndarray, u: np.ndarray) -> np.
     new = np.clip(u - step, 0.0, 1.0)
     new[0], new[-1] = 0.0, 1.0
     return np.maximum.accumulate(new)  # keep the order of the points along the curve
+
+
+def _square_lines(start: Point, segments: list[Segment], snap: float) -> tuple[Point, list[Segment]]:
+    """Lines within `snap` of horizontal or vertical become exactly so, as drawn strokes are: both
+    ends move to their mean, and the handles next to a moved end move with it."""
+    ends = [np.array(start, dtype=np.float64)] + [np.array(seg[-1], dtype=np.float64) for seg in segments]
+    handles = [[np.array(h, dtype=np.float64) for h in seg[1:-1]] for seg in segments]
+    n = len(segments)
+    for i, seg in enumerate(segments):
+        if seg[0] != "line":
+            continue
+        a, b = ends[i], ends[i + 1]  # ends[n] is the start point again
+        d = b - a
+        for axis in (0, 1):
+            other = 1 - axis
+            if abs(d[axis]) <= snap and abs(d[other]) > 4 * snap:
+                mean = (a[axis] + b[axis]) / 2.0
+                for k in (i, i + 1):
+                    shift = mean - ends[k][axis]
+                    ends[k][axis] = mean
+                    if k % n == 0:
+                        ends[0][axis] = ends[n][axis] = mean  # the loop's start and end are one point
+                    # The handle leaving and the handle arriving at this end follow it.
+                    if k < n and segments[k][0] == "curve":
+                        handles[k][0][axis] += shift
+                    if k >= 1 and segments[k - 1][0] == "curve":
+                        handles[k - 1][-1][axis] += shift
+    out: list[Segment] = []
+    for i, seg in enumerate(segments):
+        end = tuple(ends[i + 1])
+        out.append(("line", end) if seg[0] == "line" else ("curve", tuple(handles[i][0]), tuple(handles[i][1]), end))
+    return tuple(ends[0]), out
 
 
 def _add_extrema(start: Point, segments: list[Segment], threshold: float) -> list[Segment]:

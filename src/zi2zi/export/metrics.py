@@ -95,5 +95,7 @@ def vertical_glyph_metrics(
     bounds: dict[str, tuple[int, int, int, int] | None], origin: int, advance_height: int
 ) -> dict[str, tuple[int, int]]:
     """vmtx entries: every glyph advances `advance_height` down the column, hung from the
-    vertical origin `origin` (the em box top): top side bearing = origin - yMax."""
-    return {name: (advance_height, origin - box[3] if box else 0) for name, box in bounds.items()}
+    vertical origin `origin` (the em box top): top side bearing = origin - yMax. An empty glyph
+    (a space) gets `origin` itself: HarfBuzz and FreeType take tsb + yMax as the origin, and its
+    yMax is 0."""
+    return {name: (advance_height, origin - box[3] if box else origin) for name, box in bounds.items()}

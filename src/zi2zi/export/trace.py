@@ -33,6 +33,7 @@ from zi2zi.fonts.geometry import EmBox
 Outline = list[tuple[str, tuple[Any, ...]]]
 
 INK_THRESHOLD = 128  # grey < 128 is ink, as everywhere else in zi2zi
+EXTREMUM_PX = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class TraceOptions:
             line=self.line_tolerance * units_per_pixel,
             window=self.corner_window * units_per_pixel,
             corner_angle=self.corner_angle,
-            extremum=max(1.0, 0.25 * units_per_pixel),
+            extremum=max(1.0, EXTREMUM_PX * units_per_pixel),
         )
 
 
@@ -120,10 +121,11 @@ def trace_bitmap(
 def contour_loops(grey: np.ndarray, level: float) -> list[np.ndarray]:
     """Closed iso-lines of `grey` at `level`, as (N, 2) arrays of pixel coordinates (x, y), where
     pixel (i, j) covers [i, i + 1] x [j, j + 1]; the first point is not repeated at the end."""
-    rows, cols = np.nonzero(grey < level)
-    if rows.size == 0:
+    if not (grey < level).any():
         return []
-    # Only the ink's box (plus paper all round, so every contour closes) is contoured.
+    # Only the box of everything not white (faint edge pixels place the iso-line too), plus
+    # paper all round so every contour closes, is contoured.
+    rows, cols = np.nonzero(grey < 255)
     top, left = int(rows.min()), int(cols.min())
     crop = grey[top : int(rows.max()) + 1, left : int(cols.max()) + 1].astype(np.float64)
     crop = np.pad(crop, 1, constant_values=255.0)
