@@ -229,6 +229,16 @@ class _CleanContours(FilterPen):
     def _segment(self, operator: str, points) -> None:
         if all(p == self._current for p in points):
             return
+        if operator == "qCurveTo":
+            # Rounding can land an off-curve point on its neighbour: a repeated point in glyf.
+            kept = [self._current]
+            for p in points:
+                if p != kept[-1]:
+                    kept.append(p)
+            points = tuple(kept[1:])
+            if len(points) == 1:
+                self.lineTo(points[0])
+                return
         self._contour.append((operator, points))
         self._current = points[-1]
 
