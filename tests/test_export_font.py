@@ -343,7 +343,7 @@ def test_fontbakery_universal_profile_has_no_fail(fonts, kind: str, tmp_path: Pa
             found.setdefault(check["result"], []).append(check_id)
     assert found.get("FAIL", []) == [] and found.get("ERROR", []) == [] and found.get("FATAL", []) == []
     # The WARNs the README lists, and no others.
-    expected = {"cjk_chws_feature", "gpos_kerning_info"} | ({"opentype/monospace"} if kind == "ttf" else set())
+    expected = {"cjk_chws_feature"} | ({"opentype/monospace"} if kind == "ttf" else set())
     assert set(found.get("WARN", [])) <= expected, found.get("WARN")
     if kind == "otf":
         font = TTFont(fonts[kind])
