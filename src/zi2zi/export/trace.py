@@ -48,20 +48,26 @@ class TraceOptions:
     level: float = 127.5
     # Ink patches and holes smaller than this many pixels across are dropped (GAN speckle).
     speckle: float = 3.0
-    # Largest distance of a traced contour point from its fitted curve.
+    # Largest distance of a traced contour point from its fitted curve, in pixels of a 256 px
+    # glyph: a fixed share of the em box, so smaller images get a tighter tolerance in their
+    # own pixels (down to `min_tolerance`), as each of their pixels decides more of the shape.
     curve_tolerance: float = 0.5
-    # A run of contour within this distance of its chord is drawn as one straight line.
+    # A run of contour within this distance (same scale) of its chord is one straight line.
     line_tolerance: float = 0.35
+    # No tolerance goes below this many of the image's own pixels: finer would draw the traced
+    # contour's own wobble.
+    min_tolerance: float = 0.15
     # Corners: turns sharper than `corner_angle` degrees within `corner_window` pixels.
     corner_window: float = 2.0
     corner_angle: float = 55.0
     # Largest allowed distance (font units) between a cubic and its quadratic approximation.
     max_quadratic_error: float = 1.5
 
-    def tolerances(self, units_per_pixel: float) -> FitTolerances:
+    def tolerances(self, units_per_pixel: float, size: int) -> FitTolerances:
+        scale = size / 256.0
         return FitTolerances(
-            curve=self.curve_tolerance * units_per_pixel,
-            line=self.line_tolerance * units_per_pixel,
+            curve=max(self.curve_tolerance * scale, self.min_tolerance) * units_per_pixel,
+            line=max(self.line_tolerance * scale, 0.7 * self.min_tolerance) * units_per_pixel,
             window=self.corner_window * units_per_pixel,
             corner_angle=self.corner_angle,
             extremum=max(1.0, EXTREMUM_PX * units_per_pixel),
@@ -95,7 +101,7 @@ def trace_bitmap(
     units_per_pixel = 1.0 / embox.scale
     to_units = _pixel_to_units(embox, advance)
     loops = [_apply(to_units, loop) for loop in loops if _extent(loop) >= options.speckle]
-    tol = options.tolerances(units_per_pixel)
+    tol = options.tolerances(units_per_pixel, embox.size)
     recording = RecordingPen()
     pen: AbstractPen = RoundingPen(_CleanContours(recording))
     if quadratic:
