@@ -189,8 +189,9 @@ def _fit_piece(piece: np.ndarray, t1: np.ndarray, t2: np.ndarray, tol: FitTolera
     u /= u[-1]
     bezier = _least_squares(piece, u, t1, t2)
     error, worst = _max_error(piece, bezier, u)
-    if error > tol.curve and error < 16 * tol.curve:
-        for _ in range(4):  # Newton steps move each point's parameter to its nearest curve point
+    # A fit this close is refined; a worse one is split at once (refining it rarely pays).
+    if error > tol.curve and error < 4 * tol.curve:
+        for _ in range(2):  # Newton steps move each point's parameter to its nearest curve point
             u = _reparameterise(piece, bezier, u)
             bezier = _least_squares(piece, u, t1, t2)
             error, worst = _max_error(piece, bezier, u)
