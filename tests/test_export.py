@@ -562,7 +562,7 @@ def test_cli_merge(glyph_dir: Path, tmp_path: Path, capsys) -> None:
 
 def test_cli_woff2_and_non_latin_otf_with_check(glyph_dir: Path, tmp_path: Path, capsys) -> None:
     """Two crashes of old: --check on a .woff2 (after writing it), a CJK family name in CFF."""
-    for out, family in ((tmp_path / "web.woff2", "Web Kai"), (tmp_path / "cjk.otf", "测试 Kai"), (tmp_path / "cjk.ttf", "测试 Kai")):
+    for out, family in ((tmp_path / "web.woff2", "网页 Kai"), (tmp_path / "cjk.otf", "测试 Kai"), (tmp_path / "cjk.ttf", "测试 Kai")):
         code = main(["export", "--glyphs", str(glyph_dir), "--out", str(out), "--family", family, "--check"])
         assert code == 0, capsys.readouterr().err
         printed = capsys.readouterr().out

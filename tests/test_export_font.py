@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fontTools.pens.boundsPen import BoundsPen
-from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 from PIL import Image
 

@@ -25,7 +25,7 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 
 from zi2zi.errors import ExportError
-from zi2zi.export.coverage import code_page_bits, set_coverage_bits
+from zi2zi.export.coverage import set_coverage_bits
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.metrics import (
     MetricsOptions,
@@ -47,7 +47,6 @@ MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
 # ideographic space is a full em.
 WHITESPACE = {0x20: ("space", 0.5), 0xA0: ("space", 0.5), 0x3000: ("uni3000", 1.0)}
 
-__all__ = ["FontNames", "FontInfo", "code_page_bits"]
 
 
 @dataclass
