@@ -48,7 +48,6 @@ MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
 WHITESPACE = {0x20: ("space", 0.5), 0xA0: ("space", 0.5), 0x3000: ("uni3000", 1.0)}
 
 
-
 @dataclass
 class ExportResult:
     """What an export or merge wrote, for the CLI to report."""

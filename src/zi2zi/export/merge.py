@@ -342,8 +342,11 @@ def rename_font(font: TTFont, family: str | None) -> None:
     name = font["name"]
     base_family = name.getBestFamilyName() or "Font"
     style = name.getBestSubFamilyName() or "Regular"
-    new = FontNames.parse(family or f"{base_family} zi2zi", style if style.replace(" ", "").isalpha() else "Regular")
-    new = FontNames(new.family, style, new.weight, new.italic)
+    try:
+        parsed = FontNames.parse(family or f"{base_family} zi2zi", style)
+    except ExportError:  # a style name zi2zi does not know ("W3", "Condensed"): keep it as it is
+        parsed = FontNames.parse(family or f"{base_family} zi2zi")
+    new = FontNames(parsed.family, style, parsed.weight, parsed.italic)
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
     revision = f"{font['head'].fontRevision:.3f}"
     base_version = name.getDebugName(5) or f"Version {revision}"

@@ -91,13 +91,14 @@ class FontNames:
 
     @property
     def ascii_full_name(self) -> str:
-        return self.ascii_family if self.style == "Regular" else f"{self.ascii_family} {self.style}"
+        style = " ".join(re.sub(r"[^ -~]", "", self.style).split())
+        return self.ascii_family if style in ("Regular", "") else f"{self.ascii_family} {style}"
 
     @property
     def postscript_name(self) -> str:
         """ASCII without spaces or PostScript delimiters, at most 63 characters."""
         family = re.sub(r"[\[\](){}<>/% ]", "", self.ascii_family)
-        style = self.style.replace(" ", "")
+        style = re.sub(r"[^!-~]|[\[\](){}<>/%]", "", self.style) or "Regular"
         return f"{family[: 62 - len(style)]}-{style}"
 
     @property
