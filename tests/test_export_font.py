@@ -347,3 +347,27 @@ def test_fontbakery_universal_profile_has_no_fail(fonts, kind: str, tmp_path: Pa
     if kind == "otf":
         font = TTFont(fonts[kind])
         assert font["hhea"].advanceWidthMax == 1000 and font["OS/2"].panose.bProportion == 9
+
+
+def test_metrics_options_change_line_spacing_and_typo_bit(tmp_path: Path) -> None:
+    from zi2zi.export import MetricsOptions
+
+    folder = write_folder(tmp_path / "g", {0x4E00 + i: synthetic_glyph(i) for i in range(3)})
+    out = tmp_path / "loose.ttf"
+    export_font(folder, out, family="Loose", metrics=MetricsOptions(line_spacing=1.5, use_typo_metrics=True))
+    font = TTFont(out)
+    assert font["OS/2"].fsSelection & (1 << 7)
+    assert (font["hhea"].ascent, font["hhea"].descent) == (880 + 250, -120 - 250)
+    assert (font["OS/2"].sTypoAscender, font["OS/2"].sTypoDescender) == (880, -120)
+
+
+def test_merge_with_a_cjk_family_name_into_cff(fonts, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "extra", {0x9F99: synthetic_glyph(1)})
+    out = tmp_path / "merged.otf"
+    merge_into_font(folder, fonts["otf"], out, family="合并 Kai")
+    font = TTFont(out)
+    ps_name = font["name"].getDebugName(6)
+    assert font["name"].getDebugName(1) == "合并 Kai" and ps_name.isascii() and ps_name.endswith("-Regular")
+    assert font["CFF "].cff.fontNames == [ps_name] and font["CFF "].cff.topDictIndex[0].FamilyName.isascii()
+    assert font["name"].getDebugName(3) != TTFont(fonts["otf"])["name"].getDebugName(3)
+    assert any(r.nameID == 1 and r.langID == 0x0804 for r in font["name"].names)
