@@ -371,3 +371,14 @@ def test_merge_with_a_cjk_family_name_into_cff(fonts, tmp_path: Path) -> None:
     assert font["CFF "].cff.fontNames == [ps_name] and font["CFF "].cff.topDictIndex[0].FamilyName.isascii()
     assert font["name"].getDebugName(3) != TTFont(fonts["otf"])["name"].getDebugName(3)
     assert any(r.nameID == 1 and r.langID == 0x0804 for r in font["name"].names)
+
+
+def test_fontconfig_sees_the_fixed_pitch_the_post_table_claims(fonts) -> None:
+    """fontconfig derives spacing from the advances: ideographs one em, the space half an em is
+    'dual' (90), the fixed pitch of CJK fonts, which post.isFixedPitch = 1 states."""
+    fc_query = shutil.which("fc-query")
+    if fc_query is None:
+        pytest.skip("fontconfig's fc-query is not installed")
+    for kind in ("ttf", "otf"):
+        out = subprocess.run([fc_query, "--format", "%{spacing}", str(fonts[kind])], capture_output=True, text=True)
+        assert out.stdout.strip() == "90" and TTFont(fonts[kind])["post"].isFixedPitch == 1
