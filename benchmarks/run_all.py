@@ -79,8 +79,8 @@ def export_section(args: argparse.Namespace) -> list[str]:
         ),
         "",
         f"{ukai['font']}: median {ukai['outlines']['median_points']} points per glyph against the original's "
-        f"{ukai['original_outlines']['median_points']}, {ukai['outlines']['bytes_per_glyph']} against "
-        f"{ukai['original_outlines']['bytes_per_glyph']} bytes per glyph.",
+        f"{ukai['original_outlines']['median_points']}, {ukai['outlines']['bytes_per_glyph']:.0f} against "
+        f"{ukai['original_outlines']['bytes_per_glyph']:.0f} bytes per glyph (TrueType).",
         "",
     ]
     if generated:
