@@ -54,7 +54,7 @@ def export_section(args: argparse.Namespace) -> list[str]:
         f"Measured on {m['cpu']}, {m['cores']} cores, {time.strftime('%Y-%m-%d', time.gmtime())}, load average "
         f"{load:.1f} when it started. Glyphs rendered at "
         "256 px, traced and built into a TTF. Wall-clock glyphs/s depends on what else the machine runs; CPU time per "
-        "glyph does not (two workers at that CPU cost give 2000 / ms glyphs/s on two free cores). Target: >= 50 "
+        "glyph does not (two workers give 2000 / (CPU ms per glyph) glyphs/s on two free cores). Target: >= 50 "
         "glyphs/s. Round trip (`--check`: the exported font re-rendered by the project renderer, in the em box the "
         "glyphs were traced in, against the bitmaps): median ink IoU, target >= 0.97.",
         "",
