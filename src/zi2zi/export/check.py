@@ -58,11 +58,11 @@ def check_font(
     missing = [cp for cp in wanted if cp not in folder.files]
     if missing:
         raise ExportError(f"{folder.root} has no image for U+{missing[0]:04X}; cannot check it")
-    with _sfnt(Path(font_path)) as readable:
+    with _ReadableFont(Path(font_path)) as readable:
         return _check(readable, folder, wanted, face, embox)
 
 
-class _sfnt:
+class _ReadableFont:
     """A WOFF2 file decompressed to a temporary plain font (FreeType may lack WOFF2 support);
     other fonts as they are."""
 
