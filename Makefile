@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.zi2zi-installed
+# fontbakery (the export tests' font checker) pins freetype-py < 2.4, which the renderer cannot
+# use, so it lives in an environment of its own.
+FB_VENV := .venv-fontbakery
+FB_STAMP := $(FB_VENV)/.installed
 
 .PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(FB_STAMP)
 
 # torch: the CPU build (2.13.0) when no torch is present; a plain `torch` requirement would pull
 # a multi-GB CUDA build. GPU users install their CUDA torch first (see README).
@@ -16,6 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(FB_STAMP):
+	test -x $(FB_VENV)/bin/python || $(PYTHON) -m venv $(FB_VENV)
+	$(FB_VENV)/bin/python -m pip install -q fontbakery==1.1.0
+	touch $(FB_STAMP)
 
 fonts:
 	scripts/install-demo-fonts.sh
@@ -47,7 +56,7 @@ few-shot: setup corpus-fonts
 	$(BIN)/python benchmarks/few_shot.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) $(FB_VENV) demo-out .pytest_cache
 
 # Handwriting end to end with a synthetic hand: template -> filled and photographed sheets -> scan
 # -> export; writes handwriting-demo-out/report.html (about half a minute on 2 cores).

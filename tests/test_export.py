@@ -6,6 +6,7 @@ with fontTools; re-rendering goes through zi2zi's one renderer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def ink_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def rerender(font_path: Path, codepoint: int) -> np.ndarray:
-    image = Renderer(open_font(font_path), RenderSettings(size=S, mode="em")).render(chr(codepoint))
+    """Render in the font's ideographic em box (its typo box), where its glyphs were traced; the
+    renderer alone would use the hhea box, which holds line spacing around it."""
+    os2 = TTFont(font_path)["OS/2"]
+    font = dataclasses.replace(open_font(font_path), ascender=os2.sTypoAscender, descender=os2.sTypoDescender)
+    image = Renderer(font, RenderSettings(size=S, mode="em")).render(chr(codepoint))
     assert image is not None, f"U+{codepoint:04X} rendered empty"
     return image
 
@@ -85,7 +90,9 @@ def test_ttf_round_trip_keeps_counters_and_ink(glyph_dir: Path, tmp_path: Path) 
     assert result.glyphs == 3 and result.warnings == []
 
     font = TTFont(out)
-    assert "glyf" in font and font.getBestCmap() == {KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF"}
+    assert "glyf" in font and font.getBestCmap() == {
+        KOU: "uni53E3", HUI: "uni56DE", BLOB: "uni25CF", 0x20: "space", 0xA0: "space", 0x3000: "uni3000"
+    }
     assert font.getGlyphOrder()[0] == ".notdef"
     images = bitmaps()
     kou, hui, blob = (rerender(out, cp) for cp in (KOU, HUI, BLOB))
@@ -118,8 +125,9 @@ def test_glyphs_land_where_the_em_box_put_them(tmp_path: Path) -> None:
     assert abs(glyph.xMin - x0) <= 2 and abs(glyph.xMax - x1) <= 2
     assert abs(glyph.yMin - y0) <= 2 and abs(glyph.yMax - y1) <= 2
     assert font["head"].unitsPerEm == 2048 and font["hmtx"]["uni4E00"][0] == 2048
-    assert (font["hhea"].ascent, font["hhea"].descent) == (1802, -246)
+    # The ideographic em box is the typo box; hhea spreads 1.3 em of line evenly around it.
     assert (font["OS/2"].sTypoAscender, font["OS/2"].sTypoDescender) == (1802, -246)
+    assert (font["hhea"].ascent, font["hhea"].descent) == (1802 + 307, -246 - 307)
 
 
 def test_otf_and_woff2_round_trips(glyph_dir: Path, tmp_path: Path) -> None:
@@ -130,7 +138,7 @@ def test_otf_and_woff2_round_trips(glyph_dir: Path, tmp_path: Path) -> None:
 
     cff = TTFont(otf)
     assert "CFF " in cff and "glyf" not in cff and cff.sfntVersion == "OTTO"
-    assert set(cff.getBestCmap()) == {KOU, HUI, BLOB}
+    assert set(cff.getBestCmap()) == {KOU, HUI, BLOB, 0x20, 0xA0, 0x3000}
     images = bitmaps()
     for cp in (KOU, HUI, BLOB):
         assert ink_iou(rerender(otf, cp), images[cp]) >= 0.95
@@ -161,7 +169,7 @@ def test_names_weight_and_metrics(glyph_dir: Path, tmp_path: Path) -> None:
     assert name.getDebugName(4) == "My Kai Bold" and name.getDebugName(6) == "MyKai-Bold"
     assert font["OS/2"].usWeightClass == 700 and font["OS/2"].fsSelection & (1 << 5)
     assert font["head"].macStyle & 1
-    assert {adv for adv, _ in font["hmtx"].metrics.values()} == {1000}
+    assert {adv for adv, _ in font["hmtx"].metrics.values()} == {500, 1000}  # half-width space
 
     light = tmp_path / "light.ttf"
     export_font(glyph_dir, light, family="我的楷体", style="Light")
@@ -191,21 +199,48 @@ def test_transparent_images_are_read_as_ink_on_white(tmp_path: Path) -> None:
     folder = tmp_path / "g"
     folder.mkdir()
     Image.fromarray(rgba, "RGBA").save(folder / "U+53E3.png")
-    image = read_glyph_folder(folder).load(KOU)
+    image = read_glyph_folder(folder, em_box=(1000, 880, -120)).load(KOU)
     assert ink_iou(image, bitmaps()[KOU]) == 1.0
 
 
-def test_missing_manifest_falls_back_with_a_warning(tmp_path: Path) -> None:
+def test_a_folder_without_em_box_is_refused_not_guessed(tmp_path: Path) -> None:
     glyphs = write_glyphs(tmp_path / "g", bitmaps())
-    result = export_font(glyphs, tmp_path / "f.ttf", family="X")
-    assert any("manifest.json" in w and "em box" in w for w in result.warnings)
-    assert TTFont(tmp_path / "f.ttf")["head"].unitsPerEm == 1000
+    with pytest.raises(ExportError, match="--em-box"):
+        export_font(glyphs, tmp_path / "f.ttf", family="X")
+    assert not (tmp_path / "f.ttf").exists()
+    # An explicit em box places them: 2048 units, 1800 / -248.
+    folder = read_glyph_folder(glyphs, em_box=(2048, 1800, -248))
+    export_font(folder, tmp_path / "f.ttf", family="X")
+    font = TTFont(tmp_path / "f.ttf")
+    assert font["head"].unitsPerEm == 2048 and font["OS/2"].sTypoAscender == 1800
+
+
+def test_a_dataset_style_folder_is_placed_by_the_dataset_manifest(tmp_path: Path) -> None:
+    """styles/N of a dataset has no manifest of its own: the dataset's names its em box. Glyphs of
+    a font with a tall box (ascender 1000, descender -400 per 1000) must come out at that size, not
+    at the size a default 880 / -120 box would give (15 % smaller and raised)."""
+    box = EmBox(units_per_em=1000, ascender=1000, descender=-400, size=S)
+    root = tmp_path / "dataset"
+    write_glyphs(root / "styles" / "0", {KOU: bitmaps()[KOU]})
+    manifest = {
+        "format": "zi2zi-dataset", "version": 1, "render": {"size": S, "mode": "em", "margin": 0.0},
+        "source": {"dir": "source", "embox": EmBox.cjk_default(S).to_dict()},
+        "styles": [{"id": 0, "dir": "styles/0", "embox": box.to_dict()}],
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    folder = read_glyph_folder(root / "styles" / "0")
+    assert folder.embox == box and folder.warnings == []
+    out = tmp_path / "f.ttf"
+    export_font(folder, out, family="X")
+    glyph = TTFont(out)["glyf"]["uni53E3"]
+    # Rows 40..215 of 256 px in a 1400-unit box: 1000 - 40 * 1400/256 = 781 down to -182.
+    assert abs(glyph.yMax - box.to_units(0, 40, 1000)[1]) <= 2 and abs(glyph.yMin - box.to_units(0, 216, 1000)[1]) <= 2
 
 
 def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.ttf"
     export_font(glyph_dir, out, family="X")
-    report = check_font(out, glyph_dir)
+    report = check_font(out, glyph_dir, embox=read_glyph_folder(glyph_dir).embox)
     assert set(report.ious) == {KOU, HUI, BLOB}
     assert report.median >= 0.95
     assert [cp for cp, _ in report.worst(5)][0] == min(report.ious, key=report.ious.get)
@@ -213,7 +248,7 @@ def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None
     images = bitmaps()
     images[KOU] = images[BLOB]
     wrong = write_glyphs(tmp_path / "wrong", images, cjk_manifest())
-    bad = check_font(out, wrong)
+    bad = check_font(out, wrong, embox=read_glyph_folder(wrong).embox)
     assert bad.worst(1)[0][0] == KOU and bad.worst(1)[0][1] < 0.5
 
 
@@ -227,7 +262,7 @@ def test_parallel_tracing_matches_serial(tmp_path: Path) -> None:
         images[0x4E00 + i] = image
     glyphs = write_glyphs(tmp_path / "g", images, cjk_manifest(64))
     folder = read_glyph_folder(glyphs)
-    options = TraceOptions(resolution=64)
+    options = TraceOptions(speckle=2.0)
     serial, one = trace_files(folder.files, folder.embox, 1000, quadratic=True, options=options, workers=1)
     parallel, two = trace_files(folder.files, folder.embox, 1000, quadratic=True, options=options, workers=2)
     assert (one, two) == (1, 2)
@@ -335,7 +370,14 @@ def test_merge_adds_only_missing_and_keeps_base(glyph_dir: Path, tmp_path: Path,
     assert cmap[HUI] != "uni56DE"  # the base's unmapped glyph of that name is left alone
     assert merged["maxp"].numGlyphs == len(base_order) + 2
     assert merged["hmtx"][cmap[HUI]][0] == 1000  # full-width: the base's em
-    assert merged["name"].getDebugName(1) == "Base"
+    # Its own names, so it installs beside the base instead of replacing it.
+    assert merged["name"].getDebugName(1) == "Base zi2zi" and merged["name"].getDebugName(6) == "Basezi2zi-Regular"
+    assert merged["name"].getDebugName(3) != base["name"].getDebugName(3)
+    if cff:
+        assert merged["CFF "].cff.fontNames == ["Basezi2zi-Regular"]
+    kept = tmp_path / ("kept.otf" if cff else "kept.ttf")
+    merge_into_font(glyph_dir, base_path, kept, keep_names=True)
+    assert TTFont(kept)["name"].getDebugName(1) == "Base" and TTFont(kept)["name"].getDebugName(3) == base["name"].getDebugName(3)
     hui = rerender(out, HUI)
     assert hui[128, 128] == 255 and ink_iou(hui, bitmaps()[HUI]) >= 0.95
 
@@ -516,3 +558,33 @@ def test_cli_merge(glyph_dir: Path, tmp_path: Path, capsys) -> None:
     assert code == 0
     printed = capsys.readouterr().out
     assert "added 2 glyph(s)" in printed and "over 2 glyphs" in printed
+
+
+def test_cli_woff2_and_non_latin_otf_with_check(glyph_dir: Path, tmp_path: Path, capsys) -> None:
+    """Two crashes of old: --check on a .woff2 (after writing it), a CJK family name in CFF."""
+    for out, family in ((tmp_path / "web.woff2", "网页 Kai"), (tmp_path / "cjk.otf", "测试 Kai"), (tmp_path / "cjk.ttf", "测试 Kai")):
+        code = main(["export", "--glyphs", str(glyph_dir), "--out", str(out), "--family", family, "--check"])
+        assert code == 0, capsys.readouterr().err
+        printed = capsys.readouterr().out
+        median = float(printed.split("median ")[1].split(";")[0])
+        assert median >= 0.95, printed
+        font = TTFont(out)
+        assert font["name"].getDebugName(1) == family
+        ps_name = font["name"].getDebugName(6)
+        assert ps_name.isascii() and ps_name.endswith("-Regular")
+        if out.suffix == ".otf":
+            top = font["CFF "].cff.topDictIndex[0]
+            assert font["CFF "].cff.fontNames == [ps_name] and top.FamilyName.isascii()
+        if out.suffix != ".woff2":
+            # The name in its own language too (zh-CN: Windows language id 0x0804).
+            assert any(r.nameID == 1 and r.langID == 0x0804 and r.toUnicode() == family for r in font["name"].names)
+
+
+def test_cli_em_box_option(tmp_path: Path, capsys) -> None:
+    glyphs = write_glyphs(tmp_path / "g", bitmaps())
+    out = tmp_path / "f.ttf"
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X"]) == 1
+    assert "--em-box" in capsys.readouterr().err and not out.exists()
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880,-120"]) == 0
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880"]) == 1
+    assert "--em-box" in capsys.readouterr().err

@@ -20,16 +20,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=(
             "examples:\n"
             "  zi2zi export --glyphs out/glyphs --out MyKai.ttf --family 'My Kai'\n"
-            "  zi2zi export --glyphs out/glyphs --out Filled.otf --merge-into Base.otf --check"
+            "  zi2zi export --glyphs out/glyphs --out Filled.otf --merge-into Base.otf --check\n"
+            "  zi2zi export --glyphs data/styles/0 --out Kai.otf --family '测试 Kai' --license-url URL\n\n"
+            "New fonts follow the CJK metrics convention: typo ascender / descender = the ideographic\n"
+            "em box, USE_TYPO_METRICS off, hhea = win metrics (--line-spacing em) covering every glyph,\n"
+            "a BASE table, and vhea / vmtx (+ VORG in .otf) so vertical text advances one em."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--glyphs", required=True, help="folder of U+XXXX.png images (+ manifest.json)")
     p.add_argument("--out", required=True, help="output font: .ttf, .otf or .woff2")
-    p.add_argument("--family", help="family name of a new font (required without --merge-into)")
+    p.add_argument("--family", help="family name of a new font (required without --merge-into); with --merge-into, "
+                   "the merged font's family (default: the base's + ' zi2zi')")
     p.add_argument("--style", default="Regular", help="style: Regular, Bold, Light, Bold Italic, ... (default Regular)")
+    p.add_argument("--em-box", metavar="UPM,ASC,DESC",
+                   help="the em box the images were drawn in, e.g. 1000,880,-120; needed only for a folder "
+                        "with no manifest (neither its own nor its dataset's), and overrides one")
+    p.add_argument("--version", dest="font_version", default="1.000", help="font version, MAJOR.MINOR (default 1.000)")
+    p.add_argument("--copyright", help="copyright notice (name ID 0)")
+    p.add_argument("--license", help="licence description (name ID 13)")
+    p.add_argument("--license-url", help="licence URL (name ID 14)")
+    p.add_argument("--line-spacing", type=float, default=1.3,
+                   help="default line height in em: hhea and win ascent + descent (default 1.3)")
+    p.add_argument("--use-typo-metrics", action="store_true",
+                   help="set USE_TYPO_METRICS, so apps set lines one em apart by the typo metrics")
     p.add_argument("--merge-into", metavar="BASE_FONT", help="add the missing characters to this font instead")
     p.add_argument("--merge-face", default="0", help="face of a .ttc base font, by index or name (default 0)")
+    p.add_argument("--keep-base-names", action="store_true",
+                   help="with --merge-into: keep the base's family name, version and unique ID")
     p.add_argument("--check", action="store_true", help="re-render the written glyphs and report ink IoU")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
@@ -37,24 +55,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.export import check_font, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export import FontInfo, MetricsOptions, check_font, export_font, merge_into_font, read_glyph_folder
 
     if args.merge_into is None and not args.family:
         raise ExportError("a new font needs a name: pass --family NAME (or --merge-into BASE_FONT)")
-    folder = read_glyph_folder(args.glyphs)
+    folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
     for warning in folder.warnings:  # before the long part, so a wrong em box can be stopped early
         print(f"warning: {warning}", file=sys.stderr)
     if args.merge_into is not None:
-        if args.family or args.style != "Regular":
-            print("note: --family/--style are ignored with --merge-into; the base font keeps its names",
-                  file=sys.stderr)
+        if args.style != "Regular":
+            print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
         face = int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face
         result = merge_into_font(
-            folder, args.merge_into, args.out, face=face, overwrite=args.overwrite, workers=args.workers
+            folder, args.merge_into, args.out, face=face, family=args.family, keep_names=args.keep_base_names,
+            overwrite=args.overwrite, workers=args.workers,
         )
     else:
+        info = FontInfo(
+            version=args.font_version, copyright=args.copyright, license=args.license, license_url=args.license_url
+        )
+        metrics = MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics)
         result = export_font(
-            folder, args.out, family=args.family, style=args.style, overwrite=args.overwrite, workers=args.workers
+            folder, args.out, family=args.family, style=args.style, info=info, metrics=metrics,
+            overwrite=args.overwrite, workers=args.workers,
         )
     for warning in result.warnings[len(folder.warnings) :]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -68,6 +91,17 @@ def run(args: argparse.Namespace) -> int:
         f"{result.glyphs_per_second:.1f} glyphs/s on {result.workers} process(es))"
     )
     if args.check:
-        report = check_font(result.path, folder, codepoints=result.codepoints, face=0)
+        report = check_font(result.path, folder, codepoints=result.codepoints, face=0, embox=result.embox)
         print(f"check: {report.summary()}")
     return 0
+
+
+def _em_box(text: str | None) -> tuple[int, int, int] | None:
+    if text is None:
+        return None
+    parts = text.replace(" ", "").split(",")
+    try:
+        upm, ascender, descender = (int(p) for p in parts)
+    except ValueError:
+        raise ExportError(f"--em-box {text!r} is not UNITS_PER_EM,ASCENDER,DESCENDER; e.g. --em-box 1000,880,-120") from None
+    return upm, ascender, descender

@@ -1,19 +1,18 @@
 """Traced outlines -> a complete, installable TTF / OTF / WOFF2 font, written atomically.
 
 fontTools' FontBuilder assembles the tables; this module decides what goes in them: metrics from
-the em box the glyphs were rendered in (so the font lays out like the bitmaps looked), names and
-weight from the style, code page and Unicode range bits from the actual coverage.
+the em box the glyphs were rendered in by the CJK convention (`metrics`), names from `names`,
+code page and Unicode range bits from the actual coverage (`coverage`), the whitespace every font
+needs (space, no-break space, ideographic space), gasp, and for CFF a VORG table and
+subroutinised charstrings.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
@@ -22,93 +21,31 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.pens.reverseContourPen import ReverseContourPen
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
-from fontTools.ttLib import TTFont
-from fontTools.ttLib.tables.O_S_2f_2 import calcCodePageRanges
+from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables import ttProgram
 
-from zi2zi import __version__
 from zi2zi.errors import ExportError
+from zi2zi.export.coverage import set_coverage_bits
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
+from zi2zi.export.metrics import (
+    MetricsOptions,
+    VerticalMetrics,
+    add_base_table,
+    vertical_glyph_metrics,
+    vertical_metrics,
+)
+from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
-from zi2zi.fonts.charsets import builtin_charset
 from zi2zi.fonts.geometry import EmBox
 
 FORMATS = {".ttf": "ttf", ".otf": "otf", ".woff2": "woff2"}
 MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
 
-_WEIGHTS = {
-    "thin": 100, "hairline": 100,
-    "extralight": 200, "ultralight": 200,
-    "light": 300,
-    "regular": 400, "normal": 400, "book": 400, "roman": 400, "": 400,
-    "medium": 500,
-    "semibold": 600, "demibold": 600,
-    "bold": 700,
-    "extrabold": 800, "ultrabold": 800,
-    "black": 900, "heavy": 900,
-}
-_WEIGHT_NAMES = {100: "Thin", 200: "ExtraLight", 300: "Light", 400: "Regular", 500: "Medium",
-                 600: "SemiBold", 700: "Bold", 800: "ExtraBold", 900: "Black"}
-
-
-@dataclass(frozen=True)
-class FontNames:
-    """Everything the name, OS/2 and head tables need to know about a family and style."""
-
-    family: str
-    style: str
-    weight: int
-    italic: bool
-
-    @classmethod
-    def parse(cls, family: str, style: str = "Regular") -> FontNames:
-        family = " ".join(family.split())
-        if not family:
-            raise ExportError("the family name is empty; pass --family NAME")
-        key = re.sub(r"[\s_-]+", "", style).casefold()
-        italic = key.endswith(("italic", "oblique"))
-        if italic:
-            key = key.removesuffix("italic").removesuffix("oblique")
-        if key not in _WEIGHTS:
-            known = ", ".join(sorted({n for n in _WEIGHT_NAMES.values()}))
-            raise ExportError(f"style {style!r} is unknown; use one of {known}, optionally + ' Italic'")
-        weight = _WEIGHTS[key]
-        words = [] if weight == 400 and italic else [_WEIGHT_NAMES[weight]]
-        return cls(family, " ".join(words + (["Italic"] if italic else [])), weight, italic)
-
-    @property
-    def ribbi(self) -> bool:
-        """Regular / Italic / Bold / Bold Italic: the four styles a legacy family name can hold."""
-        return self.weight in (400, 700)
-
-    @property
-    def full_name(self) -> str:
-        return self.family if self.style == "Regular" else f"{self.family} {self.style}"
-
-    @property
-    def postscript_name(self) -> str:
-        """ASCII without spaces or PostScript delimiters, at most 63 characters."""
-        family = re.sub(r"[^!-~]|[\[\](){}<>/%]", "", self.family)
-        if family != self.family.replace(" ", ""):
-            # Characters were dropped (e.g. a CJK family name): a short hash of the real name
-            # keeps "测试 Kai" and "Kai" apart.
-            family = (family or "zi2zi") + hashlib.sha1(self.family.encode("utf-8")).hexdigest()[:6]
-        style = self.style.replace(" ", "")
-        return f"{family[: 62 - len(style)]}-{style}"
-
-    def name_records(self, version: str) -> dict[str, str]:
-        records = {
-            "familyName": self.family if self.ribbi else f"{self.family} {_WEIGHT_NAMES[self.weight]}",
-            "styleName": self.style if self.ribbi else ("Italic" if self.italic else "Regular"),
-            "uniqueFontIdentifier": f"{version};NONE;{self.postscript_name}",
-            "fullName": self.full_name,
-            "version": f"Version {version}",
-            "psName": self.postscript_name,
-            "description": f"Glyphs traced from bitmaps by zi2zi {__version__}",
-        }
-        if not self.ribbi:
-            records["typographicFamily"] = self.family
-            records["typographicSubfamily"] = self.style
-        return records
+# Whitespace every font needs: code point -> (glyph name, advance in em). The space is half an
+# em, the width of half-width forms, so the font is "dual width" (fontconfig), a fixed-pitch
+# CJK font like MS Gothic; no-break space shares its glyph (one width, one glyph), and the
+# ideographic space is a full em.
+WHITESPACE = {0x20: ("space", 0.5), 0xA0: ("space", 0.5), 0x3000: ("uni3000", 1.0)}
 
 
 @dataclass
@@ -124,6 +61,7 @@ class ExportResult:
     codepoints: list[int] = field(default_factory=list)  # the code points written from images
     skipped: list[int] = field(default_factory=list)  # merge: code points the base already had
     warnings: list[str] = field(default_factory=list)
+    embox: EmBox | None = None  # the box the glyphs were traced in: check_font renders in it
 
     @property
     def glyphs_per_second(self) -> float:
@@ -157,6 +95,8 @@ def export_font(
     *,
     family: str,
     style: str = "Regular",
+    info: FontInfo = FontInfo(),
+    metrics: MetricsOptions = MetricsOptions(),
     overwrite: bool = False,
     workers: int | None = None,
     options: TraceOptions = TraceOptions(),
@@ -165,14 +105,16 @@ def export_font(
     names = FontNames.parse(family, style)
     fmt = output_format(out, overwrite)
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
-    if len(folder.files) + 1 > MAX_GLYPHS:
-        raise ExportError(f"{folder.root} holds {len(folder.files)} glyphs; a font holds at most {MAX_GLYPHS - 1}")
+    if len(folder.files) + 1 + len(WHITESPACE) > MAX_GLYPHS:
+        raise ExportError(f"{folder.root} holds {len(folder.files)} glyphs; a font holds at most {MAX_GLYPHS - 4}")
     start = time.perf_counter()
     outlines, used = trace_files(
         folder.files, folder.embox, folder.advance, quadratic=fmt != "otf", options=options, workers=workers
     )
     traced = time.perf_counter()
-    font = build_font(outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf")
+    font = build_font(
+        outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf", info=info, metrics=metrics
+    )
     save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
     return ExportResult(
         path=Path(out),
@@ -183,6 +125,7 @@ def export_font(
         build_seconds=time.perf_counter() - traced,
         codepoints=sorted(outlines),
         warnings=list(folder.warnings),
+        embox=folder.embox,
     )
 
 
@@ -193,92 +136,153 @@ def build_font(
     advance: int,
     names: FontNames,
     cff: bool,
-    version: str = "1.000",
+    info: FontInfo = FontInfo(),
+    metrics: MetricsOptions = MetricsOptions(),
 ) -> TTFont:
-    """A font with .notdef plus one glyph per code point; outlines must already be in the
-    matching curve type (quadratic for glyf, cubic for CFF), as `trace_bitmap` makes them."""
-    codepoints = sorted(outlines)
-    order = [".notdef"] + [glyph_name(cp) for cp in codepoints]
-    shapes = {".notdef": notdef_outline(embox, advance, quadratic=not cff)}
-    shapes.update((glyph_name(cp), outlines[cp]) for cp in codepoints)
+    """A font with .notdef, the whitespace glyphs and one glyph per code point; outlines must
+    already be in the matching curve type (quadratic for glyf, cubic for CFF), as
+    `trace_bitmap` makes them. An image of a whitespace character replaces the built-in glyph."""
+    upm = embox.units_per_em
+    names_by_cp = {cp: glyph_name(cp) for cp in outlines}
+    widths = {glyph_name(cp): advance for cp in outlines}
+    shapes: dict[str, Outline] = {".notdef": notdef_outline(embox, advance, quadratic=not cff)}
+    widths[".notdef"] = advance
+    for cp, (name, em) in WHITESPACE.items():
+        if cp not in outlines:
+            names_by_cp[cp] = name
+            shapes[name] = []
+            widths[name] = round(em * upm)
+    shapes.update((glyph_name(cp), outlines[cp]) for cp in outlines)
+    order = [".notdef"] + list(dict.fromkeys(names_by_cp[cp] for cp in sorted(names_by_cp)))
+    bounds = {name: _bounds(shapes[name]) for name in order}
+    y_extent = (
+        min([b[1] for b in bounds.values() if b] + [embox.descender]),
+        max([b[3] for b in bounds.values() if b] + [embox.ascender]),
+    )
+    vm = vertical_metrics(embox, y_extent, metrics)
 
-    fb = FontBuilder(embox.units_per_em, isTTF=not cff)
+    fb = FontBuilder(upm, isTTF=not cff)
     fb.setupGlyphOrder(order)
-    fb.setupCharacterMap({cp: glyph_name(cp) for cp in codepoints})
+    fb.setupCharacterMap(names_by_cp)
     if cff:
-        charstrings = {name: cff_charstring(shape, advance, None) for name, shape in shapes.items()}
+        charstrings = {name: cff_charstring(shapes[name], widths[name], None if widths[name] == advance else widths[name]) for name in order}
         fb.setupCFF(
             names.postscript_name,
-            {"FullName": names.full_name, "FamilyName": names.family, "Weight": _WEIGHT_NAMES[names.weight]},
+            # CFF strings are ASCII: a CJK family name lives in the name table only.
+            {"FullName": names.ascii_full_name, "FamilyName": names.ascii_family, "Weight": WEIGHT_NAMES[names.weight]},
             charstrings,
-            {"defaultWidthX": advance, "nominalWidthX": advance},
+            {"defaultWidthX": advance, "nominalWidthX": 0},
         )
-        lsb = {name: _x_min(shape) for name, shape in shapes.items()}
     else:
-        fb.setupGlyf({name: tt_glyph(shape) for name, shape in shapes.items()})
+        fb.setupGlyf({name: tt_glyph(shapes[name]) for name in order})
+        # TrueType rasterisers place a glyph by its header box (the control points' box), which
+        # can reach past the ink: side bearings must be measured from that box, not the ink's.
         glyf = fb.font["glyf"]
-        lsb = {name: getattr(glyf[name], "xMin", 0) for name in order}
-    fb.setupHorizontalMetrics({name: (advance, lsb[name]) for name in order})
-    fb.setupHorizontalHeader(ascent=embox.ascender, descent=embox.descender, lineGap=0)
-    fb.setupNameTable(names.name_records(version), mac=False)
-
-    y_min, y_max = _y_extent(shapes.values(), embox)
-    fb.setupOS2(
-        version=4,
-        usWeightClass=names.weight,
-        fsType=0,  # installable: the font maker owns these glyphs
-        achVendID="NONE",
-        fsSelection=_fs_selection(names),
-        sTypoAscender=embox.ascender,
-        sTypoDescender=embox.descender,
-        sTypoLineGap=0,
-        usWinAscent=max(embox.ascender, y_max),
-        usWinDescent=max(-embox.descender, -y_min),
-        sxHeight=0,
-        sCapHeight=0,
-        usDefaultChar=0,
-        usBreakChar=0x20 if 0x20 in outlines else 0x3000 if 0x3000 in outlines else 0,
-        usMaxContext=0,
+        bounds = {
+            name: (glyf[name].xMin, glyf[name].yMin, glyf[name].xMax, glyf[name].yMax) if bounds[name] else None
+            for name in order
+        }
+    lsb = {name: bounds[name][0] if bounds[name] else 0 for name in order}
+    fb.setupHorizontalMetrics({name: (widths[name], lsb[name]) for name in order})
+    fb.setupHorizontalHeader(ascent=vm.ascent, descent=vm.descent, lineGap=0)
+    fb.setupNameTable(names.name_records(info), mac=False)
+    fb.setupOS2(**_os2_fields(names, vm, embox, codepoints=names_by_cp))
+    fb.setupPost(
+        # Fixed pitch: every glyph is one em or (whitespace) half an em, what fontconfig calls
+        # dual spacing and fontbakery "monospaced"; PANOSE below says the same.
+        isFixedPitch=int(len(set(widths.values())) <= 2),
+        underlinePosition=vm.bottom - upm // 20,
+        underlineThickness=upm // 20,
     )
-    fb.font["OS/2"].setCodePageRanges(code_page_bits(codepoints))
-    fb.setupPost(isFixedPitch=0, underlinePosition=-embox.units_per_em // 10, underlineThickness=embox.units_per_em // 20)
+    # Vertical text: one em per glyph down the column, hung from the top of the em box.
+    fb.setupVerticalHeader(ascent=advance // 2, descent=-(advance - advance // 2), lineGap=0)
+    fb.setupVerticalMetrics(vertical_glyph_metrics(bounds, vm.top, upm))
+    if cff:
+        fb.setupVerticalOrigins({}, defaultVerticalOrigin=vm.top)
+    if not cff:
+        _add_dropout_control(fb.font)
+    gasp = newTable("gasp")
+    gasp.version = 1
+    gasp.gaspRange = {0xFFFF: 0x000F}  # unhinted outlines: smooth, symmetric rendering at every size
+    fb.font["gasp"] = gasp
+    add_base_table(fb.font, vm, advance)
     now = timestampNow()
     fb.updateHead(
-        fontRevision=float(version),
+        fontRevision=float(info.version),
         created=now,
         modified=now,
         macStyle=(1 if names.weight == 700 else 0) | (2 if names.italic else 0),
     )
+    set_coverage_bits(fb.font)
+    if cff:
+        _subroutinise(fb.font)
     return fb.font
 
 
-def code_page_bits(codepoints) -> set[int]:
-    """OS/2 ulCodePageRange bits. fontTools' test marks a CJK code page only when one sentinel
-    character (e.g. bopomofo) is present, which a hanzi-only font lacks; here a CJK code page is
-    claimed when the font covers at least half of that standard's core set."""
-    unicodes = set(codepoints)
-    bits = calcCodePageRanges(unicodes)
-    for bit, charset in _CJK_CODE_PAGES.items():
-        core = {ord(c) for c in charset()}
-        if len(core & unicodes) * 2 >= len(core):
-            bits.add(bit)
-    return bits or {0}  # Latin 1 when nothing applies: MS Word ignores fonts with no bit set
+def _add_dropout_control(font: TTFont) -> None:
+    """A prep program that turns on smart dropout control, so thin strokes of unhinted glyphs do
+    not vanish at small sizes under TrueType rasterisers (fontbakery's smart_dropout)."""
+    prep = newTable("prep")
+    prep.program = ttProgram.Program()
+    prep.program.fromAssembly(["PUSHW[ ]", "511", "SCANCTRL[ ]", "PUSHB[ ]", "4", "SCANTYPE[ ]"])
+    font["prep"] = prep
+    maxp = font["maxp"]
+    maxp.maxStackElements = max(maxp.maxStackElements, 1)
 
 
-@cache
-def _ksx1001_hangul() -> tuple[str, ...]:
-    decoded = (
-        bytes((lead, trail)).decode("euc_kr", "ignore") for lead in range(0xB0, 0xC9) for trail in range(0xA1, 0xFF)
+def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints) -> dict:
+    upm = vm.units_per_em
+    script_size = round(0.65 * upm)  # the usual sub / superscript size (fontmake's default)
+    return dict(
+        version=4,
+        usWeightClass=names.weight,
+        fsType=0,  # installable: the font maker owns these glyphs
+        achVendID=VENDOR_ID,
+        fsSelection=_fs_selection(names, vm.use_typo_metrics),
+        sTypoAscender=vm.top,
+        sTypoDescender=vm.bottom,
+        sTypoLineGap=0,
+        usWinAscent=vm.ascent,
+        usWinDescent=-vm.descent,
+        ySubscriptXSize=script_size,
+        ySubscriptYSize=script_size,
+        ySubscriptXOffset=0,
+        ySubscriptYOffset=round(0.075 * upm),
+        ySuperscriptXSize=script_size,
+        ySuperscriptYSize=script_size,
+        ySuperscriptXOffset=0,
+        ySuperscriptYOffset=round(0.35 * upm),
+        # Strike through the middle of the ideographic em box, one underline thick.
+        yStrikeoutSize=upm // 20,
+        yStrikeoutPosition=round((vm.top + vm.bottom) / 2.0 + upm / 40.0),
+        sxHeight=0,
+        sCapHeight=0,
+        usDefaultChar=0,
+        usBreakChar=0x20,
+        usMaxContext=0,
+        # Latin text family, monospaced proportion: the fixed pitch of the post table.
+        panose=_panose(),
     )
-    return tuple(c for c in decoded if len(c) == 1 and 0xAC00 <= ord(c) <= 0xD7A3)
 
 
-_CJK_CODE_PAGES = {
-    17: lambda: builtin_charset("jis0208"),  # JIS / Japan
-    18: lambda: builtin_charset("gb2312-1"),  # Chinese, simplified (GB 2312)
-    19: _ksx1001_hangul,  # Korean Wansung
-    20: lambda: builtin_charset("big5-1"),  # Chinese, traditional (Big5)
-}
+def _panose():
+    from fontTools.ttLib.tables.O_S_2f_2 import Panose
+
+    panose = Panose()
+    panose.bFamilyType = 2
+    panose.bProportion = 9
+    return panose
+
+
+def _subroutinise(font: TTFont) -> None:
+    """Shared pieces of charstrings become subroutines (AFDKO's tx via cffsubr): CJK strokes
+    repeat, and a subroutinised CFF is what font tools and foundries ship."""
+    import cffsubr
+
+    try:
+        cffsubr.subroutinize(font)
+    except Exception as exc:  # cffsubr runs an external binary; say what failed, keep no half font
+        raise ExportError(f"subroutinising the CFF table failed ({exc}); export as .ttf instead") from None
 
 
 def tt_glyph(outline: Outline):
@@ -329,24 +333,17 @@ def save_font(font: TTFont, out: str | Path, *, flavor: str | None = None) -> No
         raise
 
 
-def _x_min(outline: Outline) -> int:
+def _bounds(outline: Outline) -> tuple[int, int, int, int] | None:
     pen = BoundsPen(None)
     draw_outline(outline, pen)
-    return int(pen.bounds[0]) if pen.bounds else 0
+    if pen.bounds is None:
+        return None
+    return tuple(round(v) for v in pen.bounds)  # type: ignore[return-value]
 
 
-def _y_extent(outlines, embox: EmBox) -> tuple[int, int]:
-    y_min, y_max = embox.descender, embox.ascender
-    for outline in outlines:
-        for _, operands in outline:
-            for point in operands:
-                if point is not None:
-                    y_min, y_max = min(y_min, point[1]), max(y_max, point[1])
-    return int(y_min), int(y_max)
-
-
-def _fs_selection(names: FontNames) -> int:
-    bits = 1 << 7  # USE_TYPO_METRICS: line spacing from the em box, not from the tallest glyph
+def _fs_selection(names: FontNames, use_typo_metrics: bool) -> int:
+    # USE_TYPO_METRICS off by the CJK convention: apps then set lines by hhea / win (1.3 em).
+    bits = 1 << 7 if use_typo_metrics else 0
     if names.italic:
         bits |= 1 << 0
     if names.weight == 700:

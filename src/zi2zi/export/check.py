@@ -6,6 +6,9 @@ low ink IoU, named by code point, before the font reaches anyone.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import numpy as np
 from zi2zi.config import RenderSettings
 from zi2zi.errors import ExportError
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
-from zi2zi.fonts import Renderer, open_font
+from zi2zi.fonts import EmBox, Renderer, open_font
 
 
 @dataclass(frozen=True)
@@ -41,20 +44,63 @@ def check_font(
     *,
     codepoints: list[int] | None = None,
     face: int = 0,
+    embox: EmBox | None = None,
 ) -> CheckReport:
     """Render `codepoints` (default: every image in the folder) from the font in the em-box mode
-    at the images' size and margin, and score each against its image."""
-    import torch
+    at the images' size and margin, and score each against its image.
 
-    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
-
+    `embox` is the box the glyphs were traced in (an export's: the folder's). Without it the
+    font is rendered in its own box (its hhea ascender / descender), as zi2zi renders any font;
+    that is right for a merge, whose glyphs were traced in the base's box. A new font's hhea
+    spans more than its em box (line spacing), so an export is checked in the folder's box."""
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
-    font = open_font(font_path, face)
-    renderer = Renderer(font, RenderSettings(size=folder.size, mode="em", margin=folder.embox.margin))
     wanted = folder.codepoints if codepoints is None else codepoints
     missing = [cp for cp in wanted if cp not in folder.files]
     if missing:
         raise ExportError(f"{folder.root} has no image for U+{missing[0]:04X}; cannot check it")
+    with _ReadableFont(Path(font_path)) as readable:
+        return _check(readable, folder, wanted, face, embox)
+
+
+class _ReadableFont:
+    """A WOFF2 file decompressed to a temporary plain font (FreeType may lack WOFF2 support);
+    other fonts as they are."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tmp: str | None = None
+
+    def __enter__(self) -> Path:
+        with open(self.path, "rb") as fh:
+            if fh.read(4) != b"wOF2":
+                return self.path
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(str(self.path))
+        font.flavor = None
+        fd, self.tmp = tempfile.mkstemp(suffix=".otf" if "CFF " in font else ".ttf")
+        os.close(fd)
+        font.save(self.tmp)
+        return Path(self.tmp)
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp:
+            os.unlink(self.tmp)
+
+
+def _check(font_path: Path, folder: GlyphFolder, wanted: list[int], face: int, embox: EmBox | None) -> CheckReport:
+    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
+    import torch
+
+    font = open_font(font_path, face)
+    if embox is not None:
+        if embox.units_per_em != font.units_per_em:
+            raise ExportError(
+                f"{font_path} has {font.units_per_em} units per em but the em box to check in has "
+                f"{embox.units_per_em}; check it without an em box"
+            )
+        font = dataclasses.replace(font, ascender=embox.ascender, descender=embox.descender)
+    renderer = Renderer(font, RenderSettings(size=folder.size, mode="em", margin=folder.embox.margin))
     blank = np.full((folder.size, folder.size), 255, np.uint8)
     ious: dict[int, float] = {}
     for start in range(0, len(wanted), 256):  # batches keep memory flat for big fonts

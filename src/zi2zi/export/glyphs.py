@@ -49,11 +49,14 @@ def load_image(path: Path) -> np.ndarray:
     return read_grey(path)
 
 
-def read_glyph_folder(root: str | Path) -> GlyphFolder:
-    """List, name-check and size-check a glyph folder and read its em box from the manifest.
+def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None = None) -> GlyphFolder:
+    """List, name-check and size-check a glyph folder and find the em box its images were drawn in.
 
-    Without a usable manifest the images are assumed to be drawn in the usual ideographic em box
-    (1000 upm, 880 / -120, full-width advance), and a warning says so.
+    The em box comes from the folder's manifest (as `zi2zi generate` writes it), else from the
+    manifest of the dataset the folder belongs to (its ``source`` or ``styles/N`` folder), else
+    from `em_box` = (units per em, ascender, descender). It is never guessed: a glyph placed in
+    the wrong box comes out the wrong size and height, and a round-trip check cannot see it.
+    `em_box` also overrides a manifest (with a warning when they differ).
     """
     root = Path(root)
     if not root.is_dir():
@@ -61,8 +64,55 @@ def read_glyph_folder(root: str | Path) -> GlyphFolder:
     files = _list_glyph_files(root)
     size = _common_size(root, files)
     warnings: list[str] = []
-    embox, advance, render = _read_manifest(root, size, warnings)
+    found = _read_manifest(root, size) or _read_dataset_manifest(root, size)
+    if em_box is not None:
+        embox, advance, render = _explicit_box(em_box, size, found[2].margin if found else 0.0)
+        if found and (found[0].units_per_em, found[0].ascender, found[0].descender) != tuple(em_box):
+            warnings.append(
+                f"the em box given ({', '.join(map(str, em_box))}) replaces the manifest's "
+                f"({found[0].units_per_em}, {found[0].ascender}, {found[0].descender})"
+            )
+    elif found is None:
+        raise ExportError(
+            f"{root} has no {MANIFEST} saying which em box its glyphs were drawn in, and is not a "
+            f"folder of a zi2zi dataset; pass --em-box UNITS_PER_EM,ASCENDER,DESCENDER (the font "
+            f"they were rendered from, e.g. 1000,880,-120) or export the folder `zi2zi generate` wrote"
+        )
+    else:
+        embox, advance, render = found
     return GlyphFolder(root, files, size, embox, advance, render, warnings)
+
+
+def _explicit_box(em_box: tuple[int, int, int], size: int, margin: float) -> tuple[EmBox, int, RenderSettings]:
+    try:
+        upm, ascender, descender = (int(v) for v in em_box)
+    except (TypeError, ValueError):
+        raise ExportError(f"em box {em_box!r} is not three integers; give UNITS_PER_EM,ASCENDER,DESCENDER") from None
+    if not (16 <= upm <= 16384) or ascender <= descender:
+        raise ExportError(
+            f"em box {upm},{ascender},{descender} cannot be used; give UNITS_PER_EM (16-16384),ASCENDER,DESCENDER "
+            f"with ascender above descender, e.g. 1000,880,-120"
+        )
+    box = EmBox(units_per_em=upm, ascender=ascender, descender=descender, size=size, margin=margin)
+    return box, upm, RenderSettings(size=size, mode="em", margin=margin)
+
+
+def _read_dataset_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSettings] | None:
+    """The em box of a dataset's ``source`` or ``styles/N`` folder, from the dataset's manifest."""
+    for parent in (root.parent, root.parent.parent):
+        path = parent / MANIFEST
+        if not path.is_file():
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            entries = [manifest.get("source", {})] + list(manifest.get("styles", []))
+            entry = next((e for e in entries if e.get("dir") and (parent / e["dir"]).resolve() == root.resolve()), None)
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
+        if entry is None:
+            continue
+        return _box_from(path, {"render": manifest.get("render", {}), "embox": entry.get("embox")}, size)
+    return None
 
 
 def _list_glyph_files(root: Path) -> dict[int, Path]:
@@ -127,35 +177,40 @@ def _common_size(root: Path, files: dict[int, Path]) -> int:
     return width
 
 
-def _read_manifest(root: Path, size: int, warnings: list[str]) -> tuple[EmBox, int, RenderSettings]:
+def _read_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSettings] | None:
     path = root / MANIFEST
-    fallback = "assuming the ideographic em box (1000 upm, ascender 880, descender -120, full-width)"
     if not path.is_file():
-        warnings.append(f"{root} has no {MANIFEST}: {fallback}")
-        box = EmBox.cjk_default(size)
-        return box, box.units_per_em, RenderSettings(size=size, mode="em", margin=0.0)
+        return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        render_info = manifest.get("render", {})
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
+    return _box_from(path, manifest, size)
+
+
+def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, RenderSettings] | None:
+    """The em box, advance and render settings of a manifest; None when it names no em box."""
+    try:
+        render_info = manifest.get("render", {}) or {}
         render = RenderSettings(
             size=int(render_info.get("size", size)),
             mode=render_info.get("mode", "em"),
             margin=float(render_info.get("margin", 0.0)),
         )
-    except (OSError, ValueError, AttributeError, TypeError) as exc:
+    except (ValueError, AttributeError, TypeError) as exc:
         raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
     if render.size != size:
         raise ExportError(
             f"{path} says the glyphs were rendered at {render.size} px but the images are {size} px; "
             f"the images do not belong to this manifest: regenerate them or fix the manifest"
         )
-    if render.mode == "fit" or "embox" not in manifest:
-        why = "glyphs were rendered in 'fit' mode (no shared em box)" if render.mode == "fit" else (
-            f"{MANIFEST} has no 'embox'"
+    if render.mode == "fit":
+        raise ExportError(
+            f"{path}: the glyphs were rendered in 'fit' mode, each scaled to its own box, so no em box "
+            f"places them; re-render in 'em' mode, or pass --em-box to place them anyway"
         )
-        warnings.append(f"{why}: {fallback}")
-        box = EmBox.cjk_default(size, render.margin)
-        return box, box.units_per_em, render
+    if not manifest.get("embox"):
+        return None
     try:
         box = EmBox.from_dict(manifest["embox"])
         advance = int(round(float(manifest.get("advance", box.units_per_em))))

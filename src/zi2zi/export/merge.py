@@ -16,6 +16,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
+from zi2zi import __version__
 from zi2zi.errors import ExportError, FontError
 from zi2zi.export.build import (
     MAX_GLYPHS,
@@ -27,6 +28,7 @@ from zi2zi.export.build import (
     tt_glyph,
 )
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
+from zi2zi.export.names import VENDOR_ID, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.fonts import EmBox, FontFile, open_font
 
@@ -37,11 +39,17 @@ def merge_into_font(
     out: str | Path,
     *,
     face: int | str = 0,
+    family: str | None = None,
+    keep_names: bool = False,
     overwrite: bool = False,
     workers: int | None = None,
     options: TraceOptions = TraceOptions(),
 ) -> ExportResult:
     """Write `base` plus traced glyphs for the folder's characters that `base` has no cmap entry for.
+
+    The result is a different font from the base, so by default it gets its own family name
+    (`family`, default the base's + " zi2zi"), version and unique ID, and installs beside the
+    original instead of clashing with it; `keep_names` keeps the base's names as they are.
 
     Raises ExportError when the base already has every character (nothing would change), when
     its outlines are of a kind this cannot extend (CFF2, variable fonts), or when the output
@@ -83,7 +91,9 @@ def merge_into_font(
     files = {cp: folder.files[cp] for cp in missing}
     outlines, used = trace_files(files, embox, advance, quadratic=not cff, options=options, workers=workers)
     traced = time.perf_counter()
-    warnings += add_glyphs(font, outlines, advance=advance, cff=cff, vertical_origin=_vertical_origin(info))
+    warnings += add_glyphs(font, outlines, advance=advance, cff=cff, vertical_origin=_vertical_origin(font, info))
+    if not keep_names:
+        rename_font(font, family)
     save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
     return ExportResult(
         path=Path(out),
@@ -95,6 +105,7 @@ def merge_into_font(
         codepoints=sorted(outlines),
         skipped=skipped,
         warnings=warnings,
+        embox=embox,
     )
 
 
@@ -305,9 +316,64 @@ def _ideograph_fd(font: TTFont) -> int:
     return votes.most_common(1)[0][0]
 
 
-def _vertical_origin(info: FontFile) -> float:
-    """Top of the ideographic em box in vertical layout: one em centred on the em box's middle."""
+def _vertical_origin(font: TTFont, info: FontFile) -> float:
+    """Where the base hangs its ideographs in vertical text (the top of their em box), so new
+    glyphs line up with old ones: the CFF VORG default when there is one, else the most common
+    top side bearing + yMax of the base's own ideographs; else one em centred on the em box."""
+    if "VORG" in font:
+        return float(font["VORG"].defaultVertOriginY)
+    if "vmtx" in font:
+        cmap = font.getBestCmap() or {}
+        glyph_set = font.getGlyphSet()
+        vmtx = font["vmtx"]
+        origins: Counter[int] = Counter()
+        for cp in sorted(cp for cp in cmap if 0x4E00 <= cp <= 0x9FFF)[:200]:
+            name = cmap[cp]
+            pen = BoundsPen(glyph_set)
+            glyph_set[name].draw(pen)
+            if pen.bounds is not None and name in vmtx.metrics:
+                origins[round(vmtx[name][1] + pen.bounds[3])] += 1
+        if origins:
+            return float(origins.most_common(1)[0][0])
     return (info.ascender + info.descender) / 2.0 + info.units_per_em / 2.0
+
+
+def rename_font(font: TTFont, family: str | None) -> None:
+    """Give a merged font its own family name, version string and unique ID (names IDs 1, 3, 4,
+    5, 6, 16 and the CFF names); its style and everything else stay the base's."""
+    name = font["name"]
+    base_family = name.getBestFamilyName() or "Font"
+    style = name.getBestSubFamilyName() or "Regular"
+    try:
+        parsed = FontNames.parse(family or f"{base_family} zi2zi", style)
+    except ExportError:  # a style name zi2zi does not know ("W3", "Condensed"): keep it as it is
+        parsed = FontNames.parse(family or f"{base_family} zi2zi")
+    new = FontNames(parsed.family, style, parsed.weight, parsed.italic)
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    revision = f"{font['head'].fontRevision:.3f}"
+    base_version = name.getDebugName(5) or f"Version {revision}"
+    records = {
+        3: f"{revision};{VENDOR_ID};{new.postscript_name};{stamp}",
+        4: new.full_name,
+        5: f"{base_version}; zi2zi {__version__} merge {stamp}",
+        6: new.postscript_name,
+    }
+    legacy = name.getDebugName(16) is None  # no typographic family: ID 1 holds the whole family
+    records[1] = new.family if legacy else f"{new.family} {name.getDebugName(1).removeprefix(base_family).strip()}".strip()
+    if not legacy:
+        records[16] = new.family
+    for name_id in (1, 3, 4, 5, 6, 16, 18, 21):
+        name.removeNames(nameID=name_id)  # also the localised ones, which name the base font
+    for name_id, text in records.items():
+        name.setName(text, name_id, 3, 1, 0x409)
+        if name_id in (1, 4, 16) and new.language:
+            name.addMultilingualName({new.language: text}, font, nameID=name_id, windows=True, mac=False)
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [new.postscript_name]
+        top = cff.topDictIndex[0]
+        if not hasattr(top, "ROS"):
+            top.FullName, top.FamilyName = new.ascii_full_name, new.ascii_family
 
 
 def _add_vertical_metrics(

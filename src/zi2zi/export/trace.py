@@ -1,36 +1,31 @@
 """Bitmap -> outline: trace the ink of one glyph image into contours in font units.
 
-vtracer does the tracing (binary mode traces black regions, holes as reversed sub-paths);
-skia-pathops turns its overlapping, oddly wound shapes into one clean outline whose counters are
-real holes; the em box maps pixels back to font units exactly as the renderer mapped them forward.
-The result is a plain list of pen commands (picklable, so worker processes can return it) with
-integer coordinates, already in the curve type of the target format.
+contourpy (matplotlib's contouring engine) follows the 50 % grey level of the image with marching
+squares, so anti-aliased edges give sub-pixel contours without pixel stair steps; `fit` then
+draws them as a designer would (corners, extrema, lines and few cubic curves). Nesting decides
+each contour's direction (outer or counter), the em box maps pixels back to font units exactly
+as the renderer mapped them forward, and TrueType output is converted to quadratic curves with
+cu2qu. The result is a plain list of pen commands (picklable, so worker processes can return it)
+with integer coordinates, already in the curve type of the target format.
 """
 
 from __future__ import annotations
 
-import io
-import math
 import os
-import xml.etree.ElementTree as ET
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pathops
-import vtracer
-from fontTools.misc.transform import Transform
+from contourpy import LineType, contour_generator
 from fontTools.pens.basePen import AbstractPen
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.filterPen import FilterPen
 from fontTools.pens.recordingPen import RecordingPen
 from fontTools.pens.roundingPen import RoundingPen
-from fontTools.pens.transformPen import TransformPen
-from fontTools.svgLib.path import parse_path
-from PIL import Image
 
+from zi2zi.export.fit import FitTolerances, fit_loop
 from zi2zi.export.glyphs import load_image
 from zi2zi.fonts.geometry import EmBox
 
@@ -38,41 +33,45 @@ from zi2zi.fonts.geometry import EmBox
 Outline = list[tuple[str, tuple[Any, ...]]]
 
 INK_THRESHOLD = 128  # grey < 128 is ink, as everywhere else in zi2zi
+EXTREMUM_PX = 1.0
 
 
 @dataclass(frozen=True)
 class TraceOptions:
-    """Knobs of the tracer. The defaults come from 256 px renders of three CJK fonts (Kai, Hei,
-    WenKai): ink IoU between each bitmap and an exact rasterisation of its traced outline had a
-    median of 0.92-0.95 when traced as is (threshold 128), 0.98 as set here, for ~2.5x the time."""
+    """Knobs of the tracer, in pixels of the glyph image unless said otherwise.
 
-    # Trace at about this many pixels across: smaller images are resampled (bicubic, from the
-    # grey image so anti-aliased edges keep their sub-pixel position) by a whole factor.
-    # vtracer approximates pixel staircases from outside, so slanted strokes come out up to half
-    # a traced pixel too thick per side; finer pixels shrink that error.
-    resolution: int = 512
-    # Grey level below which a pixel of the resampled image is ink, at 2x resampling (256 px
-    # glyphs). Below 128 to offset the same outward bias; it moves no edge of an unresampled
-    # black-and-white image. See `ink_threshold` for other resampling factors.
-    threshold: int = 96
-    # Ink patches smaller than this many (original) pixels across are dropped (GAN speckle).
-    speckle: int = 4
-    # vtracer: angle (degrees) above which a turn is kept as a corner, not smoothed.
-    corner_threshold: int = 60
-    # vtracer: minimum segment length before curve fitting (its range is 3.5-10).
-    length_threshold: float = 4.0
+    The defaults come from 256 px renders of LXGW WenKai and AR PL UKai (see the export section
+    of benchmarks/reports/speed.md): fewer points than this costs ink IoU, more buys none."""
+
+    # Grey level of the traced edge: the middle of the anti-aliasing ramp, where `ink_mask`
+    # (grey < 128) switches, so the outline encloses exactly the pixels counted as ink.
+    level: float = 127.5
+    # Ink patches and holes smaller than this many pixels across are dropped (GAN speckle).
+    speckle: float = 3.0
+    # Largest distance of a traced contour point from its fitted curve, in pixels of a 256 px
+    # glyph: a fixed share of the em box, so smaller images get a tighter tolerance in their
+    # own pixels (down to `min_tolerance`), as each of their pixels decides more of the shape.
+    curve_tolerance: float = 0.5
+    # A run of contour within this distance (same scale) of its chord is one straight line.
+    line_tolerance: float = 0.35
+    # No tolerance goes below this many of the image's own pixels: finer would draw the traced
+    # contour's own wobble.
+    min_tolerance: float = 0.15
+    # Corners: turns sharper than `corner_angle` degrees within `corner_window` pixels.
+    corner_window: float = 2.0
+    corner_angle: float = 55.0
     # Largest allowed distance (font units) between a cubic and its quadratic approximation.
-    max_quadratic_error: float = 1.0
+    max_quadratic_error: float = 1.5
 
-    def upscale(self, size: int) -> int:
-        return max(1, -(-self.resolution // size))  # ceil
-
-    def ink_threshold(self, factor: int) -> float:
-        """The threshold at a resampling ``factor``: the outward bias is a fixed share of a traced
-        pixel, so in image pixels it shrinks as 1/factor, and so does the offset below 128 that
-        cancels it (``threshold`` is the value at factor 2). Measured median check IoU on the demo's
-        generated 64 px glyphs (factor 8): 0.913 with the factor-2 value, 0.972 with this."""
-        return 128.0 - (128.0 - self.threshold) * 2.0 / max(factor, 1)
+    def tolerances(self, units_per_pixel: float, size: int) -> FitTolerances:
+        scale = size / 256.0
+        return FitTolerances(
+            curve=max(self.curve_tolerance * scale, self.min_tolerance) * units_per_pixel,
+            line=max(self.line_tolerance * scale, 0.7 * self.min_tolerance) * units_per_pixel,
+            window=self.corner_window * units_per_pixel,
+            corner_angle=self.corner_angle,
+            extremum=max(1.0, EXTREMUM_PX * units_per_pixel),
+        )
 
 
 def ink_mask(image: np.ndarray) -> np.ndarray:
@@ -96,26 +95,56 @@ def trace_bitmap(
     grey = np.asarray(image)  # (S, S) uint8
     if grey.shape != (embox.size, embox.size):
         raise ValueError(f"image is {grey.shape}, the em box expects {embox.size} px square")
-    if not ink_mask(grey).any():
+    loops = contour_loops(grey, options.level)  # pixel coordinates, x right, y down
+    if not loops:
         return []
-    k = options.upscale(embox.size)
-    if k > 1:
-        size = embox.size * k
-        grey = np.asarray(Image.fromarray(grey).resize((size, size), Image.Resampling.BICUBIC))
-    ink = grey < options.ink_threshold(k)  # (S*k, S*k) bool
-    rows, cols = np.nonzero(ink)
-    if rows.size == 0:  # only faint grey: nothing the tracer would keep
+    units_per_pixel = 1.0 / embox.scale
+    to_units = _pixel_to_units(embox, advance)
+    loops = [_apply(to_units, loop) for loop in loops if _extent(loop) >= options.speckle]
+    tol = options.tolerances(units_per_pixel, embox.size)
+    recording = RecordingPen()
+    pen: AbstractPen = RoundingPen(_CleanContours(recording))
+    if quadratic:
+        pen = Cu2QuPen(pen, max_err=options.max_quadratic_error, reverse_direction=False)
+    for loop, depth in zip(loops, _depths(loops)):
+        # Outer contours (even depth) run counter-clockwise in CFF, clockwise in TrueType.
+        want_ccw = (depth % 2 == 0) != quadratic
+        if (_signed_area(loop) > 0) != want_ccw:
+            loop = loop[::-1]
+        start, segments = fit_loop(loop, tol)
+        if not segments:
+            continue
+        pen.moveTo(start)
+        for seg in segments:
+            if seg[0] == "line":
+                pen.lineTo(seg[1])
+            else:
+                pen.curveTo(seg[1], seg[2], seg[3])
+        pen.closePath()
+    return recording.value
+
+
+def contour_loops(grey: np.ndarray, level: float) -> list[np.ndarray]:
+    """Closed iso-lines of `grey` at `level`, as (N, 2) arrays of pixel coordinates (x, y), where
+    pixel (i, j) covers [i, i + 1] x [j, j + 1]; the first point is not repeated at the end."""
+    if not (grey < level).any():
         return []
-    # Tracing only the ink's box (plus a blank pixel) spares vtracer the empty paper around it.
-    top, left = max(int(rows.min()) - 1, 0), max(int(cols.min()) - 1, 0)
-    ink = ink[top : int(rows.max()) + 2, left : int(cols.max()) + 2]
-    svg = _vtrace(ink, options.speckle * k, options)
-    # Traced pixel (x, y) of the crop -> original pixel ((x + left) / k, (y + top) / k) -> units.
-    to_units = _pixel_to_units(embox, advance).scale(1.0 / k).translate(left, top)
-    path = _svg_to_path(svg, to_units)
-    if path is None:
-        return []
-    return _to_commands(path, quadratic=quadratic, max_err=options.max_quadratic_error)
+    # Only the box of everything not white (faint edge pixels place the iso-line too), plus
+    # paper all round so every contour closes, is contoured.
+    rows, cols = np.nonzero(grey < 255)
+    top, left = int(rows.min()), int(cols.min())
+    crop = grey[top : int(rows.max()) + 1, left : int(cols.max()) + 1].astype(np.float64)
+    crop = np.pad(crop, 1, constant_values=255.0)
+    lines = contour_generator(z=crop, line_type=LineType.Separate).lines(level)
+    loops = []
+    for line in lines:
+        if len(line) < 4:
+            continue
+        if np.array_equal(line[0], line[-1]):
+            line = line[:-1]
+        # Array index k sits at the pixel centre k + 0.5; the pad moved everything by one.
+        loops.append(line + np.array([left - 1 + 0.5, top - 1 + 0.5]))
+    return loops
 
 
 def draw_outline(outline: Outline, pen: AbstractPen) -> None:
@@ -124,146 +153,100 @@ def draw_outline(outline: Outline, pen: AbstractPen) -> None:
         getattr(pen, operator)(*operands)
 
 
-def _vtrace(ink: np.ndarray, speckle: int, options: TraceOptions) -> str:
-    # A clean black-on-white image: vtracer's binary mode then traces exactly our ink.
-    grey = np.where(ink, 0, 255).astype(np.uint8)  # (S, S)
-    buffer = io.BytesIO()
-    Image.fromarray(grey, mode="L").save(buffer, format="BMP")
-    return vtracer.convert_raw_image_to_svg(
-        buffer.getvalue(),
-        img_format="bmp",
-        colormode="binary",
-        mode="spline",
-        filter_speckle=speckle,
-        corner_threshold=options.corner_threshold,
-        length_threshold=options.length_threshold,
-        path_precision=3,
-    )
-
-
-def _pixel_to_units(embox: EmBox, advance: float) -> Transform:
-    """The affine map of EmBox.to_units, read off the em box itself so it stays the one source."""
+def _pixel_to_units(embox: EmBox, advance: float) -> np.ndarray:
+    """The affine map of EmBox.to_units as a (3, 2) matrix, read off the em box itself so it
+    stays the one source: [x, y, 1] @ M."""
     ox, oy = embox.to_units(0.0, 0.0, advance)
     xx, xy = embox.to_units(1.0, 0.0, advance)
     yx, yy = embox.to_units(0.0, 1.0, advance)
-    return Transform(xx - ox, xy - oy, yx - ox, yy - oy, ox, oy)
+    return np.array([[xx - ox, xy - oy], [yx - ox, yy - oy], [ox, oy]])
 
 
-def _svg_to_path(svg: str, to_units: Transform) -> pathops.Path | None:
-    """Union of vtracer's <path> elements, each read with even-odd fill, in font units."""
-    root = ET.fromstring(svg)
-    combined = pathops.Path()  # winding fill: the union of every simplified element
-    found = False
-    for element in root.iter():
-        if not element.tag.endswith("path"):
-            continue
-        data = element.get("d")
-        if not data:
-            continue
-        tx, ty = _translation(element.get("transform"))
-        piece = pathops.Path()
-        # Within one element vtracer writes a shape and its holes as sub-paths; even-odd keeps
-        # those holes whatever their direction.
-        piece.fillType = pathops.FillType.EVEN_ODD
-        parse_path(data, TransformPen(piece.getPen(), to_units.translate(tx, ty)))
-        piece.simplify(fix_winding=True, keep_starting_points=False)
-        piece.draw(combined.getPen())
-        found = True
-    if not found:
-        return None
-    combined.simplify(fix_winding=True, keep_starting_points=False)
-    return combined
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:2] + matrix[2]
 
 
-def _translation(transform: str | None) -> tuple[float, float]:
-    if not transform:
-        return 0.0, 0.0
-    if not transform.startswith("translate(") or not transform.endswith(")"):
-        raise ValueError(f"unexpected SVG transform from vtracer: {transform!r}")
-    parts = transform[len("translate(") : -1].replace(",", " ").split()
-    return float(parts[0]), float(parts[1]) if len(parts) > 1 else 0.0
+def _extent(loop: np.ndarray) -> float:
+    return float(max(np.ptp(loop[:, 0]), np.ptp(loop[:, 1])))
 
 
-def _to_commands(path: pathops.Path, *, quadratic: bool, max_err: float) -> Outline:
-    recording = RecordingPen()
-    pen: AbstractPen = RoundingPen(_DropDegenerateContours(recording))
-    if quadratic:
-        # pathops gives counter-clockwise outer contours; TrueType wants them clockwise.
-        pen = Cu2QuPen(pen, max_err=max_err, reverse_direction=True)
-    path.draw(_StraightenPen(pen))
-    return recording.value
+def _signed_area(loop: np.ndarray) -> float:
+    x, y = loop[:, 0], loop[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
 
 
-class _StraightenPen(FilterPen):
-    """Cubics whose handles lie on the chord become lines: vtracer emits straight edges as curves."""
-
-    tolerance = 0.25  # font units
-
-    def __init__(self, outPen: AbstractPen):
-        super().__init__(outPen)
-        self._current: tuple[float, float] | None = None
-
-    def curveTo(self, *points):
-        if len(points) == 3 and self._current is not None:
-            p0, (c1, c2, p3) = self._current, points
-            if _on_segment(p0, p3, c1, self.tolerance) and _on_segment(p0, p3, c2, self.tolerance):
-                self.lineTo(p3)
-                return
-        self._current = points[-1]
-        self._outPen.curveTo(*points)
-
-    def moveTo(self, pt):
-        self._current = pt
-        self._outPen.moveTo(pt)
-
-    def lineTo(self, pt):
-        self._current = pt
-        self._outPen.lineTo(pt)
-
-    def qCurveTo(self, *points):
-        self._current = points[-1]
-        self._outPen.qCurveTo(*points)
-
-    def closePath(self):
-        self._current = None
-        self._outPen.closePath()
-
-    def endPath(self):
-        self._current = None
-        self._outPen.endPath()
+def _depths(loops: list[np.ndarray]) -> list[int]:
+    """How many other loops enclose each loop (iso-lines never cross, so one vertex decides)."""
+    boxes = [(l[:, 0].min(), l[:, 1].min(), l[:, 0].max(), l[:, 1].max()) for l in loops]
+    depths = []
+    for i, loop in enumerate(loops):
+        x, y = loop[0]
+        depth = 0
+        for j, other in enumerate(loops):
+            b = boxes[j]
+            if j != i and b[0] <= x <= b[2] and b[1] <= y <= b[3] and _inside(other, x, y):
+                depth += 1
+        depths.append(depth)
+    return depths
 
 
-def _on_segment(a, b, p, tolerance: float) -> bool:
-    ax, ay = a
-    bx, by = b
-    px, py = p
-    dx, dy = bx - ax, by - ay
-    length = math.hypot(dx, dy)
-    if length == 0.0:
-        return math.hypot(px - ax, py - ay) <= tolerance
-    t = ((px - ax) * dx + (py - ay) * dy) / (length * length)
-    distance = abs((px - ax) * dy - (py - ay) * dx) / length
-    return -1e-9 <= t <= 1 + 1e-9 and distance <= tolerance
+def _inside(polygon: np.ndarray, x: float, y: float) -> bool:
+    """Even-odd ray casting."""
+    px, py = polygon[:, 0], polygon[:, 1]
+    qx, qy = np.roll(px, -1), np.roll(py, -1)
+    crosses = (py > y) != (qy > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = px + (y - py) * (qx - px) / (qy - py)
+    return bool(np.count_nonzero(crosses & (x < xs)) % 2)
 
 
-class _DropDegenerateContours(FilterPen):
-    """Buffers each contour and drops those that rounding collapsed to a line or a point."""
+class _CleanContours(FilterPen):
+    """Buffers each contour after rounding: drops zero-length segments (duplicate points),
+    straight spikes, and contours that rounding collapsed to a line or a point."""
 
     def __init__(self, outPen: AbstractPen):
         super().__init__(outPen)
         self._contour: list[tuple[str, tuple[Any, ...]]] = []
+        self._current: Any = None
 
     def moveTo(self, pt):
         self._contour = [("moveTo", (pt,))]
+        self._current = pt
 
     def lineTo(self, pt):
-        self._contour.append(("lineTo", (pt,)))
+        if pt == self._current:
+            return
+        contour = self._contour
+        if len(contour) >= 2 and contour[-1][0] == "lineTo" and contour[-2][1][-1] == pt:
+            # A -> B -> A: a spike of no width (where two corners of a thin gap met after
+            # rounding); drop it rather than draw a segment over itself.
+            contour.pop()
+            self._current = pt
+            return
+        contour.append(("lineTo", (pt,)))
+        self._current = pt
 
     def curveTo(self, *points):
-        self._contour.append(("curveTo", points))
+        self._segment("curveTo", points)
 
     def qCurveTo(self, *points):
-        self._contour.append(("qCurveTo", points))
+        self._segment("qCurveTo", points)
+
+    def _segment(self, operator: str, points) -> None:
+        if all(p == self._current for p in points):
+            return
+        if operator == "qCurveTo":
+            # Rounding can land an off-curve point on its neighbour: a repeated point in glyf.
+            kept = [self._current]
+            for p in points:
+                if p != kept[-1]:
+                    kept.append(p)
+            points = tuple(kept[1:])
+            if len(points) == 1:
+                self.lineTo(points[0])
+                return
+        self._contour.append((operator, points))
+        self._current = points[-1]
 
     def closePath(self):
         self._flush("closePath")
