@@ -231,7 +231,7 @@ def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_
         assert len(err) == 1 and name in err[0] and expected in err[0], err
         assert not out.exists(), name  # nothing that looks like a glyph folder
         assert not list(tmp_path.glob(f".out-{name}*")), name  # no temporary left behind either
-    for name, (image, expected) in cases.items():
+    for name, (_image, expected) in cases.items():
         page = read_page(cv2.imdecode(np.fromfile(str(tmp_path / name), np.uint8), cv2.IMREAD_GRAYSCALE), template,
                          source=name, settings=ScanSettings(size=SIZE))
         assert not page.ok and expected in page.reason, (name, page.reason)
@@ -314,9 +314,9 @@ def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):
 
 
 def test_missing_reference_font_names_the_package(monkeypatch, tmp_path, capsys):
-    import zi2zi.demo_fonts
+    import zi2zi.fonts.system
 
-    monkeypatch.setattr(zi2zi.demo_fonts, "font_dirs", lambda: [])
+    monkeypatch.setattr(zi2zi.fonts.system, "font_dirs", lambda: [])
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path / "t")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "fonts-arphic-uming" in err[0] and "--reference-font" in err[0]

@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import html
 import importlib.util
+import io
 import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -43,7 +43,7 @@ MARKER = ".zi2zi-handwriting-demo"
 
 
 def find_hand_font() -> FontFile:
-    from zi2zi.demo_fonts import find_font
+    from zi2zi.fonts.system import find_font
 
     for name, package in HAND_FONTS:
         try:
@@ -67,7 +67,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 def _small(image: np.ndarray, width: int) -> Image.Image:
     pil = Image.fromarray(image)
-    return pil.resize((width, round(pil.height * width / pil.width)), Image.LANCZOS)
+    return pil.resize((width, round(pil.height * width / pil.width)), Image.Resampling.LANCZOS)
 
 
 def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | None = None,
@@ -102,7 +102,7 @@ def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | No
     timings["scan"] = time.perf_counter() - t
     for page in report.pages:
         log(f"scan: {page.summary()}")
-    ious = [float(((c.image < 128) & (truth[ch] < 128)).sum() / max(1, ((c.image < 128) | (truth[ch] < 128)).sum()))
+    ious = [float(((c.glyph < 128) & (truth[ch] < 128)).sum() / max(1, ((c.glyph < 128) | (truth[ch] < 128)).sum()))
             for ch, c in report.glyphs.items()]
     log(f"scan: {len(report.glyphs)} glyphs in {timings['scan']:.1f} s; median ink IoU against the written glyphs "
         f"{np.median(ious):.4f}")
@@ -164,10 +164,10 @@ def _write_report(out: Path, files, shots, report, font_path: Path, summary: dic
     assets.mkdir()
     page = np.asarray(Image.open(files.pngs[0]))
     _small(page, 800).save(assets / "template-page.png")
-    photo = cv2.imdecode(np.frombuffer(shots[0].jpeg, np.uint8), cv2.IMREAD_COLOR)
-    _small(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB), 800).save(assets / "photo.png")
+    photo = np.asarray(Image.open(io.BytesIO(shots[0].jpeg)).convert("RGB"))
+    _small(photo, 800).save(assets / "photo.png")
     written = [c for c in chars if c in report.glyphs]  # template order
-    glyphs = [report.glyphs[c].image for c in written[:48]]
+    glyphs = [report.glyphs[c].glyph for c in written[:48]]
     glyph_strip(glyphs, tile=64, columns=12).save(assets / "recovered.png")
     # the exported font, drawn by the project renderer: what a text in the new font looks like
     font = open_font(font_path)

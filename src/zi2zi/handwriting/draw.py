@@ -40,7 +40,7 @@ REFERENCE_FONTS = [
 
 
 def default_reference_font() -> Path:
-    from zi2zi.demo_fonts import find_font
+    from zi2zi.fonts.system import find_font
 
     for name, package in REFERENCE_FONTS:
         try:
@@ -53,7 +53,7 @@ def default_reference_font() -> Path:
     )
 
 
-def _ascii_font(px: int) -> ImageFont.ImageFont:
+def _ascii_font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(8, px))
 
 
@@ -163,7 +163,7 @@ def write_template(
             image = Image.fromarray(page)
             if png_dpi and png_dpi != settings.dpi:
                 scale = png_dpi / settings.dpi
-                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
             path = tmp / f"page-{i + 1}.png"
             image.save(path, dpi=(png_dpi or settings.dpi,) * 2)
             pngs.append(path)

@@ -142,12 +142,12 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
     try:
         os.chmod(tmp, 0o755)
         for char, cell in report.glyphs.items():
-            Image.fromarray(cell.image).save(tmp / glyph_filename(char))
+            Image.fromarray(cell.glyph).save(tmp / glyph_filename(char))
         if keep_variants and report.variants:
             (tmp / "variants").mkdir()
             for char, cells in report.variants.items():
                 for n, cell in enumerate(cells, 1):
-                    Image.fromarray(cell.image).save(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"))
+                    Image.fromarray(cell.glyph).save(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"))
         (tmp / "review").mkdir()
         read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
         contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
@@ -187,8 +187,8 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
 def _review_font(template: Template):
     """The font the template's reference characters were printed with, else any installed CJK
     font, else None (the contact sheet then shows code points only)."""
-    from zi2zi.demo_fonts import find_font
     from zi2zi.fonts import open_font
+    from zi2zi.fonts.system import find_font
     from zi2zi.handwriting.draw import default_reference_font
 
     recorded = template.reference_font
@@ -205,8 +205,8 @@ def _review_font(template: Template):
 
 def _page_record(page: PageResult) -> dict:
     record = {"source": page.source, "read": page.ok}
-    if not page.ok:
-        return record | {"reason": page.reason}
+    if page.reason is not None or page.page is None:
+        return record | {"reason": page.reason or "no template page found"}
     return record | {
         "page": page.page + 1,
         "markers": page.markers,
