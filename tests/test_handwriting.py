@@ -141,6 +141,22 @@ def test_template_refuses_a_foreign_folder(tmp_path, fonts, capsys):
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path), "--reference-font", str(fonts["ref"])]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a zi2zi template folder" in err[0]
+    # a template.json that is not a zi2zi template does not make the folder one, even with --overwrite
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "template.json").write_text('{"format": "something-else", "version": 1}')
+    assert main(["template", "--charset", "text:永", "--out", str(fake), "--reference-font", str(fonts["ref"]),
+                 "--overwrite"]) == 1
+    assert "not a zi2zi template folder" in capsys.readouterr().err
+    assert sorted(p.name for p in fake.iterdir()) == ["template.json"]
+    # a template folder is replaced with --overwrite, and only with it
+    real = tmp_path / "real"
+    args = ["template", "--charset", "text:永", "--out", str(real), "--reference-font", str(fonts["ref"])]
+    assert main(args) == 0
+    assert main(args) == 1 and "--overwrite" in capsys.readouterr().err
+    assert main([*args[:2], "text:永字", *args[3:], "--overwrite"]) == 0
+    assert load_template(real).chars == ["永", "字"]
+    assert not list(tmp_path.glob(".real.*"))
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path / "t"), "--reference-font",
                  str(tmp_path / "missing.ttf")]) == 1
     assert "does not exist" in capsys.readouterr().err
@@ -171,6 +187,18 @@ def test_scan_cli_writes_a_glyph_folder_export_reads(tmp_path, template_dir, pho
                  "--size", str(SIZE)]) == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is False and len(manifest["pages_not_read"]) == 1
+    # while another writer holds the folder, a scan stops with one line and changes nothing
+    from zi2zi.storage import FolderLock
+
+    before = sorted(p.name for p in out.iterdir())
+    with FolderLock(out, what="glyph folder"):
+        assert main(["scan", *map(str, paths), "--template", str(template_dir), "--out", str(out), "--overwrite",
+                     "--size", str(SIZE)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "being written" in err[0] and str(out) in err[0]
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["complete"] is False
+    assert not list(tmp_path.glob(".glyphs.*"))  # no temporary or lock left beside it
 
 
 def test_png_and_pdf_input_and_the_same_page_twice(tmp_path, template_dir, photos, fonts):
