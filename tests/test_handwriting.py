@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from zi2zi.cli import main
+from zi2zi.errors import Zi2ziError
 from zi2zi.export import read_glyph_folder
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.handwriting.charset import default_charset, template_charset
@@ -303,11 +304,13 @@ def test_empty_squares_and_ink_touching_the_edge(tmp_path, template_dir, fonts):
     assert touching >= want
 
 
-def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
-    """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; the
-    completion step must say it was not done rather than pretend."""
+def test_demo_end_to_end_on_test_fonts(tmp_path, fonts, monkeypatch):
+    """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; with no
+    base model installed the completion step must say it was not done rather than pretend."""
+    import zi2zi.bases
     from zi2zi.handwriting.demo import run_demo
 
+    monkeypatch.setattr(zi2zi.bases, "bases_dir", lambda: tmp_path / "no-bases")
     summary = run_demo(tmp_path / "demo", charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]),
                        reference_font=str(fonts["ref"]), size=64, log=lambda *_: None)
     assert summary["glyphs"] == 8 and summary["median_ink_iou"] > 0.85
@@ -316,7 +319,54 @@ def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
     assert open_font(tmp_path / "demo" / "my-handwriting.ttf").covers(CHARS[0])
     page = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
     assert "report/photo.png" in page and "report/contact-sheet.png" in page
-    assert summary["completion"]["status"].startswith("not done")
+    status = summary["completion"]["status"]
+    assert status.startswith("not done") and "no base model is installed" in status
+    assert "zi2zi models" in status and "--base" in status
+    assert not (tmp_path / "demo" / "run").exists() and not (tmp_path / "demo" / "generated").exists()
+    assert status in page
+    # the demo clears only its own folder: anything else is refused even with --overwrite
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(Zi2ziError, match="not a zi2zi handwriting demo folder"):
+        run_demo(mine, charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]), overwrite=True)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped):
+    """With a base installed (a tiny one here) the demo fine-tunes it on the scanned glyphs,
+    generates the characters the hand did not write and merges them: written glyphs stay as written."""
+    from zi2zi.config import RenderSettings
+    from zi2zi.fonts import Renderer
+    from zi2zi.handwriting.demo import run_demo
+
+    from conftest import TINY_CHARS
+
+    out = tmp_path / "demo"
+    wanted = TINY_CHARS[:20]
+    summary = run_demo(out, charset=f"text:{CHARS[:12]}", hand_font=str(fonts["hand"]),
+                       reference_font=str(fonts["ref"]), size=64, complete_charset=f"text:{wanted}", steps=2,
+                       device="cpu", log=lambda *_: None)
+    completion = summary["completion"]
+    assert completion["status"].startswith("done") and "every written glyph kept" in completion["status"]
+    assert completion["base"] == "tiny" and completion["steps"] == 2
+    # the tiny source font has 8 of the 12 written characters: those are what fine-tuning can pair
+    assert completion["train_glyphs"] == len(set(CHARS[:12]) & set(TINY_CHARS)) == 8
+    written = open_font(out / "my-handwriting.ttf")
+    complete = open_font(out / "my-handwriting-complete.ttf")
+    missing = [c for c in wanted if not written.covers(c)]
+    assert missing and completion["generated"] == len(missing)
+    assert {chr(cp) for cp in read_glyph_folder(out / "generated").codepoints} == set(missing)
+    assert all(complete.covers(c) for c in wanted + CHARS[:12])
+    # every hand-written glyph is the one that was written, not a generated one
+    before, after = Renderer(written, RenderSettings(size=64)), Renderer(complete, RenderSettings(size=64))
+    for char in CHARS[:12]:
+        assert np.array_equal(before.render(char), after.render(char)), char
+    # the commands shown are the real ones for this run
+    steps = completion["next_steps"]
+    assert steps[0].startswith("zi2zi finetune --base tiny --target-glyphs ")
+    assert "--missing-from" in steps[1] and "--within" in steps[1] and "source.ttf" in steps[1]
+    assert "--merge-into" in steps[2]
 
 
 def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):
