@@ -59,7 +59,8 @@ clean:
 	rm -rf $(VENV) $(FB_VENV) demo-out .pytest_cache
 
 # Handwriting end to end with a synthetic hand: template -> filled and photographed sheets -> scan
-# -> export; writes handwriting-demo-out/report.html (about half a minute on 2 cores).
+# -> export (about half a minute on 2 cores) -> completion with the installed base model, skipped
+# and reported when none is installed; writes handwriting-demo-out/report.html.
 .PHONY: handwriting-demo
 handwriting-demo: setup fonts
 	$(BIN)/python -m zi2zi.handwriting.demo --out handwriting-demo-out --overwrite

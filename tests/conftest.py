@@ -61,3 +61,30 @@ def make_tiny_dataset(tiny_fonts, tmp_path_factory):
 def tiny_dataset(make_tiny_dataset) -> Path:
     """A 32 px dataset with two styles and 4 held-out characters."""
     return make_tiny_dataset()
+
+
+@pytest.fixture(scope="session")
+def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
+    """A tiny two-style model packaged as base ``tiny`` in its own folder (fp16 + model card)."""
+    import zi2zi.bases as bases
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.training import TrainOptions, train
+
+    from trainhelpers import tiny_config
+
+    data = make_tiny_dataset(size=32, holdout=4)
+    root = tmp_path_factory.mktemp("base")
+    summary = train(TrainOptions(data=data, out=root / "run", config=tiny_config(), progress=False))
+    fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
+    bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
+                       wall_seconds=1.0, metrics={"l1": {"model": 0.1, "baseline": 0.2}}, out_dir=root / "shipped")
+    return root / "shipped" / "tiny.safetensors"
+
+
+@pytest.fixture
+def shipped(tiny_base, monkeypatch):
+    """``tiny_base`` as the only base installed with zi2zi."""
+    import zi2zi.bases as bases
+
+    monkeypatch.setattr(bases, "bases_dir", lambda: tiny_base.parent)
+    return tiny_base

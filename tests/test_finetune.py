@@ -1,15 +1,13 @@
 """Shipped bases and fine-tuning: `zi2zi models`, `zi2zi finetune` from a font, a glyph folder
-and a dataset, and the refusals, on a tiny base trained here from tiny fonts."""
+and a dataset, and the refusals, on a tiny base trained from tiny fonts (conftest.tiny_base)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import zi2zi.bases as bases
 from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import RenderSettings
@@ -17,28 +15,8 @@ from zi2zi.data import render_dataset
 from zi2zi.data.layout import read_manifest
 from zi2zi.errors import CheckpointError, DatasetError
 from zi2zi.finetune import finetune, recipe_for
-from zi2zi.training import TrainOptions, train
 
 from conftest import TINY_CHARS
-from trainhelpers import tiny_config
-
-
-@pytest.fixture(scope="module")
-def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
-    """A tiny two-style model packaged as base ``tiny`` in its own folder (fp16 + model card)."""
-    data = make_tiny_dataset(size=32, holdout=4)
-    root = tmp_path_factory.mktemp("base")
-    summary = train(TrainOptions(data=data, out=root / "run", config=tiny_config(), progress=False))
-    fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
-    bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
-                       wall_seconds=1.0, metrics={"l1": {"model": 0.1, "baseline": 0.2}}, out_dir=root / "shipped")
-    return root / "shipped" / "tiny.safetensors"
-
-
-@pytest.fixture
-def shipped(tiny_base, monkeypatch):
-    monkeypatch.setattr(bases, "bases_dir", lambda: tiny_base.parent)
-    return tiny_base
 
 
 def test_packaged_base_is_fp16_self_describing_and_has_a_card(tiny_base, make_tiny_dataset):

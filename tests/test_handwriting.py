@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from zi2zi.cli import main
+from zi2zi.errors import Zi2ziError
 from zi2zi.export import read_glyph_folder
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.handwriting.charset import default_charset, template_charset
@@ -141,6 +142,22 @@ def test_template_refuses_a_foreign_folder(tmp_path, fonts, capsys):
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path), "--reference-font", str(fonts["ref"])]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a zi2zi template folder" in err[0]
+    # a template.json that is not a zi2zi template does not make the folder one, even with --overwrite
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "template.json").write_text('{"format": "something-else", "version": 1}')
+    assert main(["template", "--charset", "text:永", "--out", str(fake), "--reference-font", str(fonts["ref"]),
+                 "--overwrite"]) == 1
+    assert "not a zi2zi template folder" in capsys.readouterr().err
+    assert sorted(p.name for p in fake.iterdir()) == ["template.json"]
+    # a template folder is replaced with --overwrite, and only with it
+    real = tmp_path / "real"
+    args = ["template", "--charset", "text:永", "--out", str(real), "--reference-font", str(fonts["ref"])]
+    assert main(args) == 0
+    assert main(args) == 1 and "--overwrite" in capsys.readouterr().err
+    assert main([*args[:2], "text:永字", *args[3:], "--overwrite"]) == 0
+    assert load_template(real).chars == ["永", "字"]
+    assert not list(tmp_path.glob(".real.*"))
     assert main(["template", "--charset", "text:永", "--out", str(tmp_path / "t"), "--reference-font",
                  str(tmp_path / "missing.ttf")]) == 1
     assert "does not exist" in capsys.readouterr().err
@@ -171,6 +188,18 @@ def test_scan_cli_writes_a_glyph_folder_export_reads(tmp_path, template_dir, pho
                  "--size", str(SIZE)]) == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is False and len(manifest["pages_not_read"]) == 1
+    # while another writer holds the folder, a scan stops with one line and changes nothing
+    from zi2zi.storage import FolderLock
+
+    before = sorted(p.name for p in out.iterdir())
+    with FolderLock(out, what="glyph folder"):
+        assert main(["scan", *map(str, paths), "--template", str(template_dir), "--out", str(out), "--overwrite",
+                     "--size", str(SIZE)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "being written" in err[0] and str(out) in err[0]
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["complete"] is False
+    assert not list(tmp_path.glob(".glyphs.*"))  # no temporary or lock left beside it
 
 
 def test_png_and_pdf_input_and_the_same_page_twice(tmp_path, template_dir, photos, fonts):
@@ -231,7 +260,7 @@ def test_bad_photos_get_one_clear_message_each_and_no_folder(tmp_path, template_
         assert len(err) == 1 and name in err[0] and expected in err[0], err
         assert not out.exists(), name  # nothing that looks like a glyph folder
         assert not list(tmp_path.glob(f".out-{name}*")), name  # no temporary left behind either
-    for name, (image, expected) in cases.items():
+    for name, (_image, expected) in cases.items():
         page = read_page(cv2.imdecode(np.fromfile(str(tmp_path / name), np.uint8), cv2.IMREAD_GRAYSCALE), template,
                          source=name, settings=ScanSettings(size=SIZE))
         assert not page.ok and expected in page.reason, (name, page.reason)
@@ -275,11 +304,13 @@ def test_empty_squares_and_ink_touching_the_edge(tmp_path, template_dir, fonts):
     assert touching >= want
 
 
-def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
-    """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; the
-    completion step must say it was not done rather than pretend."""
+def test_demo_end_to_end_on_test_fonts(tmp_path, fonts, monkeypatch):
+    """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; with no
+    base model installed the completion step must say it was not done rather than pretend."""
+    import zi2zi.bases
     from zi2zi.handwriting.demo import run_demo
 
+    monkeypatch.setattr(zi2zi.bases, "bases_dir", lambda: tmp_path / "no-bases")
     summary = run_demo(tmp_path / "demo", charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]),
                        reference_font=str(fonts["ref"]), size=64, log=lambda *_: None)
     assert summary["glyphs"] == 8 and summary["median_ink_iou"] > 0.85
@@ -288,7 +319,54 @@ def test_demo_end_to_end_on_test_fonts(tmp_path, fonts):
     assert open_font(tmp_path / "demo" / "my-handwriting.ttf").covers(CHARS[0])
     page = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
     assert "report/photo.png" in page and "report/contact-sheet.png" in page
-    assert summary["completion"]["status"].startswith("not done")
+    status = summary["completion"]["status"]
+    assert status.startswith("not done") and "no base model is installed" in status
+    assert "zi2zi models" in status and "--base" in status
+    assert not (tmp_path / "demo" / "run").exists() and not (tmp_path / "demo" / "generated").exists()
+    assert status in page
+    # the demo clears only its own folder: anything else is refused even with --overwrite
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(Zi2ziError, match="not a zi2zi handwriting demo folder"):
+        run_demo(mine, charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]), overwrite=True)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped):
+    """With a base installed (a tiny one here) the demo fine-tunes it on the scanned glyphs,
+    generates the characters the hand did not write and merges them: written glyphs stay as written."""
+    from zi2zi.config import RenderSettings
+    from zi2zi.fonts import Renderer
+    from zi2zi.handwriting.demo import run_demo
+
+    from conftest import TINY_CHARS
+
+    out = tmp_path / "demo"
+    wanted = TINY_CHARS[:20]
+    summary = run_demo(out, charset=f"text:{CHARS[:12]}", hand_font=str(fonts["hand"]),
+                       reference_font=str(fonts["ref"]), size=64, complete_charset=f"text:{wanted}", steps=2,
+                       device="cpu", log=lambda *_: None)
+    completion = summary["completion"]
+    assert completion["status"].startswith("done") and "every written glyph kept" in completion["status"]
+    assert completion["base"] == "tiny" and completion["steps"] == 2
+    # the tiny source font has 8 of the 12 written characters: those are what fine-tuning can pair
+    assert completion["train_glyphs"] == len(set(CHARS[:12]) & set(TINY_CHARS)) == 8
+    written = open_font(out / "my-handwriting.ttf")
+    complete = open_font(out / "my-handwriting-complete.ttf")
+    missing = [c for c in wanted if not written.covers(c)]
+    assert missing and completion["generated"] == len(missing)
+    assert {chr(cp) for cp in read_glyph_folder(out / "generated").codepoints} == set(missing)
+    assert all(complete.covers(c) for c in wanted + CHARS[:12])
+    # every hand-written glyph is the one that was written, not a generated one
+    before, after = Renderer(written, RenderSettings(size=64)), Renderer(complete, RenderSettings(size=64))
+    for char in CHARS[:12]:
+        assert np.array_equal(before.render(char), after.render(char)), char
+    # the commands shown are the real ones for this run
+    steps = completion["next_steps"]
+    assert steps[0].startswith("zi2zi finetune --base tiny --target-glyphs ")
+    assert "--missing-from" in steps[1] and "--within" in steps[1] and "source.ttf" in steps[1]
+    assert "--merge-into" in steps[2]
 
 
 def test_two_sheets_in_one_photo_are_both_read(template_dir, fonts):

@@ -5,25 +5,25 @@ scan -> export the written glyphs as a font -> report.html with the sheet, a pho
 glyphs and the font. The hand is LXGW WenKai (else AR PL UKai): fonts that no zi2zi base model
 learns from, standing for a person's own writing.
 
-Completing the font (fine-tune a shipped base model on the scanned glyphs, generate the rest of a
-charset, merge) is the step marked ``COMPLETION`` below: it runs when the ``finetune`` command is
-installed and is reported as not done otherwise; it is never imitated.
+Completing the font (fine-tune a base model on the scanned glyphs, generate the rest of a charset,
+merge) is the step marked ``COMPLETION`` below: it runs when a base model is installed (``zi2zi
+models``) or given with ``--base``, and is reported as not done otherwise; it is never imitated.
 
     python -m zi2zi.handwriting.demo --out handwriting-demo-out [--overwrite] [--charset SPEC]
+        [--base NAME|CKPT] [--complete-charset SPEC] [--steps N] [--device D]
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import importlib.util
+import io
 import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -37,9 +37,16 @@ from zi2zi.handwriting.layout import TemplateSettings
 from zi2zi.handwriting.review import glyph_strip
 from zi2zi.handwriting.scan import scan
 from zi2zi.handwriting.synthetic import synthetic_photos
+from zi2zi.images import read_grey
+from zi2zi.storage import FolderKind, FolderLock, write_json, write_text
+from zi2zi.storage.folders import check_replaceable
 
 HAND_FONTS = [("LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"), ("ukai.ttc", "fonts-arphic-ukai")]
-MARKER = ".zi2zi-handwriting-demo"
+KIND = FolderKind(noun="handwriting demo folder", marker=".zi2zi-handwriting-demo.json",
+                  format="zi2zi-handwriting-demo", version=1)
+DEFAULT_BASE = "base-64"  # preferred when several bases are installed
+COMPLETE_CHARSET = "gb2312-1"  # what the completed font should cover: the 3755 common hanzi
+STYLE_NAME = "handwriting"
 
 
 def find_hand_font() -> FontFile:
@@ -55,26 +62,35 @@ def find_hand_font() -> FontFile:
 
 
 def _prepare(out: Path, overwrite: bool) -> None:
-    if out.exists():
-        if not (out / MARKER).is_file() and any(out.iterdir()):
-            raise Zi2ziError(f"{out} exists and is not a handwriting demo folder; choose another --out")
-        if not overwrite:
-            raise Zi2ziError(f"{out} already holds a demo; pass --overwrite to replace it")
+    """Start ``out`` afresh; only a demo folder (by its marker) is ever cleared. The caller holds its lock."""
+    if check_replaceable(out, KIND, overwrite=overwrite) == "ours":
         shutil.rmtree(out)
-    out.mkdir(parents=True)
-    (out / MARKER).write_text("written by python -m zi2zi.handwriting.demo\n")
+    out.mkdir(parents=True, exist_ok=True)
+    # The marker goes first: a demo stopped half-way is still recognised and replaced by the next one.
+    write_json(out / KIND.marker, {"format": KIND.format, "version": KIND.version,
+                                   "written_by": "python -m zi2zi.handwriting.demo"})
 
 
 def _small(image: np.ndarray, width: int) -> Image.Image:
     pil = Image.fromarray(image)
-    return pil.resize((width, round(pil.height * width / pil.width)), Image.LANCZOS)
+    return pil.resize((width, round(pil.height * width / pil.width)), Image.Resampling.LANCZOS)
 
 
 def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | None = None,
              reference_font: str | None = None, size: int = 128, seed: int = 0, overwrite: bool = False,
-             log=print) -> dict:
+             base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
+             device: str = "auto", log=print) -> dict:
+    """The whole demo into ``out``; returns what ``summary.json`` holds. ``base``, ``complete_charset``,
+    ``steps`` and ``device`` are for the completion step (see :func:`complete_with_model`)."""
     out = Path(out)
-    _prepare(out, overwrite)
+    with FolderLock(out, what=KIND.noun):
+        _prepare(out, overwrite)
+        return _run(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size, seed=seed,
+                    base=base, complete_charset=complete_charset, steps=steps, device=device, log=log)
+
+
+def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_font: str | None, size: int,
+         seed: int, base: str | None, complete_charset: str, steps: int | None, device: str, log) -> dict:
     timings: dict[str, float] = {}
     hand = open_font(hand_font) if hand_font else find_hand_font()
     reference = open_reference_font(reference_font)
@@ -102,7 +118,7 @@ def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | No
     timings["scan"] = time.perf_counter() - t
     for page in report.pages:
         log(f"scan: {page.summary()}")
-    ious = [float(((c.image < 128) & (truth[ch] < 128)).sum() / max(1, ((c.image < 128) | (truth[ch] < 128)).sum()))
+    ious = [float(((c.glyph < 128) & (truth[ch] < 128)).sum() / max(1, ((c.glyph < 128) | (truth[ch] < 128)).sum()))
             for ch, c in report.glyphs.items()]
     log(f"scan: {len(report.glyphs)} glyphs in {timings['scan']:.1f} s; median ink IoU against the written glyphs "
         f"{np.median(ious):.4f}")
@@ -116,7 +132,10 @@ def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | No
     timings["export"] = time.perf_counter() - t
     log(f"export: {font_path} ({exported.glyphs} glyphs); check: {check.summary()}")
 
-    completion = complete_with_model(out, report)  # COMPLETION: see the function
+    t = time.perf_counter()
+    completion = complete_with_model(out, font_path, base=base, charset=complete_charset, steps=steps,
+                                     device=device, log=log)  # COMPLETION: see the function
+    timings["completion"] = time.perf_counter() - t
     log(f"completion: {completion['status']}")
 
     summary = {
@@ -131,43 +150,81 @@ def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | No
         "photos": [shot.params | {"homography": None} for shot in shots],
         "completion": completion,
     }
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_json(out / "summary.json", summary)
     _write_report(out, files, shots, report, font_path, summary, chars)
     log(f"report: {out / 'report.html'}")
     return summary
 
 
-def complete_with_model(out: Path, report) -> dict:
-    """COMPLETION: fine-tune a base model on the scanned glyphs and generate the missing characters.
+def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, charset: str = COMPLETE_CHARSET,
+                        steps: int | None = None, device: str = "auto", log=print) -> dict:
+    """COMPLETION: fine-tune a base model on the scanned glyphs (``out/glyphs``), generate the
+    characters of ``charset`` that the hand-written font ``font_path`` lacks, and merge them into
+    ``font_path``'s characters as ``NAME-complete.ttf``, so every written glyph is kept as written.
 
-    This is where ``zi2zi finetune --base NAME --target-glyphs GLYPHS`` plugs in, followed by
-    ``zi2zi generate`` of the rest of a charset and ``zi2zi export --merge-into`` the hand-written
-    font (which keeps every written glyph and adds only the generated ones). Until the finetune
-    command is part of this installation the step is reported as not done, with the commands to
-    run; nothing is generated in its place.
+    ``base`` is a base name or a checkpoint / run directory; by default the installed base
+    (``zi2zi models``). With none installed nor given, nothing is generated in its place: the step
+    is reported as not done, with the commands that do it.
     """
-    steps = [
-        f"zi2zi finetune --base BASE --target-glyphs {out / 'glyphs'} --out {out / 'run'}",
-        f"zi2zi generate --checkpoint {out / 'run'} --style 0 --source-font uming.ttc --charset gb2312-1 "
-        f"--missing-from {out / 'my-handwriting.ttf'} --out {out / 'generated'}",
-        f"zi2zi export --glyphs {out / 'generated'} --merge-into {out / 'my-handwriting.ttf'} "
-        f"--out {out / 'my-handwriting-complete.ttf'}",
-    ]
-    if importlib.util.find_spec("zi2zi.cli.finetune") is None:
-        return {"status": "not done: the finetune command is not installed in this zi2zi", "next_steps": steps}
-    return {"status": "not done: finetune is installed; wiring it into this demo is the next step",
-            "next_steps": steps}
+    from zi2zi.bases import base_names
+
+    glyphs, run, generated = out / "glyphs", out / "run", out / "generated"
+    complete = font_path.with_name(f"{font_path.stem}-complete{font_path.suffix}")
+    installed = base_names()
+    chosen = base or (DEFAULT_BASE if DEFAULT_BASE in installed else installed[0] if installed else None)
+
+    def commands(source_font: str) -> list[str]:
+        return [
+            f"zi2zi finetune --base {chosen or 'NAME|CKPT'} --target-glyphs {glyphs} --style-name {STYLE_NAME} "
+            f"--out {run}",
+            f"zi2zi generate --checkpoint {run} --style {STYLE_NAME} --source-font {source_font} "
+            f"--missing-from {font_path} --within {charset} --out {generated}",
+            f"zi2zi export --glyphs {generated} --merge-into {font_path} --out {complete}",
+        ]
+
+    if chosen is None:
+        return {"status": "not done: no base model is installed (`zi2zi models` lists none); pass --base CKPT "
+                          "to complete the font from a checkpoint or run directory of your own",
+                "next_steps": commands("SOURCE_FONT")}
+
+    from zi2zi.export import merge_into_font
+    from zi2zi.finetune import finetune
+    from zi2zi.finetune.inputs import base_source_font
+    from zi2zi.fonts import filter_by_fonts, resolve_charset
+    from zi2zi.generation import generate_to_folder
+    from zi2zi.inference import GlyphGenerator
+
+    tuned = finetune(chosen, run, target_glyphs=glyphs, style_name=STYLE_NAME, steps=steps,
+                     device=None if device == "auto" else device, progress=False, echo=log)
+    model = GlyphGenerator(tuned.checkpoint or tuned.run_dir, device=device)
+    source = base_source_font(model.data_info, log)  # the font the base reads its input glyphs from
+    wanted = filter_by_fonts(resolve_charset(charset), missing_from=[open_font(font_path)])
+    record = {"base": str(chosen), "run": str(run), "style": tuned.style, "steps": tuned.step,
+              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(source.path))}
+    written = generate_to_folder(model, style=model.style(tuned.style), source=source, chars=wanted,
+                                 out=generated).written if wanted else []
+    if not written:
+        return record | {"status": f"done: fine-tuned {Path(chosen).stem} on {tuned.train_glyphs} written glyphs; "
+                                   f"the hand-written font already has every character of {charset} the model "
+                                   "can generate, so nothing was added", "generated": 0}
+    merged = merge_into_font(generated, font_path, complete, overwrite=True)
+    return record | {
+        "status": f"done: fine-tuned {Path(chosen).stem} for {tuned.step} steps on {tuned.train_glyphs} written "
+                  f"glyphs, generated {len(written)} characters of {charset} the hand did not write, and merged "
+                  f"them into {complete.name} ({merged.glyphs} added; every written glyph kept)",
+        "generated": len(written), "complete_font": str(complete),
+    }
 
 
 def _write_report(out: Path, files, shots, report, font_path: Path, summary: dict, chars: list[str]) -> None:
     assets = out / "report"
     assets.mkdir()
-    page = np.asarray(Image.open(files.pngs[0]))
+    page = read_grey(files.pngs[0])
     _small(page, 800).save(assets / "template-page.png")
-    photo = cv2.imdecode(np.frombuffer(shots[0].jpeg, np.uint8), cv2.IMREAD_COLOR)
-    _small(cv2.cvtColor(photo, cv2.COLOR_BGR2RGB), 800).save(assets / "photo.png")
+    photo = np.asarray(Image.open(io.BytesIO(shots[0].jpeg)).convert("RGB"))
+    _small(photo, 800).save(assets / "photo.png")
     written = [c for c in chars if c in report.glyphs]  # template order
-    glyphs = [report.glyphs[c].image for c in written[:48]]
+    glyphs = [report.glyphs[c].glyph for c in written[:48]]
     glyph_strip(glyphs, tile=64, columns=12).save(assets / "recovered.png")
     # the exported font, drawn by the project renderer: what a text in the new font looks like
     font = open_font(font_path)
@@ -194,9 +251,9 @@ Times (s): {html.escape(json.dumps(summary['seconds']))}.</p>
 <p>All characters, for review (green: read; orange: ink touches the square's edge; grey: empty; red: page not read):</p>
 <img src="report/contact-sheet.png">
 <h2>4. The font</h2><p>The written characters, rendered from the exported font:</p><img src="report/font-sample.png">
-<h2>5. Completing the font with a model</h2><p><b>{html.escape(comp['status'])}.</b> The steps:</p><ol>{steps}</ol>
+<h2>5. Completing the font with a model</h2><p><b>{html.escape(comp['status'])}.</b> The commands:</p><ol>{steps}</ol>
 </body></html>"""
-    (out / "report.html").write_text(doc, encoding="utf-8")
+    write_text(out / "report.html", doc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,10 +266,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--base", metavar="NAME|CKPT", help="base model that completes the font (default: the "
+                        "installed one, see `zi2zi models`; without one the completion is skipped)")
+    parser.add_argument("--complete-charset", default=COMPLETE_CHARSET, metavar="SPEC",
+                        help=f"characters the completed font covers (default {COMPLETE_CHARSET})")
+    parser.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: by the glyph count)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     args = parser.parse_args(argv)
     try:
         run_demo(args.out, charset=args.charset, hand_font=args.hand_font, reference_font=args.reference_font,
-                 size=args.size, seed=args.seed, overwrite=args.overwrite)
+                 size=args.size, seed=args.seed, overwrite=args.overwrite, base=args.base,
+                 complete_charset=args.complete_charset, steps=args.steps, device=args.device)
     except Zi2ziError as exc:
         print(f"handwriting demo: error: {exc}", file=sys.stderr)
         return 1

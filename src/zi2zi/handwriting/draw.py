@@ -9,9 +9,6 @@ part that is cut, so it never has to be erased. The PDF holds the same rasters l
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +18,12 @@ from PIL import Image, ImageDraw, ImageFont
 from zi2zi.config import RenderSettings
 from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer, open_font
-from zi2zi.handwriting.layout import TEMPLATE_JSON, Box, Template, TemplateError, TemplateSettings, plan_template
+from zi2zi.handwriting.layout import KIND, TEMPLATE_JSON, Box, Template, TemplateError, TemplateSettings, plan_template
 from zi2zi.handwriting.markers import marker_image
 from zi2zi.handwriting.raster import paste_min, px_per_mm
+from zi2zi.storage import FolderLock, atomic_folder
+from zi2zi.storage.atomic import remove_stale
+from zi2zi.storage.folders import check_replaceable
 
 # Grey levels (0 = black, 255 = paper). The square's outline and the guide must be visible to the
 # writer yet lighter than any pen after thresholding at the paper/ink midpoint (~55% grey).
@@ -53,7 +53,7 @@ def default_reference_font() -> Path:
     )
 
 
-def _ascii_font(px: int) -> ImageFont.ImageFont:
+def _ascii_font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(8, px))
 
 
@@ -135,51 +135,36 @@ def write_template(
 ) -> TemplateFiles:
     """Plan, draw and write a template folder: ``template.pdf``, ``page-N.png``, ``template.json``.
 
-    The folder is written beside ``out`` under a temporary name and renamed into place, so a
-    failure never leaves a half-written template.
+    ``out`` must be new, empty or (with ``overwrite``) a template folder; it is built with
+    ``zi2zi.storage.atomic_folder`` under its lock, so a failure never leaves a half-written template.
     """
     settings = settings or TemplateSettings()
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise TemplateError(f"{out} is a file; give a folder for the template (--out)")
-    if out.is_dir() and any(out.iterdir()):
-        if not (out / TEMPLATE_JSON).is_file():
-            raise TemplateError(f"{out} exists and is not a zi2zi template folder; choose another --out")
-        if not overwrite:
-            raise TemplateError(f"{out} already holds a template; pass --overwrite to replace it")
     if not out.parent.is_dir():
         raise TemplateError(f"folder {out.parent} does not exist; create it or choose another --out")
+    check_replaceable(out, KIND, overwrite=overwrite, error=TemplateError)
     ref = reference_font.record() if reference_font else {}
     if ref:
         ref = {k: ref[k] for k in ("family", "style", "face")} | {"file": Path(ref["path"]).name}
     template = plan_template(chars, settings, ref)
     missing = [c for c in template.chars if reference_font and not reference_font.covers(c)]
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the template is an ordinary folder
-        pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]
-        pngs = []
-        for i, page in enumerate(pages):
-            image = Image.fromarray(page)
-            if png_dpi and png_dpi != settings.dpi:
-                scale = png_dpi / settings.dpi
-                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
-            path = tmp / f"page-{i + 1}.png"
-            image.save(path, dpi=(png_dpi or settings.dpi,) * 2)
-            pngs.append(path)
-        write_pdf(pages, tmp / "template.pdf", settings.dpi)
-        template.save(tmp / TEMPLATE_JSON)
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old")
-            shutil.rmtree(trash, ignore_errors=True)
-            os.replace(out, trash)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with FolderLock(out, what="template folder"):
+        remove_stale(out)  # holding the lock, hidden folders beside ``out`` are a killed writer's
+        check_replaceable(out, KIND, overwrite=overwrite, error=TemplateError)  # may have changed meanwhile
+        with atomic_folder(out, tag="building") as tmp:
+            pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]
+            pngs = []
+            for i, page in enumerate(pages):
+                image = Image.fromarray(page)
+                if png_dpi and png_dpi != settings.dpi:
+                    scale = png_dpi / settings.dpi
+                    image = image.resize((round(image.width * scale), round(image.height * scale)),
+                                         Image.Resampling.LANCZOS)
+                path = tmp / f"page-{i + 1}.png"
+                image.save(path, dpi=(png_dpi or settings.dpi,) * 2)
+                pngs.append(path)
+            write_pdf(pages, tmp / "template.pdf", settings.dpi)
+            template.save(tmp / TEMPLATE_JSON)
     return TemplateFiles(template, out, out / "template.pdf", [out / p.name for p in pngs], out / TEMPLATE_JSON,
                          missing)
 

@@ -62,6 +62,13 @@ class CellResult:
     ink_share: float
     touches_border: bool
 
+    @property
+    def glyph(self) -> np.ndarray:
+        """The written glyph: only squares found written are kept as glyphs, so asking an empty one is a bug."""
+        if self.image is None:
+            raise ValueError(f"the square for {self.char!r} is empty; it has no glyph")
+        return self.image
+
 
 @dataclass
 class PageResult:
@@ -80,8 +87,8 @@ class PageResult:
         return self.reason is None
 
     def summary(self) -> str:
-        if not self.ok:
-            return f"{self.source}: not read: {self.reason}"
+        if self.reason is not None or self.page is None:
+            return f"{self.source}: not read: {self.reason or 'no template page found'}"
         written = sum(c.image is not None for c in self.cells)
         empty = [c.char for c in self.cells if c.image is None]
         touching = [c.char for c in self.cells if c.touches_border]
@@ -319,7 +326,7 @@ def _cut_cells(grey: np.ndarray, homography: np.ndarray, cells: list[Cell], page
                settings: ScanSettings) -> list[CellResult]:
     size = settings.size
     # Photo pixels per mm at the page centre: sets the paper-estimation scale and the anti-alias blur.
-    jac = _jacobian(homography, np.mean([c.box.x for c in cells]), np.mean([c.box.y for c in cells]))
+    jac = _jacobian(homography, float(np.mean([c.box.x for c in cells])), float(np.mean([c.box.y for c in cells])))
     ppm = math.sqrt(abs(np.linalg.det(jac)))
     source = grey
     reduction = ppm * cells[0].box.w / size  # photo px per glyph px

@@ -21,10 +21,12 @@ from typing import Any, Literal
 
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts.geometry import EmBox
+from zi2zi.storage import FolderKind, write_json
 
 FORMAT = "zi2zi-template"
 FORMAT_VERSION = 1
 TEMPLATE_JSON = "template.json"
+KIND = FolderKind(noun="template folder", marker=TEMPLATE_JSON, format=FORMAT, version=FORMAT_VERSION)
 
 Paper = Literal["a4", "letter"]
 Guide = Literal["none", "light"]
@@ -164,9 +166,7 @@ class Template:
         }
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-        return path
+        return write_json(path, self.to_dict())
 
 
 def corner_marker_id(page: int, corner: int) -> int:

@@ -35,7 +35,7 @@ def contact_sheet(chars: list[str], results: dict[str, CellResult], out: str | P
         x, y = c * TILE, r * (TILE + CAPTION)
         cell = results.get(char)
         if cell is not None and cell.image is not None:
-            glyph = Image.fromarray(cell.image).resize((TILE - 8, TILE - 8), Image.LANCZOS)
+            glyph = Image.fromarray(cell.image).resize((TILE - 8, TILE - 8), Image.Resampling.LANCZOS)
             sheet.paste(glyph.convert("RGB"), (x + 4, y + 4))
             colour = TOUCH if cell.touches_border else OK
         elif char in read_chars:
@@ -60,5 +60,5 @@ def glyph_strip(images: list[np.ndarray], tile: int = 64, columns: int = 12) -> 
     strip = Image.new("L", (columns * tile, rows * tile), 255)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        strip.paste(Image.fromarray(image).resize((tile, tile), Image.LANCZOS), (c * tile, r * tile))
+        strip.paste(Image.fromarray(image).resize((tile, tile), Image.Resampling.LANCZOS), (c * tile, r * tile))
     return strip

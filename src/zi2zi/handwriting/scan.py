@@ -6,32 +6,30 @@ box), so ``zi2zi export --glyphs`` and fine-tuning read it unchanged. Review mat
 sub-folders, which glyph-folder readers skip: ``review/contact-sheet.png`` and, with
 ``keep_variants``, ``variants/`` for earlier scans of the same character.
 
-The folder is written beside its destination under a temporary name and renamed into place, so a
-failed or interrupted scan never leaves a folder that looks complete; any photo that cannot be read
-fails the scan unless ``skip_unreadable`` is given, and then the manifest says what is missing.
+The folder is built with ``zi2zi.storage.atomic_folder`` under its lock, so a failed or interrupted
+scan never leaves a folder that looks complete; any photo that cannot be read fails the scan unless
+``skip_unreadable`` is given, and then the manifest says what is missing.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
+from zi2zi.generation.folder import KIND as GLYPHS_KIND
 from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_photo
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
+from zi2zi.images import png_bytes
+from zi2zi.storage import FolderLock, atomic_folder, write_json
+from zi2zi.storage.atomic import remove_stale
+from zi2zi.storage.folders import check_replaceable
 
-GLYPHS_FORMAT = "zi2zi-glyphs"
 CONTACT_SHEET = "review/contact-sheet.png"
 
 
@@ -113,7 +111,12 @@ def scan(
     if not report.glyphs:
         raise ScanError("every square of the pages read is empty: nothing was written on them, or the ink is "
                         "too faint; write with a dark pen")
-    _write_folder(report, template, settings, keep_variants)
+    with FolderLock(out, what="glyph folder"):
+        # Holding the lock: hidden folders beside ``out`` are a killed scan's, and ``out`` may have
+        # changed while the photos were read.
+        remove_stale(out)
+        _check_destination(out, overwrite)
+        _write_folder(report, template, settings, keep_variants)
     report.contact_sheet = out / CONTACT_SHEET
     report.seconds = time.perf_counter() - started
     return report
@@ -122,39 +125,26 @@ def scan(
 def _check_destination(out: Path, overwrite: bool) -> None:
     if not out.parent.is_dir():
         raise ScanError(f"folder {out.parent} does not exist; create it or choose another --out")
-    if out.exists() and not out.is_dir():
-        raise ScanError(f"{out} is a file; give a folder for the glyphs (--out)")
-    if out.is_dir() and any(out.iterdir()):
-        try:
-            manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            ours = isinstance(manifest, dict) and manifest.get("format") == GLYPHS_FORMAT
-        except (OSError, ValueError):
-            ours = False
-        if not ours:
-            raise ScanError(f"{out} exists and is not a zi2zi glyph folder; choose another --out")
-        if not overwrite:
-            raise ScanError(f"{out} already holds glyphs; pass --overwrite to replace them")
+    # The same kind as ``zi2zi generate``'s folders: a scan may replace generated glyphs and back.
+    check_replaceable(out, GLYPHS_KIND, overwrite=overwrite, error=ScanError)
 
 
 def _write_folder(report: ScanReport, template: Template, settings: ScanSettings, keep_variants: bool) -> None:
-    out = report.out
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o755)
+    with atomic_folder(report.out, tag="building") as tmp:
         for char, cell in report.glyphs.items():
-            Image.fromarray(cell.image).save(tmp / glyph_filename(char))
+            (tmp / glyph_filename(char)).write_bytes(png_bytes(cell.glyph))
         if keep_variants and report.variants:
             (tmp / "variants").mkdir()
             for char, cells in report.variants.items():
                 for n, cell in enumerate(cells, 1):
-                    Image.fromarray(cell.image).save(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"))
+                    (tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png")).write_bytes(png_bytes(cell.glyph))
         (tmp / "review").mkdir()
         read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
         contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
         embox = template.embox(settings.size)
         manifest = {
-            "format": GLYPHS_FORMAT,
-            "version": 1,
+            "format": GLYPHS_KIND.format,
+            "version": GLYPHS_KIND.version,
             "zi2zi_version": __version__,
             "source": "scan",
             "style": {"name": "handwriting"},
@@ -171,17 +161,7 @@ def _write_folder(report: ScanReport, template: Template, settings: ScanSettings
             "variants": {c: len(v) for c, v in report.variants.items()} if keep_variants else {},
             "photos": [_page_record(p) for p in report.pages],
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, trash / "old")
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_json(tmp / MANIFEST, manifest)
 
 
 def _review_font(template: Template):
@@ -205,8 +185,8 @@ def _review_font(template: Template):
 
 def _page_record(page: PageResult) -> dict:
     record = {"source": page.source, "read": page.ok}
-    if not page.ok:
-        return record | {"reason": page.reason}
+    if page.reason is not None or page.page is None:
+        return record | {"reason": page.reason or "no template page found"}
     return record | {
         "page": page.page + 1,
         "markers": page.markers,

@@ -135,10 +135,10 @@ def photograph(raster: np.ndarray, rng: np.random.Generator, settings: PhotoSett
     sigma = rng.uniform(*settings.blur_sigma)
     frame = cv2.GaussianBlur(frame, (0, 0), sigma)
     noise = rng.uniform(*settings.noise_sigma)
-    grain = np.empty_like(frame)
+    grain = np.empty(frame.shape, np.float32)
     cv2.setRNGSeed(int(rng.integers(2**31)))  # OpenCV's generator, seeded from ours: fast and repeatable
-    cv2.randn(grain, 0.0, noise)
-    frame += grain
+    cv2.randn(grain, np.array([0.0]), np.array([noise]))
+    frame = frame + grain
     grey = np.clip(frame, 0, 255).astype(np.uint8)
     tint = np.diag([0.9, 0.97, 1.0]).astype(np.float32)  # warm indoor light (BGR)
     colour = cv2.transform(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), tint)
