@@ -21,12 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 from zi2zi.config import RenderSettings
 from zi2zi.data.layout import glyph_filename
-from fontTools.ttLib import TTFont
-
 from zi2zi.export import check_font, export_font
 from zi2zi.export.outline_stats import outline_stats
 from zi2zi.fonts import Renderer, open_font, resolve_charset

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import zi2zi.bases as bases
 from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import RenderSettings

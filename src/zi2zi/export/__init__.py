@@ -5,11 +5,11 @@ the characters an existing font lacks, ``check_font`` re-renders the result and 
 """
 
 from zi2zi.export.build import ExportResult, build_font, export_font, glyph_name
-from zi2zi.export.metrics import MetricsOptions
-from zi2zi.export.names import FontInfo, FontNames
 from zi2zi.export.check import CheckReport, check_font
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.merge import merge_into_font
+from zi2zi.export.metrics import MetricsOptions
+from zi2zi.export.names import FontInfo, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, trace_bitmap
 
 __all__ = [

@@ -89,8 +89,9 @@ class _ReadableFont:
 
 
 def _check(font_path: Path, folder: GlyphFolder, wanted: list[int], face: int, embox: EmBox | None) -> CheckReport:
-    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
     import torch
+
+    from zi2zi.metrics.pixel import ink_iou  # torch: only when a check is asked for
 
     font = open_font(font_path, face)
     if embox is not None:

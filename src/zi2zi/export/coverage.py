@@ -11,8 +11,8 @@ language when no bit is set. Latin 1 is claimed only with the ASCII letters pres
 from __future__ import annotations
 
 import string
-from functools import lru_cache
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 
 from fontTools.ttLib import TTFont
 
@@ -23,7 +23,7 @@ CODE_PAGE_COVERAGE = 0.5
 _LATIN_LETTERS = {ord(c) for c in string.ascii_letters}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ksx1001_hangul() -> frozenset[int]:
     decoded = (
         bytes((lead, trail)).decode("euc_kr", "ignore") for lead in range(0xB0, 0xC9) for trail in range(0xA1, 0xFF)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from fontTools.misc.bezierTools import splitCubicAtT
 
-
 Point = tuple[float, float]
 # ("line", end) or ("curve", handle1, handle2, end); a loop starts where its last segment ends.
 Segment = tuple
@@ -124,7 +123,6 @@ def _find_corners(pts: np.ndarray, arc: np.ndarray, tol: FitTolerances) -> list[
 def _sharpen(pts: np.ndarray, arc: np.ndarray, i: int, window: float) -> np.ndarray:
     """Where the straight-ish sides next to corner i meet: rasterising rounds a corner off by up
     to half a pixel, and the drawn corner lies at the sides' intersection."""
-    n = len(pts)
     s, perimeter = arc[i], arc[-1]
     offset = (arc[:-1] - s + perimeter / 2.0) % perimeter - perimeter / 2.0  # (N,) signed arc from i
     sides = []
@@ -338,7 +336,7 @@ def _add_extrema(start: Point, segments: list[Segment], threshold: float) -> lis
             out.append(seg)
         else:
             parts = list(splitCubicAtT(p0, p1, p2, p3, *ts))
-            for k, (a, b, c, d) in enumerate(parts):
+            for k, (_a, b, c, d) in enumerate(parts):
                 if k + 1 < len(parts):
                     # At an extremum the tangent is horizontal or vertical: make both handles
                     # exactly so, which the split's floating-point noise would otherwise spoil.

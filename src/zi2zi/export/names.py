@@ -56,7 +56,7 @@ class FontNames:
     italic: bool
 
     @classmethod
-    def parse(cls, family: str, style: str = "Regular") -> "FontNames":
+    def parse(cls, family: str, style: str = "Regular") -> FontNames:
         family = " ".join(family.split())
         if not family:
             raise ExportError("the family name is empty; pass --family NAME")
@@ -142,6 +142,7 @@ class FontNames:
             # The name in its own language, beside the default (English) record that apps fall
             # back to; the style name stays English, as in Source Han and Noto CJK.
             for key in ("familyName", "fullName", "typographicFamily"):
-                if key in records:
-                    records[key] = {"en": records[key], language: records[key]}
+                value = records.get(key)
+                if isinstance(value, str):
+                    records[key] = {"en": value, language: value}
         return records

@@ -71,7 +71,7 @@ def _count(commands, step: float) -> tuple[int, int, int, int, int]:
         points += len(pts)
         if pts and current is not None and pts[0] == current:
             duplicate = True
-        if op == "lineTo":
+        if op == "lineTo" and current is not None:
             lines += 1
             dx, dy = args[0][0] - current[0], args[0][1] - current[1]
             short_axis = (dx == 0 or dy == 0) and max(abs(dx), abs(dy)) <= step

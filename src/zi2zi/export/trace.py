@@ -137,9 +137,10 @@ def contour_loops(grey: np.ndarray, level: float) -> list[np.ndarray]:
     crop = np.pad(crop, 1, constant_values=255.0)
     lines = contour_generator(z=crop, line_type=LineType.Separate).lines(level)
     loops = []
-    for line in lines:
-        if len(line) < 4:
+    for raw in lines:
+        if raw is None or len(raw) < 4:
             continue
+        line = np.asarray(raw, dtype=np.float64)  # (N, 2) x, y
         if np.array_equal(line[0], line[-1]):
             line = line[:-1]
         # Array index k sits at the pixel centre k + 0.5; the pad moved everything by one.
@@ -177,7 +178,7 @@ def _signed_area(loop: np.ndarray) -> float:
 
 def _depths(loops: list[np.ndarray]) -> list[int]:
     """How many other loops enclose each loop (iso-lines never cross, so one vertex decides)."""
-    boxes = [(l[:, 0].min(), l[:, 1].min(), l[:, 0].max(), l[:, 1].max()) for l in loops]
+    boxes = [(loop[:, 0].min(), loop[:, 1].min(), loop[:, 0].max(), loop[:, 1].max()) for loop in loops]
     depths = []
     for i, loop in enumerate(loops):
         x, y = loop[0]
