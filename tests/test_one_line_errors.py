@@ -90,7 +90,7 @@ def test_merge_into_a_font_without_cmap(capsys, tmp_path):
     glyphs.mkdir()
     Image.new("L", (64, 64), 255).save(glyphs / "U+662F.png")
     fails_with_one_line(capsys, ["export", "--glyphs", glyphs, "--merge-into", tmp_path / "nocmap.ttf",
-                                 "--out", tmp_path / "o.ttf"], "cmap")
+                                 "--out", tmp_path / "o.ttf", "--em-box", "1000,880,-120"], "cmap")
 
 
 # ---- numbers out of range ----------------------------------------------------------------------
@@ -173,8 +173,8 @@ def test_broken_glyph_folders_for_export(capsys, tmp_path):
                         "U+110000.png")
     (glyphs / "U+110000.png").unlink()
     (glyphs / "U+4E01.png").write_bytes((glyphs / "U+4E00.png").read_bytes()[:50])
-    fails_with_one_line(capsys, ["export", "--glyphs", glyphs, "--out", tmp_path / "o.ttf", "--family", "X"],
-                        "U+4E01.png")
+    fails_with_one_line(capsys, ["export", "--glyphs", glyphs, "--out", tmp_path / "o.ttf", "--family", "X",
+                                 "--em-box", "1000,880,-120"], "U+4E01.png")
 
 
 def test_corrupt_glyph_manifest_on_resume(capsys, checkpoint, tiny_fonts, tmp_path):

@@ -128,7 +128,7 @@ def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_fon
     t = time.perf_counter()
     font_path = out / "my-handwriting.ttf"
     exported = export_font(out / "glyphs", font_path, family="zi2zi Handwriting Demo")
-    check = check_font(font_path, out / "glyphs")
+    check = check_font(font_path, out / "glyphs", embox=exported.embox)  # the box the glyphs were traced in
     timings["export"] = time.perf_counter() - t
     log(f"export: {font_path} ({exported.glyphs} glyphs); check: {check.summary()}")
 
