@@ -209,6 +209,16 @@ def _validate_model(m: ModelConfig) -> None:
     _at_least("model.generator.dropout_blocks", g.dropout_blocks, 0)
     if not 0.0 <= g.dropout < 1.0:
         raise ConfigError(f"model.generator.dropout={g.dropout!r} must be in [0, 1)")
+    validate_discriminator(d, size)
+
+
+def validate_discriminator(d: DiscriminatorConfig, size: int) -> None:
+    """The discriminator's values at image size ``size`` (also checked when one is built alone)."""
+    _at_least("model.discriminator.ndf", d.ndf, 1)
+    _at_least("model.discriminator.n_layers", d.n_layers, 1)
+    for key, value, mode in (("norm", d.norm, Norm), ("blur", d.blur, BlurPlace)):
+        if value not in typing.get_args(mode):
+            raise ConfigError(f"model.discriminator.{key}={value!r}; choose one of {', '.join(typing.get_args(mode))}")
     if d.blur_kernel < 1 or d.blur_kernel % 2 == 0:
         raise ConfigError(f"model.discriminator.blur_kernel={d.blur_kernel!r} must be an odd positive integer (e.g. 5)")
     _at_least("model.discriminator.blur_sigma", d.blur_sigma, 0, " (0 disables the blur)")

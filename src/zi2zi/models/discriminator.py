@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zi2zi.config import BLUR_PLACES, ConfigError, DiscriminatorConfig
-from zi2zi.models.blocks import NORMS, check_image_size, check_int, norm_layer
+from zi2zi.config import DiscriminatorConfig, validate_discriminator
+from zi2zi.models.blocks import check_image_size, check_int, norm_layer
 from zi2zi.models.blur import GaussianBlur, faded_sigma
 from zi2zi.models.init import init_weights
 
@@ -35,23 +35,8 @@ class Discriminator(nn.Module):
         check_int(cfg.n_layers, "model.discriminator.n_layers")
         check_int(num_styles, "number of styles")
         check_int(cfg.blur_fade_steps, "model.discriminator.blur_fade_steps", minimum=0)
-        for key, value, allowed in (("norm", cfg.norm, NORMS), ("blur", cfg.blur, BLUR_PLACES)):
-            if value not in allowed:
-                raise ConfigError(f"model.discriminator.{key}={value!r}; choose one of {', '.join(allowed)}")
-        patch = image_size // 2**cfg.n_layers
-        if patch < 2:
-            raise ConfigError(
-                f"model.discriminator.n_layers={cfg.n_layers} halves {image_size} px below a 2x2 patch map; "
-                f"use n_layers <= {check_image_size(image_size) - 1}"
-            )
-        # Reflect padding needs the padded map to be wider than the pad; the smallest blurred map
-        # is the patch map for "layers" and "output".
-        smallest = image_size if cfg.blur == "input" else patch
-        if cfg.blur != "none" and cfg.blur_kernel // 2 >= smallest:
-            raise ConfigError(
-                f"model.discriminator.blur_kernel={cfg.blur_kernel} is too large for the {smallest}x{smallest} "
-                f"map it would blur (blur={cfg.blur}); use a smaller kernel, fewer n_layers, or blur=input"
-            )
+        validate_discriminator(cfg, image_size)  # the config's own rules (modes, patch map, blur kernel)
+        patch = image_size // 2**cfg.n_layers  # side of the 1-channel patch map
 
         self.image_size = image_size
         self.blur_place = cfg.blur
