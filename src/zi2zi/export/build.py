@@ -9,9 +9,7 @@ subroutinised charstrings.
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from zi2zi.export.metrics import (
 from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.fonts.geometry import EmBox
+from zi2zi.storage.atomic import atomic_path
 
 FORMATS = {".ttf": "ttf", ".otf": "otf", ".woff2": "woff2"}
 MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
@@ -182,7 +181,7 @@ def build_font(
             name: (glyf[name].xMin, glyf[name].yMin, glyf[name].xMax, glyf[name].yMax) if bounds[name] else None
             for name in order
         }
-    lsb = {name: bounds[name][0] if bounds[name] else 0 for name in order}
+    lsb = {name: box[0] if (box := bounds[name]) else 0 for name in order}
     fb.setupHorizontalMetrics({name: (widths[name], lsb[name]) for name in order})
     fb.setupHorizontalHeader(ascent=vm.ascent, descent=vm.descent, lineGap=0)
     fb.setupNameTable(names.name_records(info), mac=False)
@@ -322,15 +321,9 @@ def notdef_outline(embox: EmBox, advance: int, *, quadratic: bool) -> Outline:
 
 def save_font(font: TTFont, out: str | Path, *, flavor: str | None = None) -> None:
     """Write via a temporary file in the output folder, so no half-written font is ever left."""
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        font.flavor = flavor
+    font.flavor = flavor
+    with atomic_path(out) as tmp:
         font.save(str(tmp))
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _bounds(outline: Outline) -> tuple[int, int, int, int] | None:
@@ -338,7 +331,8 @@ def _bounds(outline: Outline) -> tuple[int, int, int, int] | None:
     draw_outline(outline, pen)
     if pen.bounds is None:
         return None
-    return tuple(round(v) for v in pen.bounds)  # type: ignore[return-value]
+    x_min, y_min, x_max, y_max = pen.bounds
+    return round(x_min), round(y_min), round(x_max), round(y_max)
 
 
 def _fs_selection(names: FontNames, use_typo_metrics: bool) -> int:

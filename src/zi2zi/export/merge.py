@@ -138,7 +138,7 @@ def add_glyphs(
 
     hmtx = font["hmtx"]
     for name in new:
-        hmtx[name] = (advance, bounds[name][0] if bounds[name] else 0)
+        hmtx[name] = (advance, box[0] if (box := bounds[name]) else 0)
     if "vmtx" in font:
         _add_vertical_metrics(font, bounds, vertical_origin)
     if "hdmx" in font:  # per-size device widths: unhinted glyphs scale linearly

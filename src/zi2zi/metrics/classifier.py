@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from safetensors.torch import load_file, save_file
 from zi2zi.config import ClassifierConfig, RenderSettings
 from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer
+from zi2zi.storage.atomic import atomic_path, write_text
 
 # Bump when the architecture, augmentation or training loop changes: old caches are then ignored.
 CLASSIFIER_VERSION = 1
@@ -218,7 +218,7 @@ def fit(
     device = torch.device(device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model.to(device).to(memory_format=torch.channels_last)
+    model.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from torch's stubs
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n = len(images)
     steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
@@ -256,6 +256,7 @@ def accuracy(model: GlyphClassifier, images: np.ndarray, labels: np.ndarray) -> 
         return None
     device = next(model.parameters()).device
     pred = model.predict(1.0 - _to_ink(images, device))
+    assert isinstance(pred, torch.Tensor)  # without features, predict returns the classes alone
     return float((pred.numpy() == labels).mean())
 
 
@@ -302,7 +303,7 @@ def train_classifier(
         "render_seconds": round(render_s, 2),
         "seconds": round(time.perf_counter() - started, 2),
     }
-    return model.cpu().to(memory_format=torch.contiguous_format)
+    return model.cpu().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # missing from torch's stubs
 
 
 def _check_inputs(chars: Sequence[str], fonts: Sequence[FontFile]) -> list[str]:
@@ -333,15 +334,6 @@ def cache_key(
     return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_classifier(model: GlyphClassifier, path: str | Path) -> None:
     """Weights + classes in ``path`` (safetensors), held-out accuracy etc. in ``path`` .json."""
     path = Path(path)
@@ -354,10 +346,10 @@ def save_classifier(model: GlyphClassifier, path: str | Path) -> None:
         "width": str(model.width),
     }
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(path, lambda p: save_file(state, str(p), metadata=meta))
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=meta)
     # The sidecar is written last: a cache entry counts only when both files exist.
-    text = json.dumps(model.info, indent=1, ensure_ascii=False)
-    _atomic_write(_sidecar(path), lambda p: p.write_text(text, encoding="utf-8"))
+    write_text(_sidecar(path), json.dumps(model.info, indent=1, ensure_ascii=False))
 
 
 def _sidecar(path: Path) -> Path:
