@@ -73,7 +73,7 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
     from zi2zi.config import load_config
     from zi2zi.models import build_models
     from zi2zi.training.step import Precision, Zi2ziStep
-    from zi2zi.training.trainer import _precision
+    from zi2zi.training.runtime import precision as _precision
 
     preset, batch, overrides = CASES[name]
     cfg = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}",
