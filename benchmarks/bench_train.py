@@ -72,8 +72,8 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
 
     from zi2zi.config import load_config
     from zi2zi.models import build_models
-    from zi2zi.training.step import Precision, Zi2ziStep
     from zi2zi.training.runtime import precision as _precision
+    from zi2zi.training.step import Precision, Zi2ziStep
 
     preset, batch, overrides = CASES[name]
     cfg = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}",
@@ -132,6 +132,69 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
     return result
 
 
+def compare_with_plain(name: str, *, iters: int, warmup: int, channels_last: bool) -> dict:
+    """The trainer's step against the textbook one (benchmarks/plain_step.py) on the same G and D
+    architecture, same inputs, CPU fp32: ``iters`` timed iterations each, interleaved (trainer,
+    plain, trainer, ...) so a busy moment hits both, medians and quartiles, and their ratio."""
+    import copy
+
+    import numpy as np
+    import torch
+    from plain_step import PlainStep
+
+    from zi2zi.config import load_config
+    from zi2zi.models import build_models
+    from zi2zi.training.step import Zi2ziStep
+
+    preset, batch, overrides = CASES[name]
+    cfg = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}",
+                                         f"train.channels_last={str(channels_last).lower()}"])
+    device = torch.device("cpu")
+    torch.manual_seed(0)
+    g, d = build_models(cfg, cfg.model.generator.num_styles)
+    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
+    for net in (g, d, g2, d2):
+        net.train()
+        if channels_last:
+            net.to(memory_format=torch.channels_last)
+    trainer = Zi2ziStep(g, d, cfg, device=device)
+    plain = PlainStep(g2, d2, cfg)
+    size = cfg.model.image_size
+    gen = torch.Generator().manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    source = (torch.rand(batch, 1, size, size, generator=gen) * 2 - 1).contiguous(memory_format=fmt)
+    target = (torch.rand(batch, 1, size, size, generator=gen) * 2 - 1).contiguous(memory_format=fmt)
+    style = torch.randint(0, cfg.model.generator.num_styles, (batch,), generator=gen)
+    batch_data = {"source": source, "target": target, "style": style}
+
+    def run_trainer() -> None:
+        trainer.set_input(batch_data)
+        trainer.optimize()
+
+    def run_plain() -> None:
+        plain.optimize(source, target, style)
+
+    for _ in range(warmup):
+        run_trainer()
+        run_plain()
+    times: dict[str, list[float]] = {"trainer": [], "plain": []}
+    for _ in range(iters):
+        for key, fn in (("trainer", run_trainer), ("plain", run_plain)):
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+
+    def stats(values: list[float]) -> dict:
+        q1, med, q3 = np.percentile(values, [25, 50, 75])
+        return {"median_s": round(float(med), 4), "q1_s": round(float(q1), 4), "q3_s": round(float(q3), 4),
+                "img_per_s": round(batch / float(med), 3)}
+
+    trainer_stats, plain_stats = stats(times["trainer"]), stats(times["plain"])
+    return {"case": name, "batch": batch, "image_size": size, "iters": iters, "warmup": warmup,
+            "channels_last": channels_last, "trainer": trainer_stats, "plain": plain_stats,
+            "speedup_vs_plain": round(plain_stats["median_s"] / trainer_stats["median_s"], 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="cases to run (default: all)")
@@ -143,6 +206,9 @@ def main() -> int:
     parser.add_argument("--amp", default="none", choices=["none", "auto", "bf16", "fp16"],
                         help="autocast (default none: fp32, what the matmul reference measures)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    parser.add_argument("--vs-plain", action="store_true",
+                        help="time the trainer's step against the textbook step (benchmarks/plain_step.py), "
+                             "interleaved, >= 10 iterations each, and print their ratio")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -151,6 +217,22 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     iters = args.iters if args.iters is not None else (1 if args.quick else 2)
+    if args.vs_plain:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from common import machine
+
+        matmul_before = matmul_gflops()
+        results = [compare_with_plain(name, iters=max(10, iters), warmup=max(2, args.warmup),
+                                      channels_last=args.channels_last)
+                   for name in (args.cases or ["cpu-small"])]
+        for r in results:
+            print(f"{r['case']}: trainer {r['trainer']['median_s']} s/iter (q1 {r['trainer']['q1_s']}, "
+                  f"q3 {r['trainer']['q3_s']}), plain {r['plain']['median_s']} s/iter: "
+                  f"{r['speedup_vs_plain']}x the plain step", file=sys.stderr)
+        print(json.dumps({"benchmark": "train-vs-plain", "machine": machine(),
+                          "matmul_gflops_before": round(matmul_before, 1),
+                          "matmul_gflops_after": round(matmul_gflops(), 1), "results": results}))
+        return 0
     if args.child:
         print(json.dumps(run_case(args.child, iters=iters, warmup=args.warmup, device_name=args.device,
                                   channels_last=args.channels_last, amp=args.amp)))
