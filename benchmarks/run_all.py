@@ -6,6 +6,7 @@ nothing in it is typed by hand.
 
     python benchmarks/run_all.py [--quick] [--report benchmarks/reports/speed.md]
     python benchmarks/run_all.py --only-export    # rerun the export benchmarks, replace that section
+    python benchmarks/run_all.py --only-scan      # rerun the handwriting scan benchmark, replace its section
 """
 
 from __future__ import annotations
@@ -122,15 +123,22 @@ def main() -> None:
                         help="glyphs a model generated (from `make demo`) for the export fidelity check")
     parser.add_argument("--only-export", action="store_true",
                         help="rerun only the export benchmarks and replace the export section of the report")
+    parser.add_argument("--only-scan", action="store_true",
+                        help="rerun only the handwriting scan benchmark and put its section in the report")
     args = parser.parse_args()
 
-    if args.only_export:
+    if args.only_export or args.only_scan:
+        # Rerun one section and put it in place; the others stay as measured.
         report = Path(args.report)
         old = report.read_text(encoding="utf-8")
-        head, sep, _ = old.partition("## Export (")
+        head, sep, export_part = old.partition("## Export (")
         if not sep:
             raise SystemExit(f"{report} has no export section; run the whole benchmark")
-        report.write_text(head + "\n".join(export_section(args)), encoding="utf-8")
+        before_scan, _, _ = head.partition("## Handwriting scan (")
+        scan = scan_section() if args.only_scan else (head[len(before_scan):].rstrip("\n").split("\n") + [""]
+                                                       if len(before_scan) < len(head) else [])
+        export = export_section(args) if args.only_export else (sep + export_part).split("\n")
+        report.write_text(before_scan + "\n".join(scan + export), encoding="utf-8")
         print(f"report: {report}")
         return
 
