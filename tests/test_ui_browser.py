@@ -201,3 +201,66 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     assert open_font(tiny_fonts["bold"]).family == merged["name"].getDebugName(1)
     page.screenshot(path=str(shots / "export.png"), full_page=True)
     page.close()
+
+
+def test_from_handwriting_template_scan_reject_retake_train(browser, app, tiny_fonts, shots, tmp_path):
+    from zi2zi.handwriting import load_template
+    from zi2zi.handwriting.synthetic import HandSettings, PhotoSettings, synthetic_photos
+
+    url, projects = app
+    expect = playwright_api.expect
+    page = open_page(browser, url)
+    page.on("dialog", lambda dialog: dialog.accept())  # the "reject this cell?" confirmation
+    create_project(page, "My Hand")
+    page.click('button[data-tab="hand"]')
+    choose_base(page, "#tab-hand")
+    chars = TINY_CHARS[:12]
+    page.fill("#template-chars", chars)
+    page.click("#make-template")
+    wait_job(page, "template")
+    pdf = page.locator("#template-pdf")
+    expect(pdf).to_be_visible()
+    with page.expect_download() as info:
+        pdf.click()
+    assert info.value.suggested_filename == "template.pdf"
+    info.value.save_as(tmp_path / "template.pdf")
+    assert (tmp_path / "template.pdf").read_bytes().startswith(b"%PDF-")
+
+    # Photos of the filled sheets (a synthetic hand written in the bold font, photographed).
+    template = load_template(projects / "my-hand" / "handwriting" / "template" / "template.json")
+    mild = PhotoSettings(dpi=(150, 170), blur_sigma=(0.3, 0.6), jpeg_quality=(65, 70))
+    photos, _ = synthetic_photos(template, open_font(tiny_fonts["bold"]), seed=3, truth_size=64, photo=mild,
+                                 hand=HandSettings(fill=0.9))
+    files = []
+    for shot in photos:
+        files.append(tmp_path / f"IMG_{shot.page}.jpg")
+        files[-1].write_bytes(shot.jpeg)
+    page.set_input_files("#photos", [str(f) for f in files])
+    page.click("#upload-photos")
+    wait_job(page, "scan")
+    glyphs = projects / "my-hand" / "handwriting" / "glyphs"
+    read = len(list(glyphs.glob("U+*.png")))
+    assert read >= len(chars) - 2  # a square the synthetic hand left too faint reads as empty
+    cells = page.locator("#hand-grid .cell")
+    expect(cells).to_have_count(read)
+    # Reject a cell; a retake of its page brings it back.
+    first, second = cells.nth(0).get_attribute("data-char"), cells.nth(1).get_attribute("data-char")
+    page.locator(f'#hand-grid .cell[data-char="{first}"]').click()
+    expect(cells).to_have_count(read - 1)
+    assert [p.name for p in (glyphs.parent / "rejected").glob("U+*.png")] == [f"U+{ord(first):04X}.png"]
+    page.screenshot(path=str(shots / "from-handwriting.png"), full_page=True)
+    page.set_input_files("#photos", [str(files[0])])
+    page.click("#upload-photos")
+    wait_job(page, "scan")
+    expect(cells).to_have_count(read)
+    assert not list((glyphs.parent / "rejected").glob("U+*.png"))
+    page.locator(f'#hand-grid .cell[data-char="{second}"]').click()
+    expect(cells).to_have_count(read - 1)
+
+    page.fill("#hand-steps", "6")
+    page.click("#train-hand")
+    wait_job(page, "finetune")
+    expect(page.locator("#tab-hand .step").first).to_have_text("6")
+    record = (projects / "my-hand" / "run" / "finetune.json").read_text(encoding="utf-8")
+    assert f'"train_glyphs": {read - 1}' in record  # the rejected cell was left out
+    page.close()
