@@ -13,31 +13,15 @@ from pathlib import Path
 
 import pytest
 
-import zi2zi.bases as bases
-from zi2zi.data.layout import read_manifest
 from zi2zi.fonts import open_font
-from zi2zi.training import TrainOptions, train
 
 from conftest import TINY_CHARS
-from trainhelpers import tiny_config
-from uihelpers import running_app
+from uihelpers import running_app, tiny_base  # noqa: F401 - a fixture
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the ui tests need playwright (make setup)")
 CHROMIUM = os.environ.get("ZI2ZI_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (make browser)")
 JOB_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
-    """A tiny two-style model packaged as a base, offered to the app with --base (none is shipped)."""
-    data = make_tiny_dataset(size=32, holdout=4)
-    root = tmp_path_factory.mktemp("uibase")
-    summary = train(TrainOptions(data=data, out=root / "run", config=tiny_config(), progress=False))
-    fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
-    bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
-                       wall_seconds=1.0, metrics={}, out_dir=root / "shipped")
-    return root / "shipped" / "tiny.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +40,7 @@ def browser():
 
 
 @pytest.fixture
-def app(tmp_path, tiny_base):
+def app(tmp_path, tiny_base):  # noqa: F811 - the fixture imported above
     with running_app(tmp_path / "projects", bases=[tiny_base]) as url:
         yield url, tmp_path / "projects"
 
