@@ -1,4 +1,4 @@
-"""`make bench`: run the render, train, generate, export and scan benchmarks; write benchmarks/reports/speed.md.
+"""`make bench`: run the render, train, generate, export, scan and web app benchmarks; write benchmarks/reports/speed.md.
 
 Each benchmark runs as its own process (so peak memory is its own) and ends its output with one
 JSON line, which this script collects. The report states the machine and every figure measured;
@@ -51,6 +51,7 @@ def main() -> None:
     export = run("bench_export.py", "--n", "100" if args.quick else "500")
     generated = run("bench_export.py", "--glyphs", args.generated) if Path(args.generated, "manifest.json").is_file() else None
     scan = run("bench_scan.py")
+    ui = run("bench_ui.py", "--requests", "20" if args.quick else "40")
 
     m = machine()
     lines = [
@@ -123,6 +124,17 @@ def main() -> None:
         f"{scan['glyphs']} of {scan['written']} written glyphs recovered; median ink IoU against the pasted glyph "
         f"**{scan['median_ink_iou']}** (5th percentile {scan['p5_ink_iou']}), placement error (ink centroid and box) "
         f"median {scan['median_placement_error_em']} em, worst {scan['max_placement_error_em']} em.",
+        "",
+    ]
+    lines += [
+        "## Web app while training (`benchmarks/bench_ui.py`)",
+        "",
+        f"`zi2zi ui`'s app with a fine-tune running in its worker (base: {ui['base']}; the demo's UKai as target), "
+        f"{ui['requests']} requests per page action, timed from a client on the same machine. Target: every action "
+        f"under 200 ms (p95). Worst p95: **{ui['worst_p95_ms']} ms** ({'met' if ui['met'] else 'NOT met'}).",
+        "",
+        markdown_table(["action", "p50 ms", "p95 ms", "max ms"],
+                       [[r["action"], r["p50_ms"], r["p95_ms"], r["max_ms"]] for r in ui["results"]]),
         "",
     ]
     report = Path(args.report)
