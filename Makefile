@@ -36,9 +36,9 @@ test: setup browser
 browser:
 	scripts/install-browser.sh
 
-# The web app on http://127.0.0.1:8765 with projects in ./projects.
+# The web app on http://127.0.0.1:8765 with projects in ./projects; UI_ARGS="--base RUN" adds a base.
 ui: setup fonts
-	$(BIN)/zi2zi ui --projects projects
+	$(BIN)/zi2zi ui --projects projects $(UI_ARGS)
 
 bench: setup fonts
 	$(BIN)/python benchmarks/run_all.py

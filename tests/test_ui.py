@@ -19,6 +19,7 @@ from zi2zi.ui.errors import UiError  # noqa: E402
 from zi2zi.ui.projects import Projects, check_file_name, slug  # noqa: E402
 from zi2zi.ui.serve import check_host  # noqa: E402
 
+from conftest import TINY_CHARS  # noqa: E402
 from uihelpers import call, multipart, running_app, tiny_base  # noqa: E402,F401 - tiny_base is a fixture
 
 
@@ -72,7 +73,11 @@ def test_names_from_the_browser_never_become_paths(tmp_path):
         project.path("../outside")
 
 
-def test_binding_beyond_this_machine_needs_a_flag(capsys):
+def test_binding_beyond_this_machine_needs_a_flag(capsys, tmp_path):
+    from zi2zi.cli import main
+
+    assert main(["ui", "--host", "0.0.0.0", "--projects", str(tmp_path / "p")]) == 1
+    assert "--allow-remote" in capsys.readouterr().err and not (tmp_path / "p").exists()
     check_host("127.0.0.1", False)
     with pytest.raises(Zi2ziError, match="--allow-remote"):
         check_host("0.0.0.0", False)
@@ -146,3 +151,19 @@ def test_a_training_outlives_its_app_and_resumes_from_its_checkpoint(tmp_path, t
         assert state["job"]["state"] == "stopped" and "start it again" in state["job"]["message"]
     log = (projects / "long" / "job" / "log.txt").read_text(encoding="utf-8")
     assert f"resumed from step-{stopped:08d}.safetensors (step {stopped}" in log
+
+
+def test_an_installed_font_is_copied_into_the_project(tmp_path, tiny_fonts, monkeypatch):
+    monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(tiny_fonts["light"].parent))
+    with running_app(tmp_path / "projects") as url:
+        _, project = call(f"{url}/api/projects", "POST", {"name": "Installed"})
+        status, fonts = call(f"{url}/api/installed-fonts")
+        assert status == 200
+        [light] = [f for f in fonts if f["name"] == "light.ttf"]
+        status, target = call(f"{url}/api/projects/{project['id']}/installed-font", "POST", {"id": light["id"]})
+        assert status == 200 and target["family"] == "Tiny Light" and target["file"] == "target.ttf"
+        coverage = {c["charset"]: c["have"] for c in target["coverage"]}
+        assert coverage["gb2312"] == len(TINY_CHARS)
+    stored = tmp_path / "projects" / "installed" / "inputs" / "target.ttf"
+    assert stored.read_bytes() == tiny_fonts["light"].read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["projects"]
