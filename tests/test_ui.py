@@ -167,3 +167,20 @@ def test_an_installed_font_is_copied_into_the_project(tmp_path, tiny_fonts, monk
     stored = tmp_path / "projects" / "installed" / "inputs" / "target.ttf"
     assert stored.read_bytes() == tiny_fonts["light"].read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["projects"]
+
+
+def test_a_checkpoint_upload_becomes_the_base_only_when_it_is_one(tmp_path, tiny_base):  # noqa: F811
+    with running_app(tmp_path / "projects") as url:
+        _, project = call(f"{url}/api/projects", "POST", {"name": "Own base"})
+        api = f"{url}/api/projects/{project['id']}"
+        _, info = call(f"{url}/api/info")
+        if not info["shipped"]:
+            assert info["shipped_note"].startswith("No shipped base model is installed")
+        body, kind = multipart("file", "x.safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+        status, answer = call(f"{api}/base-upload", "POST", data=body, content_type=kind)
+        assert status == 415 and "zi2zi" in answer["error"]
+        body, kind = multipart("file", "x.safetensors", tiny_base.read_bytes())
+        assert call(f"{api}/base-upload", "POST", data=body, content_type=kind)[0] == 200
+        assert call(api)[1]["base"] == "upload"
+    stored = tmp_path / "projects" / "own-base" / "inputs" / "base.safetensors"
+    assert stored.read_bytes() == tiny_base.read_bytes()
