@@ -22,7 +22,7 @@ from zi2zi.ui import fontinfo, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.jobs import JobRunner, log_tail, read_job
 from zi2zi.ui.progress import run_progress
-from zi2zi.ui.projects import PROJECT_ID, Project, Projects, check_file_name
+from zi2zi.ui.projects import PROJECT_ID, Project, Projects, check_file_name, slug
 
 # Folders whose files the page may fetch, and the media type of each extension it may fetch.
 SERVED = ("run/samples", "review", "fonts", "handwriting/template", "handwriting/glyphs", "glyphs")
@@ -408,7 +408,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
 
             FontNames.parse(family, str(body.get("style") or "Regular"))  # refuse a bad style now, not in the job
             params.update(family=family, style=str(body.get("style") or "Regular"))
-            params["file"] = f"{uploads_slug(family)}.{fmt}"
+            params["file"] = f"{slug(family)}.{fmt}"
         return runner.start(project, "export", params)
 
     # ---- From handwriting ------------------------------------------------------------------------
@@ -484,12 +484,6 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         return {"rejected": char}
 
     return app
-
-
-def uploads_slug(family: str) -> str:
-    from zi2zi.ui.projects import slug
-
-    return slug(family)
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Project:
 
     def path(self, folder: str, name: str | None = None) -> Path:
         """A path inside one of the project's folders; ``name`` must be a plain file name."""
-        if folder not in FOLDERS and not folder.startswith(tuple(f + "/" for f in FOLDERS)):
+        if folder not in FOLDERS:
             raise UiError(f"unknown project folder {folder!r}", 404)
         base = self.root / folder
         if name is None:
