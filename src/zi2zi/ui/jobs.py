@@ -80,7 +80,10 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def start(self, project: Project, kind: str, params: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        from zi2zi.storage.lock import FolderLock
+
+        # The thread lock orders this app's requests; the folder lock, two apps on one projects folder.
+        with self._lock, FolderLock(project.path("job"), what="project job folder", notify=lambda _: None):
             current = read_job(project)
             if current["state"] in ACTIVE:
                 raise UiError(f"this project is busy with a {current.get('kind', '')} job; "
@@ -98,9 +101,22 @@ class JobRunner:
                     [sys.executable, "-m", WORKER_MODULE, str(project.root)], stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True, env=env, cwd=str(project.root),
                 )
-        # Reap the worker when it ends (no zombie); the worker wrote its own outcome.
-        threading.Thread(target=proc.wait, daemon=True).start()
+        threading.Thread(target=self._reap, args=(project, proc), daemon=True).start()
         return job
+
+    @staticmethod
+    def _reap(project: Project, proc: subprocess.Popen) -> None:
+        """Wait for the worker (no zombie); one that died before reporting in is recorded as failed."""
+        code = proc.wait()
+        path = project.path("job") / JOB_FILE
+        try:
+            job = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return
+        if job.get("state") == "queued":
+            tail = " / ".join(log_tail(project, 2))
+            job.update(state="failed", message=f"the job could not start (exit status {code}): {tail}")
+            write_json(path, job, indent=2)
 
     def stop(self, project: Project) -> dict[str, Any]:
         job = read_job(project)
