@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,13 +31,22 @@ def say(message: str) -> None:
 def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.finetune import finetune
 
-    summary = finetune(
-        p["base"], root / "run", target=p.get("target"), chars=p.get("chars"), target_glyphs=p.get("target_glyphs"),
-        holdout=p.get("holdout"), steps=p.get("steps"), style_name=p.get("style_name"),
-        device=p.get("device"), progress=False, echo=say,
-    )
+    device = p.get("device") or "cpu"
+    done = threading.Event()
+    # Held-out metrics of each new checkpoint while training goes on (the run has no validation split).
+    watcher = threading.Thread(target=_watch_checkpoints, args=(root, device, done), daemon=True)
+    watcher.start()
+    try:
+        summary = finetune(
+            p["base"], root / "run", target=p.get("target"), chars=p.get("chars"),
+            target_glyphs=p.get("target_glyphs"), holdout=p.get("holdout"), steps=p.get("steps"),
+            style_name=p.get("style_name"), device=p.get("device"), progress=False, echo=say,
+        )
+    finally:
+        done.set()
+        watcher.join()
     if summary.holdout_glyphs:
-        _measure_heldout(root, device=p.get("device") or "cpu")
+        _measure_heldout(root, device=device)
     if summary.step < summary.recipe.steps:
         # Training stopped early on the page's Stop (SIGTERM): it checkpointed; resuming goes on from there.
         raise KeyboardInterrupt
@@ -44,12 +54,35 @@ def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
             "holdout_glyphs": summary.holdout_glyphs}
 
 
-def _measure_heldout(root: Path, device: str) -> None:
+def _newest_checkpoint(run: Path) -> Path | None:
+    found = sorted((run / "checkpoints").glob("step-*.safetensors")) if (run / "checkpoints").is_dir() else []
+    return found[-1] if found else None
+
+
+def _watch_checkpoints(root: Path, device: str, done: threading.Event) -> None:
+    measured = _newest_checkpoint(root / "run")  # a resumed run's old checkpoint was measured before
+    while not done.wait(2.0):
+        newest = _newest_checkpoint(root / "run")
+        try:
+            held = json.loads((root / "run" / "finetune.json").read_text(encoding="utf-8")).get("holdout_glyphs")
+        except (OSError, json.JSONDecodeError):
+            continue
+        if newest is None or newest == measured or not held:
+            continue
+        measured = newest
+        try:
+            _measure_heldout(root, device=device, checkpoint=newest)
+        except Exception as exc:  # noqa: BLE001 - a failed measurement must not stop the training
+            say(f"note: could not measure {newest.name} on the held-out characters: {exc}")
+
+
+def _measure_heldout(root: Path, device: str, checkpoint: Path | None = None) -> None:
     """Pixel metrics of the newest checkpoint on the held-out characters, beside the baseline (the
     source glyph taken as the answer), for the training page."""
     from zi2zi.metrics.evaluate import evaluate
 
-    result = evaluate(root / "run", root / "run" / "data", "holdout", classifier=False, device=device)
+    result = evaluate(checkpoint or _newest_checkpoint(root / "run") or root / "run", root / "run" / "data", "holdout",
+                      classifier=False, device=device)
     write_json(root / "review" / "heldout-metrics.json", {
         "step": result["step"], "characters": result["characters"], "metrics": result["metrics"],
         "model": result["results"]["model"]["overall"], "baseline": result["results"]["baseline"]["overall"],
