@@ -117,6 +117,12 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     expect(page.locator("#tab-font .metrics tr")).to_have_count(6)  # header + l1, rmse, psnr, ssim, ink_iou
     page.screenshot(path=str(shots / "from-a-font.png"), full_page=True)
 
+    # A reload finds everything where it was (state is on disk, the project in the address).
+    page.reload()
+    expect(page.locator("#current-project")).to_have_text("project: Tiny Kai")
+    expect(page.locator("#tab-font .step")).to_have_text("200")
+    expect(page.locator("#target-info")).to_contain_text("Tiny Bold")
+
     # Review: a specimen, the held-out comparison, generate, exclude and regenerate single glyphs.
     page.click('button[data-tab="review"]')
     page.fill("#specimen-text", TINY_CHARS[:8])

@@ -77,6 +77,7 @@ async function loadInfo() {
 
 async function openProject(id) {
   project = id;
+  history.replaceState(null, "", `#${id}`);  // a reload (or a restarted app) reopens this project
   await refresh();
   showTab("font");
 }
@@ -359,5 +360,10 @@ function wire() {
 }
 
 wire();
-action(async () => { await loadInfo(); await loadProjects(); })();
+action(async () => {
+  await loadInfo();
+  await loadProjects();
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (id && $(`#project-list button[data-project="${CSS.escape(id)}"]`)) await openProject(id);
+})();
 poll();
