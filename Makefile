@@ -8,7 +8,7 @@ STAMP := $(VENV)/.zi2zi-installed
 FB_VENV := .venv-fontbakery
 FB_STAMP := $(FB_VENV)/.installed
 
-.PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot clean
+.PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot clean ui browser
 
 setup: $(STAMP) $(FB_STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,ui]'
 	touch $(STAMP)
 
 $(FB_STAMP):
@@ -36,10 +36,18 @@ demo: setup fonts
 	$(BIN)/zi2zi demo --out demo-out --overwrite
 
 # Lint (with import order) and types first: they take seconds and fail before minutes of tests.
-test: setup
+test: setup browser
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The web app's browser tests drive Debian's Chromium (Playwright's own download is not used).
+browser:
+	scripts/install-browser.sh
+
+# The web app on http://127.0.0.1:8765 with projects in ./projects; UI_ARGS="--base RUN" adds a base.
+ui: setup fonts
+	$(BIN)/zi2zi ui --projects projects $(UI_ARGS)
 
 bench: setup fonts
 	$(BIN)/python benchmarks/run_all.py

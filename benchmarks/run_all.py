@@ -1,4 +1,4 @@
-"""`make bench`: run the render, train, generate and export benchmarks; write benchmarks/reports/speed.md.
+"""`make bench`: run the render, train, generate, export, scan and web app benchmarks; write benchmarks/reports/speed.md.
 
 Each benchmark runs as its own process (so peak memory is its own) and ends its output with one
 JSON line, which this script collects. The report states the machine and every figure measured;
@@ -115,6 +115,38 @@ def scan_section() -> list[str]:
     ]
 
 
+def ui_section(args: argparse.Namespace) -> list[str]:
+    """Page actions of the web app, timed while a fine-tune trains in its worker."""
+    ui = run("bench_ui.py", "--requests", "20" if args.quick else "40")
+    return [
+        "## Web app while training (`benchmarks/bench_ui.py`)",
+        "",
+        f"`zi2zi ui`'s app with a fine-tune running in its worker (base: {ui['base']}; the demo's UKai as target), "
+        f"{ui['requests']} requests per page action, timed from a client on the same machine. Target: every action "
+        f"under 200 ms (p95). Worst p95: **{ui['worst_p95_ms']} ms** ({'met' if ui['met'] else 'NOT met'}).",
+        "",
+        markdown_table(["action", "p50 ms", "p95 ms", "max ms"],
+                       [[r["action"], r["p50_ms"], r["p95_ms"], r["max_ms"]] for r in ui["results"]]),
+        "",
+    ]
+
+
+def replace_section(text: str, heading: str, lines: list[str], *, before: str | None = None) -> str:
+    """``text`` with the ``## `` section starting with ``heading`` replaced by ``lines`` (inserted
+    before the section ``before``, or at the end, when it is not there yet)."""
+    parts = text.split("\n## ")
+    new = "\n".join(lines).rstrip("\n") + "\n"
+    for i, part in enumerate(parts):
+        if i and ("## " + part).startswith(heading):
+            parts[i] = new[3:]
+            return "\n## ".join(parts)
+    for i, part in enumerate(parts):
+        if i and before and ("## " + part).startswith(before):
+            parts.insert(i, new[3:])
+            return "\n## ".join(parts)
+    return text.rstrip("\n") + "\n\n" + new
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a smoke run, not the report)")
@@ -128,17 +160,14 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.only_export or args.only_scan:
-        # Rerun one section and put it in place; the others stay as measured.
+        # Rerun one section and put it in place of its old one; the others stay as measured.
         report = Path(args.report)
-        old = report.read_text(encoding="utf-8")
-        head, sep, export_part = old.partition("## Export (")
-        if not sep:
-            raise SystemExit(f"{report} has no export section; run the whole benchmark")
-        before_scan, _, _ = head.partition("## Handwriting scan (")
-        scan = scan_section() if args.only_scan else (head[len(before_scan):].rstrip("\n").split("\n") + [""]
-                                                       if len(before_scan) < len(head) else [])
-        export = export_section(args) if args.only_export else (sep + export_part).split("\n")
-        report.write_text(before_scan + "\n".join(scan + export), encoding="utf-8")
+        text = report.read_text(encoding="utf-8")
+        if args.only_scan:
+            text = replace_section(text, "## Handwriting scan (", scan_section(), before="## Export (")
+        if args.only_export:
+            text = replace_section(text, "## Export (", export_section(args))
+        report.write_text(text, encoding="utf-8")
         print(f"report: {report}")
         return
 
@@ -187,6 +216,7 @@ def main() -> None:
         "",
     ]
     lines += scan_section()
+    lines += ui_section(args)
     lines += export_section(args)
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)

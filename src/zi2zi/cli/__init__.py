@@ -48,6 +48,7 @@ COMMANDS = [
     "evaluate",
     "import-checkpoint",
     "demo",
+    "ui",
 ]
 
 
