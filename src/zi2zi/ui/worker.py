@@ -131,7 +131,8 @@ def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     folder = read_glyph_folder(root / p["glyphs"])
     out = root / "fonts" / p["file"]
     if p.get("merge_into"):
-        result = merge_into_font(folder, root / p["merge_into"], out, overwrite=True)
+        # A merged font is a new font: the family typed in the page, else the base's + " zi2zi".
+        result = merge_into_font(folder, root / p["merge_into"], out, family=p.get("family") or None, overwrite=True)
     else:
         result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", overwrite=True)
     _set_licence_names(out, p)
