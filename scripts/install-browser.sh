@@ -5,12 +5,4 @@
 set -euo pipefail
 browser="${ZI2ZI_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$browser" ] && exit 0
-if ! command -v apt-get >/dev/null; then
-  echo "install-browser: no apt-get here; install Chromium and set ZI2ZI_CHROMIUM to its path" >&2
-  exit 1
-fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing chromium for the browser tests"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+exec "$(dirname "$0")/apt-install.sh" chromium

@@ -20,17 +20,4 @@ case "${1:-all}" in
   all) wanted=("${corpus[@]}" "${evaluation[@]}") ;;
   *) echo "install-corpus-fonts: unknown option $1; use --corpus, --eval or nothing" >&2; exit 2 ;;
 esac
-missing=()
-for pkg in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if ! command -v apt-get >/dev/null; then
-  echo "install-corpus-fonts: no apt-get here; install ${missing[*]}" >&2
-  exit 1
-fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing CJK fonts: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" "${wanted[@]}"

@@ -15,13 +15,17 @@ from zi2zi.errors import FontError, Zi2ziError
 from conftest import TINY_CHARS
 
 
-def test_demo_end_to_end_on_tiny_fonts(tiny_fonts, tmp_path, monkeypatch):
+@pytest.fixture
+def demo_fonts(tiny_fonts, tmp_path, monkeypatch):
+    """The demo looks its fonts up by file name: the tiny ones under those names."""
     fonts = tmp_path / "fonts"
     fonts.mkdir()
-    # The demo looks its fonts up by file name; give it the tiny ones under those names.
     shutil.copy(tiny_fonts["source"], fonts / "uming.ttc")
     shutil.copy(tiny_fonts["bold"], fonts / "ukai.ttc")
     monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(fonts))
+    return fonts
+
+def test_demo_end_to_end_on_tiny_fonts(demo_fonts, tmp_path):
     settings = DemoSettings(charset=f"text:{TINY_CHARS}", characters=len(TINY_CHARS), holdout=4, size=32,
                             steps=3, minutes=5, classifier=False, base=None)
     out = tmp_path / "demo"
@@ -50,12 +54,7 @@ def test_demo_names_the_missing_font_package(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
-def test_demo_never_replaces_a_folder_that_is_not_a_demo(tiny_fonts, tmp_path, monkeypatch):
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    shutil.copy(tiny_fonts["source"], fonts / "uming.ttc")
-    shutil.copy(tiny_fonts["bold"], fonts / "ukai.ttc")
-    monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(fonts))
+def test_demo_never_replaces_a_folder_that_is_not_a_demo(demo_fonts, tmp_path):
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True)
     (project / "src").mkdir()
@@ -67,19 +66,14 @@ def test_demo_never_replaces_a_folder_that_is_not_a_demo(tiny_fonts, tmp_path, m
     assert (project / "notes.txt").read_text(encoding="utf-8") == "mine" and (project / "src").is_dir()
 
 
-def test_demo_checks_its_settings_before_touching_the_folder(tiny_fonts, tmp_path, monkeypatch):
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    shutil.copy(tiny_fonts["source"], fonts / "uming.ttc")
-    shutil.copy(tiny_fonts["bold"], fonts / "ukai.ttc")
-    monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(fonts))
+def test_demo_checks_its_settings_before_touching_the_folder(demo_fonts, tmp_path):
     out = tmp_path / "demo"
     with pytest.raises(Zi2ziError, match="too few"):
         run_demo(out, DemoSettings(charset="text:的一是", characters=3, holdout=4, size=32), echo=lambda _: None)
     assert not out.exists()
 
 
-def test_demo_fine_tunes_a_base_when_given_one(tiny_fonts, tmp_path, monkeypatch, make_tiny_dataset):
+def test_demo_fine_tunes_a_base_when_given_one(demo_fonts, tmp_path, monkeypatch, make_tiny_dataset):
     """The demo's default path: a base (here a tiny one trained on the tiny fonts) fine-tuned on the
     target's first glyphs, measured on the base's own held-out characters."""
     from zi2zi.bases import package_base
@@ -93,11 +87,6 @@ def test_demo_fine_tunes_a_base_when_given_one(tiny_fonts, tmp_path, monkeypatch
     package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=[],
                  wall_seconds=1, metrics={}, out_dir=tmp_path / "bases")
     monkeypatch.setattr("zi2zi.bases.bases_dir", lambda: tmp_path / "bases")
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    shutil.copy(tiny_fonts["source"], fonts / "uming.ttc")
-    shutil.copy(tiny_fonts["bold"], fonts / "ukai.ttc")
-    monkeypatch.setenv("ZI2ZI_FONT_DIRS", str(fonts))
     out = tmp_path / "demo"
     settings = DemoSettings(charset=f"text:{TINY_CHARS}", characters=len(TINY_CHARS), holdout=4, size=32,
                             classifier=False, base="tiny", glyphs=30)
@@ -110,7 +99,7 @@ def test_demo_fine_tunes_a_base_when_given_one(tiny_fonts, tmp_path, monkeypatch
     assert set(TTFont(out / "zi2zi-demo.ttf").getBestCmap()) == {ord(c) for c in held} | {0x20, 0xA0, 0x3000}
 
 
-def test_demo_without_the_default_base_trains_from_scratch(tiny_fonts, tmp_path, monkeypatch):
+def test_demo_without_the_default_base_trains_from_scratch(tmp_path, monkeypatch):
     monkeypatch.setattr("zi2zi.bases.bases_dir", lambda: tmp_path / "no-bases")
     (tmp_path / "no-bases").mkdir()
     from zi2zi.demo.pipeline import _choose_base
