@@ -20,7 +20,7 @@ from zi2zi.ui.projects import Projects, check_file_name, slug  # noqa: E402
 from zi2zi.ui.serve import check_host  # noqa: E402
 
 from conftest import TINY_CHARS  # noqa: E402
-from uihelpers import call, multipart, running_app, tiny_base  # noqa: E402,F401 - tiny_base is a fixture
+from uihelpers import call, multipart, running_app  # noqa: E402
 
 
 def png_bytes() -> bytes:
@@ -122,7 +122,7 @@ def _wait(api: str, ok, timeout: float = 120.0) -> dict:
         time.sleep(0.2)
 
 
-def test_a_training_outlives_its_app_and_resumes_from_its_checkpoint(tmp_path, tiny_fonts, tiny_base):  # noqa: F811
+def test_a_training_outlives_its_app_and_resumes_from_its_checkpoint(tmp_path, tiny_fonts, tiny_base):
     projects = tmp_path / "projects"
     with running_app(projects, bases=[tiny_base]) as url:
         _, project = call(f"{url}/api/projects", "POST", {"name": "Long"})
@@ -169,7 +169,7 @@ def test_an_installed_font_is_copied_into_the_project(tmp_path, tiny_fonts, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["projects"]
 
 
-def test_a_checkpoint_upload_becomes_the_base_only_when_it_is_one(tmp_path, tiny_base):  # noqa: F811
+def test_a_checkpoint_upload_becomes_the_base_only_when_it_is_one(tmp_path, tiny_base):
     with running_app(tmp_path / "projects") as url:
         _, project = call(f"{url}/api/projects", "POST", {"name": "Own base"})
         api = f"{url}/api/projects/{project['id']}"

@@ -16,7 +16,7 @@ import pytest
 from zi2zi.fonts import open_font
 
 from conftest import TINY_CHARS
-from uihelpers import running_app, tiny_base  # noqa: F401 - a fixture
+from uihelpers import running_app
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the ui tests need playwright (make setup)")
 CHROMIUM = os.environ.get("ZI2ZI_CHROMIUM", "/usr/bin/chromium")
@@ -40,7 +40,7 @@ def browser():
 
 
 @pytest.fixture
-def app(tmp_path, tiny_base):  # noqa: F811 - the fixture imported above
+def app(tmp_path, tiny_base):
     with running_app(tmp_path / "projects", bases=[tiny_base]) as url:
         yield url, tmp_path / "projects"
 

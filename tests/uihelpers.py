@@ -11,10 +11,6 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from trainhelpers import tiny_config
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -68,19 +64,3 @@ def multipart(field: str, filename: str, payload: bytes) -> tuple[bytes, str]:
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
             f"Content-Type: application/octet-stream\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
-
-
-@pytest.fixture(scope="module")
-def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
-    """A tiny two-style model packaged as a base, offered to the app with --base (none is shipped)."""
-    import zi2zi.bases as bases
-    from zi2zi.data.layout import read_manifest
-    from zi2zi.training import TrainOptions, train
-
-    data = make_tiny_dataset(size=32, holdout=4)
-    root = tmp_path_factory.mktemp("uibase")
-    summary = train(TrainOptions(data=data, out=root / "run", config=tiny_config(), progress=False))
-    fonts = [{"name": "Tiny Bold", "file": "bold.ttf", "package": "-", "licence": "test", "style": "test"}]
-    bases.package_base(summary.checkpoint, "tiny", manifest=read_manifest(data), recipe="tests", fonts=fonts,
-                       wall_seconds=1.0, metrics={}, out_dir=root / "shipped")
-    return root / "shipped" / "tiny.safetensors"
