@@ -19,12 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
             "the cpu-small preset from scratch from AR PL UMing for --steps steps), generate the held-out "
             "characters, export them as a TrueType font and write report.html."
         ),
-        epilog="example: zi2zi demo --minutes 5 --out demo-out",
+        epilog="example: zi2zi demo --from-scratch --steps 300 --out quick-demo",
     )
     p.add_argument("--steps", type=int, default=_DEFAULTS.steps,
                    help=f"training steps from scratch (default {_DEFAULTS.steps}; fine-tuning sets its own)")
     p.add_argument("--minutes", type=float, default=_DEFAULTS.minutes,
-                   help=f"training stops after this many minutes even if steps remain (default {_DEFAULTS.minutes})")
+                   help="training from scratch stops after this many minutes even if steps remain (default: "
+                        "no limit; the step budget gives the same model on a busy machine, only later)")
     p.add_argument("--out", default="demo-out", metavar="DIR", help="output folder (default demo-out)")
     p.add_argument("--characters", type=int, default=_DEFAULTS.characters,
                    help=f"first N characters of {_DEFAULTS.charset} (default {_DEFAULTS.characters})")
