@@ -134,7 +134,9 @@ def _finetune_base(out: Path, base: str, settings: DemoSettings, chars: list[str
 def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path, target_path: Path,
          started: float, echo: Callable[[str], None]) -> Path:
     timings: dict[str, float] = {}
-    echo(f"[demo] source font {source_path}, target font {target_path}")
+    # Fine-tuning reads the base's own source font; from scratch, the demo's.
+    echo(f"[demo] target font {target_path}; " + (f"fine-tuning {settings.base}" if settings.base
+                                                   else f"from scratch, source font {source_path}"))
 
     def timed(name: str, t0: float) -> None:
         timings[name] = round(time.perf_counter() - t0, 1)
