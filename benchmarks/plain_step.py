@@ -1,10 +1,12 @@
 """The reference the trainer's step must beat: zi2zi's iteration as a textbook writes it.
 
 Same G and D modules and the same losses as :class:`zi2zi.training.step.Zi2ziStep`, in straight-line
-code with none of its features (no split D backward, no NaN check, no autocast, no DDP wrapping):
-G forward, D on the real and the fake pair, one D backward, then ``g_steps_per_d`` G steps, each
-with a fresh G forward and the const loss's second encoder pass. Benchmarks time both in the same
-run; the ratio between them holds across machines where absolute times do not.
+code with none of its features (no split D backward, no NaN check, no autocast, no DDP wrapping),
+in zi2zi's own order (zi2zi-pytorch's ``optimize_parameters``): G forward, D on the real and the
+fake pair with one D backward, a G step on that same forward, then ``g_steps_per_d - 1`` more G
+steps, each on a fresh G forward; every G step has the const loss's second encoder pass.
+Benchmarks time both in the same run; the ratio between them holds across machines where
+absolute times do not.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class PlainStep:
 
     def optimize(self, source: torch.Tensor, target: torch.Tensor, style: torch.Tensor) -> None:
         lc = self.loss
-        fake, _ = self.g.generate_and_encode(source, style)
+        fake, code = self.g.generate_and_encode(source, style)
         # D: real pair and fake pair, one backward.
         real_rf, real_cat = self.d(source, target)
         fake_rf, fake_cat = self.d(source, fake.detach())
@@ -36,11 +38,12 @@ class PlainStep:
         self.opt_d.zero_grad()
         d_loss.backward()
         self.opt_d.step()
-        # G: g_steps_per_d steps, each a fresh forward with the const loss's encoder pass; D's
-        # weights get no gradients here (pix2pix's set_requires_grad(D, False)).
+        # G: the first step on the forward D judged, then fresh forwards; D's weights get no
+        # gradients here (pix2pix's set_requires_grad(D, False)).
         self.d.requires_grad_(False)
-        for _ in range(lc.g_steps_per_d):
-            fake, code = self.g.generate_and_encode(source, style)
+        for i in range(lc.g_steps_per_d):
+            if i:
+                fake, code = self.g.generate_and_encode(source, style)
             fake_rf, fake_cat = self.d(source, fake)
             g_loss = (losses.g_gan_loss(fake_rf, lc.gan_mode)
                       + lc.l1_weight * F.l1_loss(fake, target)
