@@ -9,9 +9,9 @@ measured in the same run with the same thread count. Inputs are synthetic (speed
 on what the glyphs look like). On CUDA, cuDNN runs fp32 convolutions in TF32 by default while the
 fp32 matmul reference does not, so the share there can exceed 100%.
 
-    python benchmarks/bench_train.py --quick           # cpu-small and its blur modes, 1 timed iteration
-    python benchmarks/bench_train.py                   # + classic 256 px at batch 16 and 8
-    python benchmarks/bench_train.py --cases classic-256-bs16 --iters 3 --channels-last
+    python benchmarks/bench_train.py --quick           # cpu-small and its blur modes, 3 timed iterations
+    python benchmarks/bench_train.py                   # + classic 256 px at batch 16, 10 timed iterations
+    python benchmarks/bench_train.py --cases classic-256-bs16 --vs-plain --profile
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ CASES = {
     "cpu-small-blur-output": ("cpu-small", 32, ["model.discriminator.blur=output"]),
 }
 QUICK = ["cpu-small", "cpu-small-blur-none", "cpu-small-blur-layers", "cpu-small-blur-output"]
+DEFAULT = ["classic-256-bs16", *QUICK]  # classic-256-bs8 on request
 
 
 def peak_rss_bytes() -> int:
@@ -66,7 +67,8 @@ def matmul_gflops(device_name: str = "cpu", n: int = 2048, reps: int = 10) -> fl
     return 2 * n**3 / best / 1e9
 
 
-def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_last: bool, amp: str) -> dict:
+def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous: bool, amp: str) -> dict:
+    import numpy as np
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -77,7 +79,8 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
 
     preset, batch, overrides = CASES[name]
     cfg = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}",
-                                         f"train.channels_last={str(channels_last).lower()}"])
+                                         *(["train.channels_last=false"] if contiguous else [])])
+    channels_last = cfg.train.channels_last
     device = torch.device(device_name)
     torch.manual_seed(0)
     g, d = build_models(cfg, cfg.model.generator.num_styles)
@@ -100,7 +103,7 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
     with FlopCounterMode(display=False) as counter:
         step.optimize()
     flops = counter.get_total_flops()
-    for _ in range(max(0, warmup - 1)):  # the counted iteration was the first warm-up
+    for _ in range(warmup):  # the FLOP-counting iteration runs under a tracing mode: not a warm-up
         step.optimize()
     _sync(device)
     times = []
@@ -110,7 +113,8 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
         step.optimize()
         _sync(device)
         times.append(time.perf_counter() - start)
-    sec = sum(times) / len(times)
+    sec = float(np.median(times))
+    q1, q3 = np.percentile(times, [25, 75])
     achieved = flops / sec / 1e9
     result = {
         "case": name,
@@ -121,6 +125,8 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
         "channels_last": channels_last,
         "precision": str(precision.dtype or "fp32"),
         "s_per_iter": round(sec, 4),
+        "q1_s": round(float(q1), 4),
+        "q3_s": round(float(q3), 4),
         "s_per_iter_all": [round(t, 4) for t in times],
         "img_per_s": round(batch / sec, 3),
         "gflop_per_img": round(flops / batch / 1e9, 3),
@@ -132,10 +138,13 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, channels_l
     return result
 
 
-def compare_with_plain(name: str, *, iters: int, warmup: int, channels_last: bool) -> dict:
+def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = False) -> dict:
     """The trainer's step against the textbook one (benchmarks/plain_step.py) on the same G and D
-    architecture, same inputs, CPU fp32: ``iters`` timed iterations each, interleaved (trainer,
-    plain, trainer, ...) so a busy moment hits both, medians and quartiles, and their ratio."""
+    architecture and inputs, CPU: the plain step in fp32 eager contiguous (how it is written
+    everywhere), the trainer in the same format (its features cost nothing?) and with the defaults
+    a user gets (channels_last). ``iters`` timed iterations each, interleaved (plain, trainer,
+    trainer with defaults, plain, ...) so a busy moment hits all; medians and quartiles, and the
+    ratios to the plain step. ``profile``: torch.profiler's per-op table of one more iteration each."""
     import copy
 
     import numpy as np
@@ -147,39 +156,42 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, channels_last: boo
     from zi2zi.training.step import Zi2ziStep
 
     preset, batch, overrides = CASES[name]
-    cfg = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}",
-                                         f"train.channels_last={str(channels_last).lower()}"])
-    device = torch.device("cpu")
+    user = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}"])
     torch.manual_seed(0)
-    g, d = build_models(cfg, cfg.model.generator.num_styles)
-    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
-    for net in (g, d, g2, d2):
-        net.train()
-        if channels_last:
-            net.to(memory_format=torch.channels_last)
-    trainer = Zi2ziStep(g, d, cfg, device=device)
-    plain = PlainStep(g2, d2, cfg)
-    size = cfg.model.image_size
+    g, d = build_models(user, user.model.generator.num_styles)
+    size = user.model.image_size
     gen = torch.Generator().manual_seed(0)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    source = (torch.rand(batch, 1, size, size, generator=gen) * 2 - 1).contiguous(memory_format=fmt)
-    target = (torch.rand(batch, 1, size, size, generator=gen) * 2 - 1).contiguous(memory_format=fmt)
-    style = torch.randint(0, cfg.model.generator.num_styles, (batch,), generator=gen)
+    source = torch.rand(batch, 1, size, size, generator=gen) * 2 - 1
+    target = torch.rand(batch, 1, size, size, generator=gen) * 2 - 1
+    style = torch.randint(0, user.model.generator.num_styles, (batch,), generator=gen)
     batch_data = {"source": source, "target": target, "style": style}
 
-    def run_trainer() -> None:
-        trainer.set_input(batch_data)
-        trainer.optimize()
+    def trainer_step(channels_last: bool):
+        cfg = copy.deepcopy(user)
+        cfg.train.channels_last = channels_last
+        g2, d2 = copy.deepcopy(g).train(), copy.deepcopy(d).train()
+        if channels_last:
+            g2.to(memory_format=torch.channels_last)
+            d2.to(memory_format=torch.channels_last)
+        step = Zi2ziStep(g2, d2, cfg, device=torch.device("cpu"))
 
-    def run_plain() -> None:
-        plain.optimize(source, target, style)
+        def run() -> None:
+            step.set_input(batch_data)
+            step.optimize()
+        return run
 
+    plain = PlainStep(copy.deepcopy(g).train(), copy.deepcopy(d).train(), user)
+    steps = {
+        "plain": lambda: plain.optimize(source, target, style),
+        "trainer_contiguous": trainer_step(False),
+        "trainer_defaults": trainer_step(user.train.channels_last),
+    }
     for _ in range(warmup):
-        run_trainer()
-        run_plain()
-    times: dict[str, list[float]] = {"trainer": [], "plain": []}
+        for fn in steps.values():
+            fn()
+    times: dict[str, list[float]] = {key: [] for key in steps}
     for _ in range(iters):
-        for key, fn in (("trainer", run_trainer), ("plain", run_plain)):
+        for key, fn in steps.items():
             start = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - start)
@@ -189,26 +201,40 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, channels_last: boo
         return {"median_s": round(float(med), 4), "q1_s": round(float(q1), 4), "q3_s": round(float(q3), 4),
                 "img_per_s": round(batch / float(med), 3)}
 
-    trainer_stats, plain_stats = stats(times["trainer"]), stats(times["plain"])
-    return {"case": name, "batch": batch, "image_size": size, "iters": iters, "warmup": warmup,
-            "channels_last": channels_last, "trainer": trainer_stats, "plain": plain_stats,
-            "speedup_vs_plain": round(plain_stats["median_s"] / trainer_stats["median_s"], 3)}
+    result: dict = {"case": name, "batch": batch, "image_size": size, "iters": iters, "warmup": warmup,
+                    "defaults": {"channels_last": user.train.channels_last},
+                    **{key: stats(values) for key, values in times.items()}}
+    for key in ("trainer_contiguous", "trainer_defaults"):
+        result[f"{key}_vs_plain"] = round(result["plain"]["median_s"] / result[key]["median_s"], 3)
+    if profile:
+        from torch.profiler import ProfilerActivity
+        from torch.profiler import profile as torch_profile
+
+        result["profile"] = {}
+        for key, fn in steps.items():
+            with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+                fn()
+            result["profile"][key] = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="cases to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="cpu-small cases only, 1 timed iteration")
-    parser.add_argument("--iters", type=int, default=None, help="timed iterations per case (default 2; quick 1)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed iterations first (default 1)")
+    parser.add_argument("--iters", type=int, default=None, help="timed iterations per case (default 10; quick 3)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="untimed iterations first, after the one that counts FLOPs (default 2)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default cpu)")
-    parser.add_argument("--channels-last", action="store_true", help="channels_last memory format")
+    parser.add_argument("--contiguous", action="store_true",
+                        help="the contiguous memory format instead of the default (train.channels_last)")
     parser.add_argument("--amp", default="none", choices=["none", "auto", "bf16", "fp16"],
                         help="autocast (default none: fp32, what the matmul reference measures)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--vs-plain", action="store_true",
-                        help="time the trainer's step against the textbook step (benchmarks/plain_step.py), "
-                             "interleaved, >= 10 iterations each, and print their ratio")
+                        help="time the trainer's step (contiguous, and with the defaults) against the textbook step "
+                             "(benchmarks/plain_step.py), interleaved, >= 10 iterations each, and print the ratios")
+    parser.add_argument("--profile", action="store_true", help="with --vs-plain: print torch.profiler's per-op tables")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -216,40 +242,42 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    iters = args.iters if args.iters is not None else (1 if args.quick else 2)
+    iters = args.iters if args.iters is not None else (3 if args.quick else 10)
     if args.vs_plain:
         sys.path.insert(0, str(Path(__file__).parent))
         from common import machine
 
         matmul_before = matmul_gflops()
-        results = [compare_with_plain(name, iters=max(10, iters), warmup=max(2, args.warmup),
-                                      channels_last=args.channels_last)
+        results = [compare_with_plain(name, iters=max(10, iters), warmup=max(2, args.warmup), profile=args.profile)
                    for name in (args.cases or ["cpu-small"])]
         for r in results:
-            print(f"{r['case']}: trainer {r['trainer']['median_s']} s/iter (q1 {r['trainer']['q1_s']}, "
-                  f"q3 {r['trainer']['q3_s']}), plain {r['plain']['median_s']} s/iter: "
-                  f"{r['speedup_vs_plain']}x the plain step", file=sys.stderr)
+            for key, table in r.get("profile", {}).items():
+                print(f"{r['case']}, {key}: one iteration, per op\n{table}", file=sys.stderr)
+            print(f"{r['case']}: plain {r['plain']['median_s']} s/iter (q1 {r['plain']['q1_s']}, q3 "
+                  f"{r['plain']['q3_s']}); trainer contiguous {r['trainer_contiguous']['median_s']} "
+                  f"({r['trainer_contiguous_vs_plain']}x the plain step), with the defaults "
+                  f"{r['trainer_defaults']['median_s']} ({r['trainer_defaults_vs_plain']}x)", file=sys.stderr)
         print(json.dumps({"benchmark": "train-vs-plain", "machine": machine(),
                           "matmul_gflops_before": round(matmul_before, 1),
                           "matmul_gflops_after": round(matmul_gflops(), 1), "results": results}))
         return 0
     if args.child:
         print(json.dumps(run_case(args.child, iters=iters, warmup=args.warmup, device_name=args.device,
-                                  channels_last=args.channels_last, amp=args.amp)))
+                                  contiguous=args.contiguous, amp=args.amp)))
         return 0
 
     sys.path.insert(0, str(Path(__file__).parent))
     from common import machine
 
-    cases = args.cases or (QUICK if args.quick else list(CASES))
+    cases = args.cases or (QUICK if args.quick else DEFAULT)
     matmul = matmul_gflops(args.device)
     print(f"dense fp32 matmul 2048^3 on {args.device}: {matmul:.1f} GFLOP/s", file=sys.stderr)
     results = []
     for name in cases:
         cmd = [sys.executable, __file__, "--child", name, "--iters", str(iters), "--warmup", str(args.warmup),
                "--device", args.device, "--amp", args.amp, "--threads", str(args.threads)]
-        if args.channels_last:
-            cmd.append("--channels-last")
+        if args.contiguous:
+            cmd.append("--contiguous")
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             print(out.stderr, file=sys.stderr)

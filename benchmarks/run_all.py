@@ -1,4 +1,5 @@
-"""`make bench`: run the render, train, generate, export, scan and web app benchmarks; write benchmarks/reports/speed.md.
+"""`make bench`: run the render, train (with the plain step and the options), generate, scan, web app and export
+benchmarks; write benchmarks/reports/speed.md.
 
 Each benchmark runs as its own process (so peak memory is its own) and ends its output with one
 JSON line, which this script collects. The report states the machine and every figure measured;
@@ -97,6 +98,86 @@ def export_section(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def _spread(r: dict) -> str:
+    return f"{r['q1_s']}-{r['q3_s']}"
+
+
+def train_sections(args: argparse.Namespace) -> list[str]:
+    """Training speed per case, the trainer's step against the textbook one, and what each option gives."""
+    train = run("bench_train.py", *(["--quick"] if args.quick else []))
+    plain = run("bench_train.py", "--vs-plain", "--cases", *(["cpu-small"] if args.quick else
+                                                             ["cpu-small", "classic-256-bs16"]))
+    options = run("bench_options.py", *(["--rounds", "3", "--warmup", "1"] if args.quick else []))
+    lines = [
+        "## Training (`benchmarks/bench_train.py`)",
+        "",
+        f"One iteration = one D step + two G steps (zi2zi), the const loss's encoder pass included; {train['iters']} "
+        f"timed iterations per case after {train['warmup']} untimed ones; FLOPs counted with torch's "
+        "FlopCounterMode over one more iteration and divided by the batch size; fp32, eager, the default memory format "
+        "(channels_last), synthetic inputs. Reference: dense fp32 2048^3 matmul, the better of a measurement before "
+        f"and after the cases: **{train['matmul_gflops']} GFLOP/s**. Targets for classic 256 px bs 16 on CPU: peak "
+        "RSS <= 3 GB and >= 65% of the matmul rate; `cpu-small` >= 60%.",
+        "",
+        markdown_table(
+            ["case", "batch", "s/iter", "q1-q3 s", "img/s", "GFLOP/img", "GFLOP/s", "share of matmul", "peak RSS GB"],
+            [[r["case"], r["batch"], r["s_per_iter"], _spread(r), r["img_per_s"], r["gflop_per_img"],
+              r["achieved_gflops"], f"{100 * r['matmul_share']:.0f}%", r["peak_rss_gb"]] for r in train["results"]],
+        ),
+        "",
+        "### The trainer's step against the textbook step",
+        "",
+        "`benchmarks/plain_step.py` is zi2zi's iteration in straight-line code (zi2zi-pytorch's order, the same G "
+        "and D, the same losses; tests/test_plain_step.py checks that it updates the weights exactly as the trainer "
+        "does), in fp32 eager contiguous tensors as it is written everywhere. The trainer's step keeps its features "
+        "(blur, split D backward, NaN check, autocast hooks) and is timed in the same format and with the defaults a "
+        f"user gets, interleaved with the plain step, {plain['results'][0]['iters']} timed iterations each. Matmul "
+        f"before/after: {plain['matmul_gflops_before']}/{plain['matmul_gflops_after']} GFLOP/s. Goal: 1.3x the plain "
+        "step with the defaults, never below 1.0x.",
+        "",
+        markdown_table(
+            ["case", "plain s/iter (q1-q3)", "trainer, contiguous", "ratio", "trainer, defaults", "ratio"],
+            [[r["case"], f"{r['plain']['median_s']} ({_spread(r['plain'])})",
+              f"{r['trainer_contiguous']['median_s']} ({_spread(r['trainer_contiguous'])})",
+              f"**{r['trainer_contiguous_vs_plain']}x**",
+              f"{r['trainer_defaults']['median_s']} ({_spread(r['trainer_defaults'])})",
+              f"**{r['trainer_defaults_vs_plain']}x**"] for r in plain["results"]],
+        ),
+        "",
+        "### What each option gives (`benchmarks/bench_options.py`)",
+        "",
+        "The trainer's step with one choice changed from fp32 eager contiguous, every variant built and warmed up "
+        f"first, then timed round-robin over {options['cases'][0]['rounds']} rounds; `finetune` is the fine-tuning "
+        "step (the base-64 network, encoder frozen, one style row trained, batch 32). Matmul before/after: "
+        f"{options['matmul_gflops_before']}/{options['matmul_gflops_after']} GFLOP/s.",
+        "",
+        markdown_table(
+            ["case", "variant", "batch", "s/iter (q1-q3)", "img/s", "vs eager", "share of matmul"],
+            [[c["case"], r["variant"], r["batch"], f"{r['median_s']} ({_spread(r)})", r["img_per_s"],
+              f"{r['speed_vs_eager']}x", f"{100 * r['matmul_share']:.0f}%"]
+             for c in options["cases"] for r in c["variants"]],
+        ),
+        "",
+    ]
+    return lines
+
+
+def generate_section(args: argparse.Namespace) -> list[str]:
+    generate = run("bench_generate.py", *(["--rounds", "3"] if args.quick else []))
+    return [
+        "## Generation (`benchmarks/bench_generate.py`)",
+        "",
+        "What `zi2zi generate` does per glyph, through `GlyphGenerator`: render the source glyph, run G in eval mode "
+        "(batches of 32), encode the PNG; a checkpoint of freshly initialised weights (speed does not depend on "
+        "them). Both memory formats timed in turn. Target at 256 px: >= 13.6 glyphs/s (twice zi2zi-pytorch's 6.8).",
+        "",
+        markdown_table(["size", "preset", "glyphs x rounds", "channels_last (default) glyphs/s", "contiguous glyphs/s",
+                        "ratio"],
+                       [[f"{r['size']} px", r["preset"], f"{r['glyphs']} x {r['rounds']}", r["glyphs_per_s"],
+                         r["contiguous"]["glyphs_per_s"], f"{r['speedup']}x"] for r in generate["results"]]),
+        "",
+    ]
+
+
 def scan_section() -> list[str]:
     """Reading a 300-cell set of synthetic phone photos of filled template sheets."""
     scan = run("bench_scan.py")
@@ -172,8 +253,6 @@ def main() -> None:
         return
 
     render = run("bench_render.py", *(["--charset", "gb2312-1"] if args.quick else []))
-    train = run("bench_train.py", *(["--quick"] if args.quick else []))
-    generate = run("bench_generate.py", "--n", "64" if args.quick else "256")
     m = machine()
     lines = [
         "# Speed report",
@@ -181,7 +260,10 @@ def main() -> None:
         "Written by `make bench` (`python benchmarks/run_all.py`). Do not edit by hand.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} threads), "
-        f"Python {m['python']}. Date: {time.strftime('%Y-%m-%d')}.",
+        f"Python {m['python']}. Date: {time.strftime('%Y-%m-%d')}. Load average when it started: "
+        f"{os.getloadavg()[0]:.1f}. Times are medians over the timed iterations with the quartiles (q1-q3) as "
+        "their spread; ratios compare figures measured in the same run, which hold across machines where absolute "
+        "times do not.",
         "",
         "## Rendering (`benchmarks/bench_render.py`)",
         "",
@@ -192,29 +274,9 @@ def main() -> None:
         markdown_table(["size", "pairs", "seconds", "pairs/s"],
                        [[f"{r['size']} px", r["pairs"], r["seconds"], r["pairs_per_s"]] for r in render["results"]]),
         "",
-        "## Training (`benchmarks/bench_train.py`)",
-        "",
-        "One iteration = one D step + two G steps (zi2zi), the const loss's encoder pass included; FLOPs counted "
-        "with torch's FlopCounterMode over one iteration and divided by the batch size; fp32, eager, synthetic "
-        f"inputs. Reference: dense fp32 2048^3 matmul measured in the same run: **{train['matmul_gflops']} GFLOP/s**. "
-        "Targets for classic 256 px bs 16 on CPU: peak RSS <= 3 GB and >= 65% of the matmul rate.",
-        "",
-        markdown_table(
-            ["case", "batch", "s/iter", "img/s", "GFLOP/img", "GFLOP/s", "share of matmul", "peak RSS GB"],
-            [[r["case"], r["batch"], r["s_per_iter"], r["img_per_s"], r["gflop_per_img"], r["achieved_gflops"],
-              f"{100 * r['matmul_share']:.0f}%", r["peak_rss_gb"]] for r in train["results"]],
-        ),
-        "",
-        "## Generation (`benchmarks/bench_generate.py`)",
-        "",
-        "Per glyph: render the source glyph, run G in eval mode (batches of 32), encode the PNG. Freshly "
-        "initialised weights (speed does not depend on them).",
-        "",
-        markdown_table(["size", "preset", "glyphs", "seconds", "glyphs/s"],
-                       [[f"{r['size']} px", r["preset"], r["glyphs"], r["seconds"], r["glyphs_per_s"]]
-                        for r in generate["results"]]),
-        "",
     ]
+    lines += train_sections(args)
+    lines += generate_section(args)
     lines += scan_section()
     lines += ui_section(args)
     lines += export_section(args)

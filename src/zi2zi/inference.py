@@ -36,7 +36,9 @@ class Style:
 class GlyphGenerator:
     """A trained generator plus everything needed to use it: styles, renderer settings, em boxes."""
 
-    def __init__(self, checkpoint: str | Path, *, device: str = "auto") -> None:
+    def __init__(self, checkpoint: str | Path, *, device: str = "auto", channels_last: bool = True) -> None:
+        """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
+        generates 1.46x faster at 256 px, benchmarks/bench_generate.py, with the same results)."""
         self.device = pick_device(device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
@@ -45,6 +47,8 @@ class GlyphGenerator:
         # hashing the tensors: glyph folders record it so that a resume never mixes two models.
         self.fingerprint = hashlib.sha256(json.dumps(loaded.meta, sort_keys=True).encode()).hexdigest()[:16]
         self.generator = loaded.generator.eval()
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.generator.to(memory_format=self.memory_format)  # type: ignore[call-overload]  # missing from torch's stubs
         self.render_settings = loaded.render
         self.data_info = loaded.data_info or {}
         self.styles = [Style(int(s["id"]), str(s["name"])) for s in loaded.styles]
@@ -86,7 +90,7 @@ class GlyphGenerator:
         style_vectors: torch.Tensor | None = None,
     ) -> np.ndarray:
         """uint8 (B, S, S) source glyphs -> uint8 (B, S, S) glyphs in the style."""
-        x = to_tensor(sources).to(self.device)
+        x = to_tensor(sources).to(self.device).contiguous(memory_format=self.memory_format)
         if style_vectors is not None:
             fake = self.generator(x, None, style_vectors=style_vectors.to(self.device))
         else:
