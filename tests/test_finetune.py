@@ -61,6 +61,8 @@ def test_finetune_from_a_font_adds_a_style_and_is_an_ordinary_run(shipped, tiny_
     assert not set(manifest["split"]["train"]) & set(manifest["split"]["holdout"])
     loaded = ckpt.load_checkpoint(run)
     assert loaded.styles[-1] == {"id": 2, "name": "Mine"} and loaded.num_styles == 40  # a spare row
+    # Few glyphs: no discriminator (zi2zi.finetune.recipe says why), recorded in the run's config.
+    assert json.loads((run / "config.json").read_text(encoding="utf-8"))["loss"]["adversarial"] is False
     record = json.loads((run / "finetune.json").read_text(encoding="utf-8"))
     assert record["train_glyphs"] == len(manifest["split"]["train"]) and record["recipe"]["steps"] == 4
     # The run works with the other commands unchanged.

@@ -354,3 +354,27 @@ def test_split_d_backward_gives_the_same_update_as_one_backward(mode, flip):
         assert torch.equal(da[key], db[key]), key
     for key in ga:
         assert torch.equal(ga[key], gb[key]), key
+
+
+def test_without_the_discriminator_only_g_learns_from_l1_and_const():
+    import copy
+
+    from zi2zi.config import ConfigError, load_config
+    from zi2zi.models import build_models
+    from zi2zi.training.step import Zi2ziStep
+
+    cfg = tiny_config("loss.adversarial=false")
+    torch.manual_seed(0)
+    g, d = build_models(cfg, 4)
+    d_before, g_before = copy.deepcopy(d.state_dict()), copy.deepcopy(g.state_dict())
+    step = Zi2ziStep(g, d, cfg, device=torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    step.set_input({"source": torch.rand(8, 1, 32, 32, generator=gen) * 2 - 1,
+                    "target": torch.rand(8, 1, 32, 32, generator=gen) * 2 - 1,
+                    "style": torch.randint(0, 4, (8,), generator=gen)})
+    step.optimize()
+    assert set(step.current_losses()) == {"g_loss", "l1", "const"}
+    assert all(torch.equal(v, d.state_dict()[k]) for k, v in d_before.items())  # D untouched, BN stats too
+    assert not torch.equal(g_before["style_embedding.weight"], g.state_dict()["style_embedding.weight"])
+    with pytest.raises(ConfigError, match="flip_labels needs the discriminator"):
+        load_config("cpu-small", overrides=["loss.adversarial=false", "loss.flip_labels=true"])

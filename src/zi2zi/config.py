@@ -108,6 +108,10 @@ class LossConfig:
     # Added by the trainer so the classic preset reproduces zi2zi's loss exactly.
     category_form: CategoryForm = "sigmoid"
     g_steps_per_d: int = 2
+    # False: no discriminator at all; G learns from the L1 and const losses alone (D's weights are
+    # kept as they are). Fine-tuning on few glyphs uses it: there a pretrained D overpowers the new
+    # style and G draws noise to fool it (zi2zi.finetune.recipe has the measurements).
+    adversarial: bool = True
 
 
 @dataclass
@@ -246,6 +250,9 @@ def _validate_loss(loss: LossConfig) -> None:
         if not (math.isfinite(value) and value >= 0):
             raise ConfigError(f"loss.{name}={value!r} must be a finite number >= 0")
     _at_least("loss.g_steps_per_d", loss.g_steps_per_d, 1, " (zi2zi: 2)")
+    if loss.flip_labels and not loss.adversarial:
+        raise ConfigError("loss.flip_labels needs the discriminator (its shuffled fakes have no target); "
+                          "set loss.adversarial=true or loss.flip_labels=false")
 
 
 def _validate_train(t: TrainConfig) -> None:

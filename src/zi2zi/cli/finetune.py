@@ -12,8 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fine-tune a base model to a new font from a few hundred glyphs",
         description=(
             "Add a style to a base model and train it on a target font, a folder of U+XXXX.png glyphs\n"
-            "(a scanned hand) or a dataset rendered like the base. Steps, learning rate and which layers\n"
-            "train follow from how many glyphs there are. The result is an ordinary run directory:\n"
+            "(a scanned hand) or a dataset rendered like the base. Steps, learning rate, which layers\n"
+            "train and whether a discriminator takes part follow from how many glyphs there are\n"
+            "(zi2zi.finetune.recipe; the README shows the measurements). The result is an ordinary run directory:\n"
             "generate, evaluate, specimen and export use it. Run the same command again to resume."
         ),
         epilog=(

@@ -113,6 +113,8 @@ def finetune(
     t.max_steps, t.lr, t.schedule = recipe.steps, recipe.lr, "constant"
     t.batch_size = min(recipe.batch_size, n_train)
     t.freeze_encoder = recipe.freeze_encoder
+    cfg.loss.adversarial = recipe.adversarial
+    cfg.loss.flip_labels = cfg.loss.flip_labels and recipe.adversarial
     t.max_minutes, t.epochs, t.seed = 0.0, 1, seed
     t.checkpoint_every = max(50, recipe.steps // 2)
     t.sample_every = t.eval_every = max(50, recipe.steps // 4)

@@ -10,6 +10,8 @@ never knows which GAN it runs. :class:`Zi2ziStep` is zi2zi's recipe:
 * G loss = gan(fake) + l1_weight * L1(fake, target) + const_weight * MSE(enc(source), enc(fake))
   + category_weight * CE(fake) + tv_weight * TV(fake).
   CE is ``loss.category_form``: by default zi2zi's own per-class sigmoid cross-entropy.
+* ``loss.adversarial=False`` drops D altogether: no D step, and G's loss keeps only its L1, const
+  and TV terms.
 
 ``flip_labels`` (zi2zi's label shuffling, from kaonashi-tyc/zi2zi's "no target" examples): each
 batch also renders its sources in styles drawn at random from those being trained. Those fakes have no target, so no L1;
@@ -189,7 +191,8 @@ class Zi2ziStep:
 
     def optimize(self) -> None:
         outs = self._generate()
-        self._step_d(outs)
+        if self.cfg.loss.adversarial:
+            self._step_d(outs)
         self._step_g(outs)
         for _ in range(self.cfg.loss.g_steps_per_d - 1):
             self._step_g(self._generate())
@@ -307,16 +310,20 @@ class Zi2ziStep:
             codes.append(outs[4])
             fake_codes.append(outs[5])
             labels = torch.cat([self.style, self.flipped])
-        self.D.requires_grad_(False)  # gradients flow through D to G, not into D
-        with self.precision.autocast():
-            judged = self._judge_local(self.source, *fakes)
-        fake_rf, fake_cat = self._merge(judged)
-        g_gan = losses.g_gan_loss(fake_rf, lc.gan_mode)
         l1 = torch.nn.functional.l1_loss(fake.float(), self.target.float())
         const = losses.const_loss(torch.cat(codes).float(), torch.cat(fake_codes).float())
-        g_cat = self._category(fake_cat, labels)
-        terms = {"g_gan": g_gan, "l1": l1, "const": const, "g_category": g_cat}
-        g_loss = g_gan + lc.l1_weight * l1 + lc.const_weight * const + lc.category_weight * g_cat
+        self.D.requires_grad_(False)  # gradients flow through D to G, not into D
+        if lc.adversarial:
+            with self.precision.autocast():
+                judged = self._judge_local(self.source, *fakes)
+            fake_rf, fake_cat = self._merge(judged)
+            g_gan = losses.g_gan_loss(fake_rf, lc.gan_mode)
+            g_cat = self._category(fake_cat, labels)
+            terms = {"g_gan": g_gan, "l1": l1, "const": const, "g_category": g_cat}
+            g_loss = g_gan + lc.l1_weight * l1 + lc.const_weight * const + lc.category_weight * g_cat
+        else:
+            terms = {"l1": l1, "const": const}
+            g_loss = lc.l1_weight * l1 + lc.const_weight * const
         if lc.tv_weight:
             tv = losses.tv_loss(fake.float())
             g_loss = g_loss + lc.tv_weight * tv
