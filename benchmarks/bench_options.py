@@ -27,10 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).parent
 
 # case: (preset, overrides, fine-tuning?) -- fine-tuning trains one new style row with a frozen
-# encoder, as `zi2zi finetune` does for up to 500 glyphs (zi2zi.finetune.recipe).
+# encoder and no discriminator, as `zi2zi finetune` does for up to 500 glyphs (zi2zi.finetune.recipe).
 CASES = {
     "cpu-small": ("cpu-small", [], False),
-    "finetune": ("base-64", ["train.batch_size=32"], True),
+    "finetune": ("base-64", ["train.batch_size=32", "loss.adversarial=false"], True),
     "classic-256": ("classic", ["train.batch_size=16"], False),
 }
 DEFAULT_CASES = ["cpu-small", "finetune"]

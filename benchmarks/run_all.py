@@ -105,8 +105,8 @@ def _spread(r: dict) -> str:
 def train_sections(args: argparse.Namespace) -> list[str]:
     """Training speed per case, the trainer's step against the textbook one, and what each option gives."""
     train = run("bench_train.py", *(["--quick"] if args.quick else []))
-    plain = run("bench_train.py", "--vs-plain", "--cases", *(["cpu-small"] if args.quick else
-                                                             ["cpu-small", "classic-256-bs16"]))
+    plain = run("bench_train.py", "--vs-plain", "--profile", "--cases",
+                *(["cpu-small"] if args.quick else ["cpu-small", "classic-256-bs16"]))
     options = run("bench_options.py", *(["--rounds", "3", "--warmup", "1"] if args.quick else []))
     lines = [
         "## Training (`benchmarks/bench_train.py`)",
@@ -143,11 +143,19 @@ def train_sections(args: argparse.Namespace) -> list[str]:
               f"**{r['trainer_defaults_vs_plain']}x**"] for r in plain["results"]],
         ),
         "",
+        "Where the time goes (torch.profiler, one iteration each, the ops with the most self CPU time):",
+        "",
+    ]
+    for r in plain["results"]:
+        for key, table in r.get("profile", {}).items():
+            lines += [f"<details><summary>{r['case']}, {key.replace('_', ' ')}</summary>", "", "```",
+                      table.strip("\n"), "```", "", "</details>", ""]
+    lines += [
         "### What each option gives (`benchmarks/bench_options.py`)",
         "",
         "The trainer's step with one choice changed from fp32 eager contiguous, every variant built and warmed up "
         f"first, then timed round-robin over {options['cases'][0]['rounds']} rounds; `finetune` is the fine-tuning "
-        "step (the base-64 network, encoder frozen, one style row trained, batch 32). Matmul before/after: "
+        "step (the base-64 network, encoder frozen, one style row trained, no discriminator, batch 32). Matmul before/after: "
         f"{options['matmul_gflops_before']}/{options['matmul_gflops_after']} GFLOP/s.",
         "",
         markdown_table(

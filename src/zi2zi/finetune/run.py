@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zi2zi.config import Config
+from zi2zi.config import Config, TrainConfig
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import FinetuneRecipe, recipe_for
@@ -110,6 +110,9 @@ def finetune(
 
     cfg = copy.deepcopy(loaded.config)
     t = cfg.train
+    # Where and how fast it runs is this machine's business, not the base's: today's defaults.
+    for key in ("device", "amp", "channels_last", "num_threads"):
+        setattr(t, key, getattr(TrainConfig(), key))
     t.max_steps, t.lr, t.schedule = recipe.steps, recipe.lr, "constant"
     t.batch_size = min(recipe.batch_size, n_train)
     t.freeze_encoder = recipe.freeze_encoder
