@@ -6,8 +6,9 @@ command's ``--help`` does not load fontTools, FreeType and NumPy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zi2zi.lazy import lazy_attributes
 
 _HOMES = {
     "builtin_charsets": "zi2zi.fonts.charsets",
@@ -29,12 +30,7 @@ if TYPE_CHECKING:
     from zi2zi.fonts.renderer import Renderer
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'zi2zi.fonts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
 __all__ = [

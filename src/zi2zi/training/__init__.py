@@ -8,8 +8,9 @@ submodule can be imported without the whole trainer.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zi2zi.lazy import lazy_attributes
 
 _HOMES = {
     "TrainOptions": "zi2zi.training.options",
@@ -23,12 +24,7 @@ if TYPE_CHECKING:
     from zi2zi.training.trainer import Trainer, TrainSummary, train
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'zi2zi.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
 __all__ = ["TrainOptions", "TrainSummary", "Trainer", "train"]
