@@ -126,35 +126,21 @@ def run_regenerate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
-    from zi2zi.export import export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export import FontInfo, export_font, merge_into_font, read_glyph_folder
 
     folder = read_glyph_folder(root / p["glyphs"])
     out = root / "fonts" / p["file"]
     if p.get("merge_into"):
-        # A merged font is a new font: the family typed in the page, else the base's + " zi2zi".
+        # A merged font is a new font: the family typed in the page, else the base's + " zi2zi";
+        # its copyright and licence are the base's, which still govern it.
         result = merge_into_font(folder, root / p["merge_into"], out, family=p.get("family") or None, overwrite=True)
     else:
-        result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", overwrite=True)
-    _set_licence_names(out, p)
+        info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
+                        license_url=p.get("licence_url") or None)
+        result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", info=info,
+                             overwrite=True)
     say(f"wrote {out.name}: {result.glyphs} traced glyphs")
     return {"file": out.name, "glyphs": result.glyphs, "format": result.format}
-
-
-def _set_licence_names(path: Path, p: dict[str, Any]) -> None:
-    """Copyright (name 0), licence description (13) and licence URL (14), in every name table platform."""
-    from fontTools.ttLib import TTFont
-
-    fields = {0: p.get("copyright"), 13: p.get("licence"), 14: p.get("licence_url")}
-    if not any(fields.values()):
-        return
-    font = TTFont(path)
-    for name_id, value in fields.items():
-        if value:
-            font["name"].setName(value, name_id, 3, 1, 0x409)
-            font["name"].setName(value, name_id, 1, 0, 0)
-    tmp = path.with_name(f".{path.name}.names")
-    font.save(tmp)
-    os.replace(tmp, path)
 
 
 def run_template(root: Path, p: dict[str, Any]) -> dict[str, Any]:
