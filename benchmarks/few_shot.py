@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import machine  # noqa: E402
 
 from zi2zi import checkpoints as ckpt  # noqa: E402
-from zi2zi.config import Config, RenderSettings  # noqa: E402
+from zi2zi.config import Config, RenderSettings, with_runtime_defaults  # noqa: E402
 from zi2zi.data import GlyphDataset, render_dataset  # noqa: E402
 from zi2zi.data.build import open_font_spec  # noqa: E402
 from zi2zi.finetune import finetune, recipe_for  # noqa: E402
@@ -117,7 +117,7 @@ def run_finetune(base_path: Path, run: Path, spec: str, chars: str, name: str, s
 
 
 def run_scratch(base_config: Config, data: Path, run: Path, recipe, n_chars: int, evald: Path) -> dict:
-    cfg = Config.from_dict(base_config.to_dict())
+    cfg = with_runtime_defaults(base_config)
     cfg.train.max_steps, cfg.train.batch_size = recipe.steps, min(recipe.batch_size, n_chars)
     cfg.train.eval_every = cfg.train.sample_every = 0
     cfg.train.checkpoint_every = recipe.steps
@@ -154,7 +154,7 @@ def run_font(args, name: str, base_path: Path, work: Path) -> dict:
                 every = [c for c in resolve_charset("gb2312") if font.covers(c) and c not in set(held)]
                 render_dataset(source=source, targets=[spec], style_names=[name], chars=every, out=data,
                                settings=loaded.render, val_fraction=0.02)
-            cfg = Config.from_dict(loaded.config.to_dict())
+            cfg = with_runtime_defaults(loaded.config)
             cfg.train.max_steps, cfg.train.max_minutes = 10**6, args.full_minutes
             cfg.train.schedule = "constant"
             t0 = time.perf_counter()

@@ -275,6 +275,19 @@ def _validate_train(t: TrainConfig) -> None:
         raise ConfigError(f"train.train_styles has {bad[0]}; style ids are >= 0")
 
 
+# Where and how fast a run computes (not what it learns): a model trained elsewhere brings its own
+# values, which need not suit this machine.
+RUNTIME_KEYS = ("device", "amp", "channels_last", "num_threads")
+
+
+def with_runtime_defaults(cfg: Config) -> Config:
+    """A copy of ``cfg`` whose runtime train keys (:data:`RUNTIME_KEYS`) are today's defaults."""
+    out = Config.from_dict(cfg.to_dict())
+    for key in RUNTIME_KEYS:
+        setattr(out.train, key, getattr(TrainConfig(), key))
+    return out
+
+
 def _preset_classic() -> Config:
     """EuphoriaYan/zi2zi-pytorch's defaults at 256 px."""
     return Config()

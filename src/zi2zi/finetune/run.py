@@ -8,7 +8,6 @@ Running the same command again resumes an interrupted run.
 
 from __future__ import annotations
 
-import copy
 import json
 import sys
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zi2zi.config import Config, TrainConfig
+from zi2zi.config import Config, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import FinetuneRecipe, recipe_for
@@ -108,11 +107,8 @@ def finetune(
     n_train, n_held = len(split["train"]), len(split["holdout"])
     recipe = recipe_for(n_train, steps=steps)
 
-    cfg = copy.deepcopy(loaded.config)
+    cfg = with_runtime_defaults(loaded.config)  # this machine's device, precision and memory format
     t = cfg.train
-    # Where and how fast it runs is this machine's business, not the base's: today's defaults.
-    for key in ("device", "amp", "channels_last", "num_threads"):
-        setattr(t, key, getattr(TrainConfig(), key))
     t.max_steps, t.lr, t.schedule = recipe.steps, recipe.lr, "constant"
     t.batch_size = min(recipe.batch_size, n_train)
     t.freeze_encoder = recipe.freeze_encoder
