@@ -110,7 +110,9 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     expect(step).to_have_text("200")
     log = (projects / "tiny-kai" / "job" / "log.txt").read_text(encoding="utf-8")
     assert "resuming the fine-tuning run" in log
-    expect(page.locator("#tab-font .loss-curve polyline")).to_have_count(3)
+    # G loss and L1; fine-tuning few glyphs has no discriminator, so no D loss curve or legend entry.
+    expect(page.locator("#tab-font .loss-curve polyline")).to_have_count(2)
+    expect(page.locator('#tab-font .legend span[data-curve="d_loss"]')).to_be_hidden()
     expect(page.locator("#tab-font .sample")).to_have_attribute("src", re.compile("step-00000200.png"))
     # Held-out metrics beside the baseline, of the last checkpoint (the worker measures each one).
     expect(page.locator("#tab-font .metrics-step")).to_have_text("(step 200)")

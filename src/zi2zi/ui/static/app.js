@@ -157,6 +157,10 @@ function drawCurves(curves) {
   const sx = (x) => 5 + 390 * (x - x0) / Math.max(1e-9, x1 - x0);
   const sy = (y) => 135 - 130 * (y - y0) / Math.max(1e-9, y1 - y0);
   const colours = { g_loss: "#c33", d_loss: "#36c", l1: "#393" };
+  // Fine-tuning few glyphs trains without a discriminator: no D loss, no D in the legend.
+  $$(".legend span[data-curve]").forEach((span) => {
+    span.hidden = !(curves[span.dataset.curve] || []).length;
+  });
   for (const [name, points] of Object.entries(curves)) {
     if (!points.length) continue;
     const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
