@@ -137,8 +137,8 @@ class TrainConfig:
     eval_max_chars: int = 256  # validation characters per evaluation (0: all)
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: Amp = "auto"
-    # Measured on a 2-core CPU (benchmarks/bench_options.py): 1.29x at 256 px, 1.02-1.04x at 64 px,
-    # same math; NHWC is also what GPU convolutions prefer under autocast.
+    # Measured on a 2-core CPU (make bench, speed.md): the step 1.15x faster at 256 px, 1.07x at
+    # 64 px, same math; NHWC is also what GPU convolutions prefer under autocast.
     channels_last: bool = True
     num_threads: int = 0  # 0: torch's default
     # Fine-tuning (zi2zi's promise that its PyTorch port never wired).
