@@ -31,7 +31,7 @@ TARGET_MS = 200.0
 
 
 def small_base(work: Path, source: Path, target: Path) -> Path:
-    """A 64 px model trained 2 steps on 100 characters (no base is shipped yet)."""
+    """A 64 px model trained 2 steps on 100 characters (when no base is installed)."""
     from zi2zi.config import RenderSettings, load_config
     from zi2zi.data import render_dataset
     from zi2zi.fonts import resolve_charset

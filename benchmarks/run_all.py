@@ -8,6 +8,7 @@ nothing in it is typed by hand.
     python benchmarks/run_all.py [--quick] [--report benchmarks/reports/speed.md]
     python benchmarks/run_all.py --only-export    # rerun the export benchmarks, replace that section
     python benchmarks/run_all.py --only-scan      # rerun the handwriting scan benchmark, replace its section
+    python benchmarks/run_all.py --only-ui        # rerun the web app benchmark, replace its section
 """
 
 from __future__ import annotations
@@ -246,14 +247,18 @@ def main() -> None:
                         help="rerun only the export benchmarks and replace the export section of the report")
     parser.add_argument("--only-scan", action="store_true",
                         help="rerun only the handwriting scan benchmark and put its section in the report")
+    parser.add_argument("--only-ui", action="store_true",
+                        help="rerun only the web app benchmark and put its section in the report")
     args = parser.parse_args()
 
-    if args.only_export or args.only_scan:
+    if args.only_export or args.only_scan or args.only_ui:
         # Rerun one section and put it in place of its old one; the others stay as measured.
         report = Path(args.report)
         text = report.read_text(encoding="utf-8")
         if args.only_scan:
             text = replace_section(text, "## Handwriting scan (", scan_section(), before="## Export (")
+        if args.only_ui:
+            text = replace_section(text, "## Web app while training (", ui_section(args), before="## Export (")
         if args.only_export:
             text = replace_section(text, "## Export (", export_section(args))
         report.write_text(text, encoding="utf-8")
