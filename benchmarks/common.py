@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
 # Debian packages installed by scripts/install-demo-fonts.sh; looked up by file name under the
 # usual font folders so other systems with the same fonts work too.
@@ -17,16 +16,10 @@ DEMO_FONT_FILES = {
 def machine() -> dict:
     import torch
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from zi2zi.device import cpu_name
+
     return {
-        "cpu": cpu or "unknown",
+        "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

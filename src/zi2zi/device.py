@@ -44,3 +44,18 @@ def resolve_device(spec: str, *, local_rank: int | None = None) -> torch.device:
             raise ConfigError(f"--device cuda:{index}: only {torch.cuda.device_count()} GPU(s) are visible")
         return torch.device("cuda", index)
     raise ConfigError(f"--device {spec!r}: choose auto, cpu, cuda, cuda:N or mps")
+
+
+def cpu_name() -> str:
+    """The CPU's model name as the system reports it (e.g. "AMD EPYC"), for records of where a
+    figure was measured or a model trained."""
+    import platform
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"

@@ -10,7 +10,6 @@ rebuilds each base from scratch.
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -108,16 +107,19 @@ def package_base(
     fonts: list[dict[str, str]],
     wall_seconds: float,
     metrics: dict[str, Any],
+    selection: str = "",
     out_dir: str | Path | None = None,
 ) -> Path:
     """Write ``checkpoint`` (trained on the dataset of ``manifest``) as base ``name``: fp16 weights
     plus a model card. Returns the card's path. Only floating tensors are halved; BatchNorm
-    counters stay integers.
+    counters stay integers. ``wall_seconds``: training time up to the checkpoint's step;
+    ``selection``: how this checkpoint was chosen among the run's, in words.
     """
     import torch
     from safetensors.torch import save_file
 
     from zi2zi import checkpoints as ckpt
+    from zi2zi.device import cpu_name
     from zi2zi.storage.atomic import atomic_path, write_text
 
     source = ckpt.resolve_checkpoint(checkpoint)
@@ -136,7 +138,8 @@ def package_base(
         "characters": len(manifest["characters"]),
         "holdout": manifest["split"]["holdout"],
         "wall_seconds": round(wall_seconds),
-        "hardware": f"{platform.processor() or platform.machine()}, {_cpu_count()} CPU cores, torch {torch.__version__}",
+        "selection": selection,
+        "hardware": f"{cpu_name()}, {_cpu_count()} CPU cores, torch {torch.__version__}",
         "metrics": metrics,
     }
     doc["base"] = base
@@ -171,7 +174,8 @@ def model_card(info: BaseModel, doc: dict[str, Any]) -> str:
         f"- Weights: fp16 safetensors, {info.file_bytes / 1e6:.1f} MB; generator {info.parameters / 1e6:.1f} M parameters "
         f"(ngf {cfg['model']['generator']['ngf']}, ndf {cfg['model']['discriminator']['ndf']}, "
         f"D blur `{cfg['model']['discriminator']['blur']}`).",
-        f"- Training: {base['steps']} steps of batch {cfg['train']['batch_size']}, {hours:.1f} h wall time on {base['hardware']}.",
+        f"- Training: {base['steps']} steps of batch {cfg['train']['batch_size']}, {hours:.1f} h wall time on {base['hardware']}"
+        + (f"; {base['selection']}." if base.get("selection") else "."),
         f"- Recipe: `{base['recipe']}` (rebuilds it from scratch).",
         f"- Characters: {base.get('characters', '?')}; {len(base.get('holdout', ''))} held-out characters were "
         "never trained in any style.",
