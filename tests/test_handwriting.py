@@ -358,6 +358,7 @@ def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped
     assert missing and completion["generated"] == len(missing)
     assert {chr(cp) for cp in read_glyph_folder(out / "generated").codepoints} == set(missing)
     assert all(complete.covers(c) for c in wanted + CHARS[:12])
+    assert (out / "report" / "completed-sample.png").is_file()  # the report shows written and generated
     # every hand-written glyph is the one that was written, not a generated one
     before, after = Renderer(written, RenderSettings(size=64)), Renderer(complete, RenderSettings(size=64))
     for char in CHARS[:12]:
