@@ -40,7 +40,13 @@ def browser():
 
 
 @pytest.fixture
-def app(tmp_path, tiny_base):
+def app(tmp_path, tiny_base, monkeypatch):
+    # As an install without a shipped base: the page says so and offers the --base checkpoint.
+    import zi2zi.bases as bases
+
+    empty = tmp_path / "no-bases"
+    empty.mkdir()
+    monkeypatch.setattr(bases, "bases_dir", lambda: empty)
     with running_app(tmp_path / "projects", bases=[tiny_base]) as url:
         yield url, tmp_path / "projects"
 
