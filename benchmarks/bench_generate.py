@@ -21,12 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import DEMO_FONT_FILES, machine  # noqa: E402
+from common import DEMO_FONT_FILES, machine, quartiles  # noqa: E402
 
 from zi2zi.checkpoints import save_weights  # noqa: E402
 from zi2zi.config import RenderSettings, preset  # noqa: E402
@@ -70,9 +69,8 @@ def run(size: int, chars: list[str], font, batch_size: int, rounds: int, folder:
     result: dict = {"size": size, "preset": CASES[size], "glyphs": len(chars), "rounds": rounds,
                     "batch_size": batch_size}
     for name, values in times.items():
-        q1, med, q3 = np.percentile(values, [25, 50, 75])
-        result[name] = {"median_s": round(float(med), 3), "q1_s": round(float(q1), 3), "q3_s": round(float(q3), 3),
-                        "glyphs_per_s": round(len(chars) / float(med), 1)}
+        spread = quartiles(values, digits=3)
+        result[name] = {**spread, "glyphs_per_s": round(len(chars) / spread["median_s"], 1)}
     result["glyphs_per_s"] = result["channels_last"]["glyphs_per_s"]  # the default
     result["speedup"] = round(result["contiguous"]["median_s"] / result["channels_last"]["median_s"], 2)
     return result

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from bench_train import matmul_gflops  # noqa: E402
+from common import machine, quartiles, synthetic_batch  # noqa: E402
 
 # case: (preset, overrides, fine-tuning?) -- fine-tuning trains one new style row with a frozen
 # encoder and no discriminator, as `zi2zi finetune` does for up to 500 glyphs (zi2zi.finetune.recipe).
@@ -100,14 +103,7 @@ def build(case: str, variant: Variant):
     if variant.compile:
         step.gen_pass = torch.compile(step.gen_pass)
         step._judge_local = torch.compile(step._judge_local)
-    size = cfg.model.image_size
-    gen = torch.Generator().manual_seed(0)
-    data = {
-        "source": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
-        "target": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
-        "style": (torch.full((batch,), styles - 1) if finetune
-                  else torch.randint(0, styles, (batch,), generator=gen)),
-    }
+    data = synthetic_batch(cfg.model.image_size, batch, styles, style=styles - 1 if finetune else None)
 
     def run() -> None:
         step.set_input(data)
@@ -140,8 +136,6 @@ def flops_per_image(case: str) -> float:
 
 
 def bench_case(case: str, variants: list[Variant], rounds: int, warmup: int, log) -> dict:
-    import numpy as np
-
     built = {}
     for v in variants:
         log(f"{case}: building and warming up {v.name}")
@@ -157,10 +151,10 @@ def bench_case(case: str, variants: list[Variant], rounds: int, warmup: int, log
     flops = flops_per_image(case)
     rows = []
     for name, (_, batch, v) in built.items():
-        q1, med, q3 = np.percentile(times[name], [25, 50, 75])
-        rows.append({"variant": name, "what": v.what, "batch": batch, "median_s": round(float(med), 4),
-                     "q1_s": round(float(q1), 4), "q3_s": round(float(q3), 4),
-                     "img_per_s": round(batch / float(med), 2), "gflops": round(flops * batch / float(med) / 1e9, 1)})
+        spread = quartiles(times[name])
+        med = spread["median_s"]
+        rows.append({"variant": name, "what": v.what, "batch": batch, **spread,
+                     "img_per_s": round(batch / med, 2), "gflops": round(flops * batch / med / 1e9, 1)})
     base = next(r for r in rows if r["variant"] == "eager")
     for r in rows:
         r["speed_vs_eager"] = round(r["img_per_s"] / base["img_per_s"], 3)
@@ -175,10 +169,6 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds (default 10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed iterations per variant first (default 3)")
     args = parser.parse_args()
-
-    sys.path.insert(0, str(HERE))
-    from bench_train import matmul_gflops
-    from common import machine
 
     wanted = set(args.variants or [v.name for v in VARIANTS]) | {"eager"}
     variants = [v for v in VARIANTS if v.name in wanted]

@@ -22,7 +22,8 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from common import machine, quartiles, synthetic_batch
 
 CASES = {
     # name: (preset, batch size, overrides)
@@ -68,7 +69,6 @@ def matmul_gflops(device_name: str = "cpu", n: int = 2048, reps: int = 10) -> fl
 
 
 def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous: bool, amp: str) -> dict:
-    import numpy as np
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -92,12 +92,7 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous
     precision = _precision(amp, device) if amp != "none" else Precision(device.type, None)
     step = Zi2ziStep(g, d, cfg, device=device, precision=precision)
     size = cfg.model.image_size
-    gen = torch.Generator().manual_seed(0)
-    batch_data = {
-        "source": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
-        "target": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
-        "style": torch.randint(0, cfg.model.generator.num_styles, (batch,), generator=gen),
-    }
+    batch_data = synthetic_batch(size, batch, cfg.model.generator.num_styles)
     step.set_input(batch_data)
 
     with FlopCounterMode(display=False) as counter:
@@ -113,8 +108,8 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous
         step.optimize()
         _sync(device)
         times.append(time.perf_counter() - start)
-    sec = float(np.median(times))
-    q1, q3 = np.percentile(times, [25, 75])
+    spread = quartiles(times)
+    sec = spread["median_s"]
     achieved = flops / sec / 1e9
     result = {
         "case": name,
@@ -124,9 +119,9 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous
         "blur": cfg.model.discriminator.blur,
         "channels_last": channels_last,
         "precision": str(precision.dtype or "fp32"),
-        "s_per_iter": round(sec, 4),
-        "q1_s": round(float(q1), 4),
-        "q3_s": round(float(q3), 4),
+        "s_per_iter": sec,
+        "q1_s": spread["q1_s"],
+        "q3_s": spread["q3_s"],
         "s_per_iter_all": [round(t, 4) for t in times],
         "img_per_s": round(batch / sec, 3),
         "gflop_per_img": round(flops / batch / 1e9, 3),
@@ -147,7 +142,6 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
     ratios to the plain step. ``profile``: torch.profiler's per-op table of one more iteration each."""
     import copy
 
-    import numpy as np
     import torch
     from plain_step import PlainStep
 
@@ -160,11 +154,7 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
     torch.manual_seed(0)
     g, d = build_models(user, user.model.generator.num_styles)
     size = user.model.image_size
-    gen = torch.Generator().manual_seed(0)
-    source = torch.rand(batch, 1, size, size, generator=gen) * 2 - 1
-    target = torch.rand(batch, 1, size, size, generator=gen) * 2 - 1
-    style = torch.randint(0, user.model.generator.num_styles, (batch,), generator=gen)
-    batch_data = {"source": source, "target": target, "style": style}
+    batch_data = synthetic_batch(size, batch, user.model.generator.num_styles)
 
     def trainer_step(channels_last: bool):
         cfg = copy.deepcopy(user)
@@ -182,7 +172,7 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
 
     plain = PlainStep(copy.deepcopy(g).train(), copy.deepcopy(d).train(), user)
     steps = {
-        "plain": lambda: plain.optimize(source, target, style),
+        "plain": lambda: plain.optimize(batch_data["source"], batch_data["target"], batch_data["style"]),
         "trainer_contiguous": trainer_step(False),
         "trainer_defaults": trainer_step(user.train.channels_last),
     }
@@ -197,9 +187,8 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
             times[key].append(time.perf_counter() - start)
 
     def stats(values: list[float]) -> dict:
-        q1, med, q3 = np.percentile(values, [25, 50, 75])
-        return {"median_s": round(float(med), 4), "q1_s": round(float(q1), 4), "q3_s": round(float(q3), 4),
-                "img_per_s": round(batch / float(med), 3)}
+        spread = quartiles(values)
+        return {**spread, "img_per_s": round(batch / spread["median_s"], 3)}
 
     result: dict = {"case": name, "batch": batch, "image_size": size, "iters": iters, "warmup": warmup,
                     "defaults": {"channels_last": user.train.channels_last},
@@ -221,7 +210,7 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="cases to run (default: all)")
-    parser.add_argument("--quick", action="store_true", help="cpu-small cases only, 1 timed iteration")
+    parser.add_argument("--quick", action="store_true", help="cpu-small cases only, 3 timed iterations")
     parser.add_argument("--iters", type=int, default=None, help="timed iterations per case (default 10; quick 3)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed iterations first, after the one that counts FLOPs (default 2)")
@@ -244,9 +233,6 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     iters = args.iters if args.iters is not None else (3 if args.quick else 10)
     if args.vs_plain:
-        sys.path.insert(0, str(Path(__file__).parent))
-        from common import machine
-
         matmul_before = matmul_gflops()
         results = [compare_with_plain(name, iters=max(10, iters), warmup=max(2, args.warmup), profile=args.profile)
                    for name in (args.cases or ["cpu-small"])]
@@ -265,9 +251,6 @@ def main() -> int:
         print(json.dumps(run_case(args.child, iters=iters, warmup=args.warmup, device_name=args.device,
                                   contiguous=args.contiguous, amp=args.amp)))
         return 0
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from common import machine
 
     cases = args.cases or (QUICK if args.quick else DEFAULT)
     matmul = matmul_gflops(args.device)

@@ -25,3 +25,25 @@ def machine() -> dict:
         "threads": torch.get_num_threads(),
         "python": platform.python_version(),
     }
+
+
+def quartiles(seconds: list[float], digits: int = 4) -> dict:
+    """Median and quartiles of timed iterations: what the reports give as a time and its spread."""
+    import numpy as np
+
+    q1, med, q3 = np.percentile(seconds, [25, 50, 75])
+    return {"median_s": round(float(med), digits), "q1_s": round(float(q1), digits), "q3_s": round(float(q3), digits)}
+
+
+def synthetic_batch(size: int, batch: int, num_styles: int, *, style: int | None = None) -> dict:
+    """A seeded batch of random source and target images in [-1, 1] with style ids (all ``style``
+    when given): training speed does not depend on what the glyphs look like."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    return {
+        "source": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
+        "target": torch.rand(batch, 1, size, size, generator=gen) * 2 - 1,
+        "style": (torch.full((batch,), style) if style is not None
+                  else torch.randint(0, num_styles, (batch,), generator=gen)),
+    }
