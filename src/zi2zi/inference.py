@@ -38,7 +38,7 @@ class GlyphGenerator:
 
     def __init__(self, checkpoint: str | Path, *, device: str = "auto", channels_last: bool = True) -> None:
         """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
-        generates 1.46x faster at 256 px, benchmarks/bench_generate.py, with the same results)."""
+        generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results)."""
         self.device = pick_device(device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))

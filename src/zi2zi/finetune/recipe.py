@@ -1,13 +1,13 @@
 """Training settings for fine-tuning a base on a few glyphs, chosen by how many there are.
 
-Measured on AR PL UKai (unseen by the base), its first 200 GB2312 glyphs, 100 of the base's
-held-out characters, 600 steps (see the README's fine-tuning section for the table):
+Measured on AR PL UKai (unseen by the base), its first 200 GB2312 level-1 glyphs, the next 100
+held out, 600 steps (see the README's fine-tuning section for the table):
 
 * No discriminator (``adversarial=False``): with one, held-out SSIM was 0.41, no better than
   copying the source glyph (0.40); a pretrained D tells the new style's fakes apart at once and G
   answers with speckle. L1 + const alone reach 0.51, with cleaner strokes, in half the time per step.
 * Learning rate 2e-3: 5e-4 left even the training glyphs unlearnt (train SSIM 0.57 against 0.72).
-* Encoder frozen below 500 glyphs: training it too gave 0.52 against 0.51 for 25% more time.
+* Encoder frozen below 500 glyphs: training it too gave 0.52 against 0.51 for 35% more time.
 * A longer budget does not pay: 1500 steps gave 0.52 (the training glyphs are learnt by then).
 
 Budgets are steps, never wall-clock minutes, so a busy machine gives the same model later rather
