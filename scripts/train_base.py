@@ -52,13 +52,17 @@ def render(work: Path, size: int) -> Path:
     return data
 
 
-def training_seconds(run: Path, until_step: int | None = None) -> float:
+def run_log(run: Path) -> list[dict]:
+    """The run's metrics.jsonl records, every sitting's."""
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def training_seconds(run: Path, log: list[dict], until_step: int | None = None) -> float:
     """Time spent in training steps up to ``until_step`` (default: all), summed over the run's
     logged intervals (all sittings)."""
     cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))["train"]
     seconds, last_step = 0.0, 0
-    for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
+    for rec in log:
         if until_step is not None and rec.get("step", 0) > until_step:
             continue
         if rec.get("kind") == "train" and rec.get("img_per_s"):
@@ -76,17 +80,17 @@ def package(run: Path, data: Path, name: str, preset: str) -> Path:
 
     checkpoint = resolve_checkpoint(run)  # best.safetensors: the lowest validation L1 of the run
     step = int(read_metadata(checkpoint).get("step", 0))
-    last = max((json.loads(line).get("step", 0) for line in
-                (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()), default=step)
+    log = run_log(run)
+    last = max((rec.get("step", 0) for rec in log), default=step)
     selection = (f"the run's checkpoint with the lowest validation L1, step {step} of {last} "
-                 f"({training_seconds(run) / 3600:.1f} h for all {last})") if step != last else ""
+                 f"({training_seconds(run, log) / 3600:.1f} h for all {last})") if step != last else ""
     result = evaluate(checkpoint, data, "holdout", classifier=False)["results"]
     metrics = {k: {"model": result["model"]["overall"][k], "baseline": result["baseline"]["overall"][k]}
                for k in result["model"]["overall"]}
     fonts = [{"name": f.name, "file": f.file, "package": f.package, "licence": f.licence, "style": f.style}
              for f in CORPUS]
     return package_base(checkpoint, name, manifest=read_manifest(data), recipe=f"scripts/train_base.py --preset {preset}",
-                        fonts=fonts, wall_seconds=training_seconds(run, step), metrics=metrics,
+                        fonts=fonts, wall_seconds=training_seconds(run, log, step), metrics=metrics,
                         selection=selection)
 
 
