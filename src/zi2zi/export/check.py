@@ -44,15 +44,16 @@ def check_font(
     *,
     codepoints: list[int] | None = None,
     face: int = 0,
-    embox: EmBox | None = None,
+    embox: EmBox | None,
 ) -> CheckReport:
     """Render `codepoints` (default: every image in the folder) from the font in the em-box mode
     at the images' size and margin, and score each against its image.
 
-    `embox` is the box the glyphs were traced in (an export's: the folder's). Without it the
+    `embox` is the box the glyphs were traced in (an export's: the folder's). With None the
     font is rendered in its own box (its hhea ascender / descender), as zi2zi renders any font;
     that is right for a merge, whose glyphs were traced in the base's box. A new font's hhea
-    spans more than its em box (line spacing), so an export is checked in the folder's box."""
+    spans more than its em box (line spacing), so an export is checked in the folder's box.
+    It has no default because either choice is wrong for the other kind of font."""
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
     wanted = folder.codepoints if codepoints is None else codepoints
     missing = [cp for cp in wanted if cp not in folder.files]
