@@ -14,8 +14,9 @@ from zi2zi.cli import main
 from zi2zi.config import RenderSettings
 from zi2zi.data import render_dataset
 from zi2zi.data.layout import read_manifest
-from zi2zi.errors import CheckpointError, DatasetError
+from zi2zi.errors import CheckpointError, DatasetError, TrainingError
 from zi2zi.finetune import finetune, recipe_for
+from zi2zi.training import TrainOptions
 
 from conftest import TINY_CHARS
 
@@ -116,6 +117,29 @@ def test_finetune_from_a_dataset_and_the_refusals(shipped, tiny_fonts, tmp_path)
         finetune("nope", tmp_path / "ft5", data=good, progress=False)
     # A finished run is not silently redone or mixed with another input.
     assert finetune("tiny", tmp_path / "ft", data=good, steps=2, progress=False, device="cpu").step == 2
+
+
+def test_finetune_with_a_fresh_discriminator(shipped, tiny_fonts, tmp_path, capsys):
+    run = tmp_path / "ft"
+    assert main(["finetune", "--base", "tiny", "--target", str(tiny_fonts["light"]), "--steps", "2",
+                 "--discriminator", "fresh", "--out", str(run), "--no-progress", "--device", "cpu"]) == 0
+    assert json.loads((run / "config.json").read_text(encoding="utf-8"))["loss"]["adversarial"] is True
+    recipe = json.loads((run / "finetune.json").read_text(encoding="utf-8"))["recipe"]
+    assert recipe["fresh_discriminator"] is True
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert any("d_loss" in r for r in records)  # D trained beside G
+    # Two Adam steps move a weight by about 2 * lr at most; a fresh D is far from the base's.
+    base_d = ckpt.read_weights(shipped)["discriminator"]
+    run_d = ckpt.read_weights(ckpt.resolve_checkpoint(run))["discriminator"]
+    moved = max((run_d[k].float() - base_d[k].float()).abs().max().item()
+                for k in base_d if run_d[k].shape == base_d[k].shape)
+    assert moved > 10 * 2 * recipe["lr"]
+    with pytest.raises(TrainingError, match="discriminator 'pretrained': choose one of none, fresh"):
+        finetune("tiny", tmp_path / "ft2", target=str(tiny_fonts["light"]), discriminator="pretrained",
+                 progress=False)
+    assert not (tmp_path / "ft2").exists()  # refused before anything was written
+    with pytest.raises(TrainingError, match="needs --init-from"):
+        TrainOptions(data=tmp_path, out=tmp_path / "x", fresh_discriminator=True).check()
 
 
 def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp_path, monkeypatch):

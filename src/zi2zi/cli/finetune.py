@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="characters kept out of training to measure the result (default: 100 for --target, "
                         "0 for --target-glyphs)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
+    p.add_argument("--discriminator", choices=("none", "fresh"),
+                   help="none (the default: L1 + const only) or fresh: a discriminator from random weights "
+                        "trains beside G, for sharper strokes in about twice the time")
     p.add_argument("--style-name", metavar="NAME", help="name of the new style (default: the font's or folder's)")
     p.add_argument("--out", required=True, metavar="RUN", help="run directory (holds the dataset in RUN/data)")
     p.add_argument("--seed", type=int, default=0)
@@ -56,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             raise Zi2ziError(f"--{name} {value}: give a {'positive' if name == 'steps' else 'non-negative'} number")
     summary = finetune(
         args.base, args.out, target=args.target, chars=args.chars, target_glyphs=args.target_glyphs,
-        data=args.data, holdout=args.holdout, steps=args.steps, style_name=args.style_name, seed=args.seed,
+        data=args.data, holdout=args.holdout, steps=args.steps, discriminator=args.discriminator,
+        style_name=args.style_name, seed=args.seed,
         overwrite=args.overwrite, device=args.device, progress=not args.no_progress,
     )
     print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,

@@ -46,6 +46,7 @@ def finetune(
     data: str | Path | None = None,
     holdout: int | None = None,
     steps: int | None = None,
+    discriminator: str | None = None,
     style_name: str | None = None,
     seed: int = 0,
     overwrite: bool = False,
@@ -58,6 +59,8 @@ def finetune(
 
     ``holdout``: characters kept out of training to measure the result (default 100 for a font,
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
+    ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
+    from random weights trains beside G: sharper strokes, about twice the time).
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
@@ -70,6 +73,7 @@ def finetune(
         raise DatasetError("give exactly one of --target FONT, --target-glyphs DIR or --data DATASET")
     if chars is not None and target is None:
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
+    recipe_for(1, discriminator=discriminator)  # a wrong choice is refused before anything is written
     out = Path(out)
     record_path = out / FINETUNE_KIND.marker
     record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
@@ -105,7 +109,7 @@ def finetune(
         style = f"{style} (fine-tuned)"
     split = manifest["split"]
     n_train, n_held = len(split["train"]), len(split["holdout"])
-    recipe = recipe_for(n_train, steps=steps)
+    recipe = recipe_for(n_train, steps=steps, discriminator=discriminator)
 
     cfg = with_runtime_defaults(loaded.config)  # this machine's device, precision and memory format
     t = cfg.train
@@ -127,7 +131,8 @@ def finetune(
 
     write_json(record_path, record, indent=2)
     say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
-        f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}")
+        f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}, "
+        f"discriminator {'fresh' if recipe.fresh_discriminator else 'pretrained' if recipe.adversarial else 'none'}")
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say)
 
 
@@ -140,6 +145,7 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
         device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
         only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
+        fresh_discriminator=recipe.fresh_discriminator and not resume,
     )
     summary = train(options)
     return FinetuneSummary(

@@ -16,7 +16,8 @@ class TrainOptions:
 
     ``image_size_from_data``: the config's image size was not chosen by the user, so the
     dataset's is taken (the CLI decides this); otherwise a mismatch is an error.
-    ``init_from`` / ``new_style`` / ``only_new_styles``: fine-tuning a trained checkpoint.
+    ``init_from`` / ``new_style`` / ``only_new_styles``: fine-tuning a trained checkpoint;
+    ``fresh_discriminator``: with ``init_from``, D starts from random weights instead of the checkpoint's.
     """
 
     data: str | Path
@@ -28,6 +29,7 @@ class TrainOptions:
     init_from: str | Path | None = None
     new_style: str | None = None
     only_new_styles: bool = False
+    fresh_discriminator: bool = False
     image_size_from_data: bool = False
     progress: bool = True
     echo: Callable[[str], None] | None = None  # where notes go (default: stderr)
@@ -42,4 +44,9 @@ class TrainOptions:
             raise TrainingError("--only-new-styles trains the styles added to a checkpoint; it needs --init-from CKPT")
         if self.new_style is not None and self.init_from is None:
             raise TrainingError("--new-style names a style added to a trained model; it needs --init-from CKPT")
+        if self.fresh_discriminator and self.init_from is None:
+            raise TrainingError("a fresh discriminator replaces a checkpoint's; it needs --init-from CKPT")
+        if self.fresh_discriminator and not self.config.loss.adversarial:
+            raise TrainingError("a fresh discriminator with loss.adversarial=false would never train; "
+                                "set loss.adversarial=true or keep the checkpoint's discriminator")
         return self

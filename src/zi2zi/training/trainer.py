@@ -111,7 +111,7 @@ class Trainer:
     # ---- setup -------------------------------------------------------------------------------
 
     def _build_models(self, run: RunPlan) -> None:
-        from zi2zi.models import build_models
+        from zi2zi.models import Discriminator, build_models
 
         runtime.set_seeds(self.cfg.train.seed)  # identical initial weights on every rank
         previous_info: dict[str, Any] | None = None
@@ -129,6 +129,11 @@ class Trainer:
             if self.plan.added:
                 trained = [int(s["id"]) for s in loaded.styles] or None
                 styles.claim_rows(self.G, self.D, self.plan.added, like=trained)
+            if self.options.fresh_discriminator:
+                # The base's D already tells its own styles' fakes apart; a new style's G learns
+                # better against a D that learns the new style with it (zi2zi.finetune.recipe).
+                self.D = Discriminator(image_size=self.cfg.model.image_size, num_styles=self.G.num_styles,
+                                       cfg=self.cfg.model.discriminator)
             previous_info = loaded.data_info
             self.init_from = str(run.init_checkpoint)
         else:
