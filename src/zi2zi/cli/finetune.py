@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
     p.add_argument("--discriminator", choices=("none", "fresh"),
                    help="none (the default: L1 + const only) or fresh: a discriminator from random weights "
-                        "trains beside G, for sharper strokes in about twice the time")
+                        "trains beside G, for sharper strokes in about 1.7x the time")
     p.add_argument("--style-name", metavar="NAME", help="name of the new style (default: the font's or folder's)")
     p.add_argument("--out", required=True, metavar="RUN", help="run directory (holds the dataset in RUN/data)")
     p.add_argument("--seed", type=int, default=0)

@@ -10,10 +10,9 @@ held out, 600 steps (see the README's fine-tuning section for the table):
 * Encoder frozen below 500 glyphs: training it too gave 0.52 against 0.51 for 35% more time.
 * A longer budget does not pay: 1500 steps gave 0.52 (the training glyphs are learnt by then).
 * A *fresh* discriminator (``discriminator="fresh"``, an option): D starts from random weights and
-  trains beside G with zi2zi's loss. On the few-shot report's UKai set (200 glyphs, 500 held-out
-  characters) it gave the same SSIM (0.492 against 0.494) with sharper strokes (Frechet distance
-  12.1 against 16.9, ink IoU 0.40 against 0.38) for about twice the time per step. It is not the
-  default because the few-shot report has not been measured with it on every font.
+  trains beside G with zi2zi's loss. On the few-shot report's 200-glyph sets of the three
+  evaluation fonts it gave SSIM 0.003-0.006 lower with sharper strokes (Frechet distance 12.1
+  against 16.9 on UKai, 6.9 against 7.5 and 13.9 against 14.2 on the others) in 1.7x the time.
 
 Budgets are steps, never wall-clock minutes, so a busy machine gives the same model later rather
 than a worse one.

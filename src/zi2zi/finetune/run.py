@@ -60,7 +60,7 @@ def finetune(
     ``holdout``: characters kept out of training to measure the result (default 100 for a font,
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
-    from random weights trains beside G: sharper strokes, about twice the time).
+    from random weights trains beside G: sharper strokes, about 1.7x the time).
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
