@@ -11,7 +11,7 @@ import pytest
 import zi2zi.bases as bases
 from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
-from zi2zi.config import RenderSettings
+from zi2zi.config import Config, RenderSettings
 from zi2zi.data import render_dataset
 from zi2zi.data.layout import read_manifest
 from zi2zi.errors import CheckpointError, DatasetError, TrainingError
@@ -140,6 +140,10 @@ def test_finetune_with_a_fresh_discriminator(shipped, tiny_fonts, tmp_path, caps
     assert not (tmp_path / "ft2").exists()  # refused before anything was written
     with pytest.raises(TrainingError, match="needs --init-from"):
         TrainOptions(data=tmp_path, out=tmp_path / "x", fresh_discriminator=True).check()
+    no_gan = Config()
+    no_gan.loss.adversarial = False
+    with pytest.raises(TrainingError, match="would never train"):
+        TrainOptions(data=tmp_path, out=tmp_path / "x", config=no_gan, init_from=shipped, fresh_discriminator=True).check()
 
 
 def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp_path, monkeypatch):
