@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from zi2zi.finetune.recipe import DISCRIMINATORS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -37,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="characters kept out of training to measure the result (default: 100 for --target, "
                         "0 for --target-glyphs)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
-    p.add_argument("--discriminator", choices=("none", "fresh"),
+    p.add_argument("--discriminator", choices=DISCRIMINATORS,
                    help="none (the default: L1 + const only) or fresh: a discriminator from random weights "
                         "trains beside G, for sharper strokes in about 1.7x the time")
     p.add_argument("--style-name", metavar="NAME", help="name of the new style (default: the font's or folder's)")

@@ -20,7 +20,7 @@ than a worse one.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from zi2zi.errors import TrainingError
@@ -37,6 +37,11 @@ class FinetuneRecipe:
     adversarial: bool = True  # False: no discriminator, L1 + const only (loss.adversarial)
     fresh_discriminator: bool = False  # with adversarial: D starts from random weights, not the base's
 
+    @property
+    def discriminator(self) -> str:
+        """"none", "fresh" or "pretrained" (the base's D, zi2zi's loss)."""
+        return "fresh" if self.fresh_discriminator else "pretrained" if self.adversarial else "none"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -49,18 +54,23 @@ RECIPES: tuple[tuple[int, FinetuneRecipe], ...] = (
 )
 
 
-DISCRIMINATORS = ("none", "fresh")
+DISCRIMINATORS = ("none", "fresh")  # the choices offered; "pretrained" measured worse (above)
+
+
+def check_discriminator(choice: str | None) -> None:
+    """Refuse a discriminator choice that is not one of DISCRIMINATORS (None: the recipe's)."""
+    if choice is not None and choice not in DISCRIMINATORS:
+        raise TrainingError(f"discriminator {choice!r}: choose one of {', '.join(DISCRIMINATORS)}")
 
 
 def recipe_for(n_glyphs: int, *, steps: int | None = None, discriminator: str | None = None) -> FinetuneRecipe:
     """The recipe for ``n_glyphs`` training glyphs; ``steps`` overrides its step budget and
     ``discriminator`` ("none" or "fresh") its choice of discriminator."""
+    check_discriminator(discriminator)
     recipe = next(r for limit, r in RECIPES if n_glyphs <= limit)
-    changes: dict[str, Any] = {}
     if steps is not None:
-        changes["steps"] = steps
+        recipe = replace(recipe, steps=steps)
     if discriminator is not None:
-        if discriminator not in DISCRIMINATORS:
-            raise TrainingError(f"discriminator {discriminator!r}: choose one of {', '.join(DISCRIMINATORS)}")
-        changes["adversarial"] = changes["fresh_discriminator"] = discriminator == "fresh"
-    return FinetuneRecipe(**{**recipe.to_dict(), **changes}) if changes else recipe
+        fresh = discriminator == "fresh"
+        recipe = replace(recipe, adversarial=fresh, fresh_discriminator=fresh)
+    return recipe

@@ -18,7 +18,7 @@ from typing import Any
 from zi2zi.config import Config, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
-from zi2zi.finetune.recipe import FinetuneRecipe, recipe_for
+from zi2zi.finetune.recipe import FinetuneRecipe, check_discriminator, recipe_for
 
 DATA_DIR = "data"
 
@@ -73,7 +73,7 @@ def finetune(
         raise DatasetError("give exactly one of --target FONT, --target-glyphs DIR or --data DATASET")
     if chars is not None and target is None:
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
-    recipe_for(1, discriminator=discriminator)  # a wrong choice is refused before anything is written
+    check_discriminator(discriminator)  # refused before anything is written
     out = Path(out)
     record_path = out / FINETUNE_KIND.marker
     record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
@@ -132,7 +132,7 @@ def finetune(
     write_json(record_path, record, indent=2)
     say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
         f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}, "
-        f"discriminator {'fresh' if recipe.fresh_discriminator else 'pretrained' if recipe.adversarial else 'none'}")
+        f"discriminator {recipe.discriminator}")
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say)
 
 
