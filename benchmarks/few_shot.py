@@ -41,12 +41,14 @@ from zi2zi.config import Config, RenderSettings, with_runtime_defaults  # noqa: 
 from zi2zi.data import GlyphDataset, render_dataset  # noqa: E402
 from zi2zi.finetune import finetune, recipe_for  # noqa: E402
 from zi2zi.finetune.inputs import base_source_font  # noqa: E402
+from zi2zi.finetune.recipe import DISCRIMINATORS  # noqa: E402
 from zi2zi.fonts import FontFile, resolve_charset  # noqa: E402
 from zi2zi.fonts.corpus import EVALUATION, corpus_font  # noqa: E402
 from zi2zi.fonts.font import open_font_spec  # noqa: E402
 from zi2zi.inference import GlyphGenerator  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import comparison_grid, markdown_table  # noqa: E402
+from zi2zi.storage.atomic import write_json  # noqa: E402
 from zi2zi.training import TrainOptions, train  # noqa: E402
 from zi2zi.training.rundir import is_run, latest_resumable  # noqa: E402
 
@@ -64,7 +66,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--holdout", type=int, default=500, help="held-out characters per font")
     p.add_argument("--full-steps", type=int, default=4000, help="step budget of the all-glyphs run (0: skip it)")
     p.add_argument("--steps", type=int, help="override every step budget (smoke runs only)")
-    p.add_argument("--discriminator", choices=("none", "fresh"), help="override the recipe's discriminator")
+    p.add_argument("--discriminator", choices=DISCRIMINATORS, help="override the recipe's discriminator")
     p.add_argument("--work", default="few-shot-work")
     p.add_argument("--report", default="benchmarks/reports/few-shot.md")
     return p.parse_args()
@@ -122,8 +124,9 @@ def measure(checkpoint: Path | None, data: Path, seconds: float, steps: int, bud
 
 
 def cell(path: Path, make, recipe: dict | None = None) -> dict:
-    """The stored result at ``path``, or ``make()``'s, stored. A cell measured under another
-    fine-tuning recipe is measured again rather than reported as this one's."""
+    """The stored result at ``path``, or ``make()``'s, stored. ``recipe``: the settings the cell
+    depends on (the fine-tuning recipe, a step budget); a cell measured under others is measured
+    again rather than reported as this one's."""
     if path.is_file():
         stored = json.loads(path.read_text(encoding="utf-8"))
         if recipe is None or stored.get("recipe") == recipe:
@@ -133,7 +136,7 @@ def cell(path: Path, make, recipe: dict | None = None) -> dict:
     if recipe is not None:
         result["recipe"] = recipe
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_json(path, result)  # atomic: a sitting cut short leaves no half-written cell
     return result
 
 
@@ -243,7 +246,7 @@ def run_full(args, f: FontSetup, loaded) -> dict:
         result["resumed"] = resume
         return result
 
-    result = cell(f.folder / "full.json", full)
+    result = cell(f.folder / "full.json", full, {"steps": args.full_steps})
     print(f"[few-shot] {f.name} full: SSIM {result['model']['ssim']:.3f}", flush=True)
     return result
 
