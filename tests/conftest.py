@@ -88,3 +88,38 @@ def shipped(tiny_base, monkeypatch):
 
     monkeypatch.setattr(bases, "bases_dir", lambda: tiny_base.parent)
     return tiny_base
+
+
+@pytest.fixture(scope="session")
+def tiny_refiner(tiny_base, tiny_fonts, tmp_path_factory) -> Path:
+    """A refiner of the tiny base's 32 px glyphs to 64 px, trained a little on its own outputs and
+    packaged beside a copy of the base (folder ``shipped-refined``)."""
+    import shutil
+
+    from zi2zi.fonts import open_font
+    from zi2zi.inference import GlyphGenerator
+    from zi2zi.refine.files import save_refiner
+    from zi2zi.refine.model import Refiner, RefinerConfig
+    from zi2zi.refine.pairs import pairs_from_font
+    from zi2zi.refine.train import RefinerRecipe, train_refiner
+
+    folder = tmp_path_factory.mktemp("shipped-refined")
+    for path in tiny_base.parent.iterdir():
+        shutil.copy(path, folder / path.name)
+    generator = GlyphGenerator(tiny_base, device="cpu", refine=False)
+    pairs = pairs_from_font(generator, generator.style(0), source=open_font(tiny_fonts["source"]),
+                            target=open_font(tiny_fonts["bold"]), chars=TINY_CHARS, size=64)
+    torch.manual_seed(0)
+    model = Refiner(RefinerConfig(size=64, coarse_size=32, width=8, context_width=8, blocks=1))
+    train_refiner(model, pairs, RefinerRecipe(steps=60, batch_size=8, crop=64, lr=3e-3, warmup=5))
+    return save_refiner(folder / "tiny-refine.safetensors", model, coarse=generator.render_settings,
+                        meta={"refiner": {"base": "tiny"}}, dtype=torch.float16)
+
+
+@pytest.fixture
+def shipped_refined(tiny_refiner, monkeypatch):
+    """The tiny base and its refiner as what is installed with zi2zi."""
+    import zi2zi.bases as bases
+
+    monkeypatch.setattr(bases, "bases_dir", lambda: tiny_refiner.parent)
+    return tiny_refiner.parent / "tiny.safetensors"

@@ -40,7 +40,7 @@ def test_packaged_base_is_fp16_self_describing_and_has_a_card(tiny_base, make_ti
 def test_models_lists_shipped_bases(shipped, capsys):
     assert main(["models", "--json"]) == 0
     [info] = json.loads(capsys.readouterr().out)
-    assert info["name"] == "tiny" and info["image_size"] == 32
+    assert info["kind"] == "base" and info["name"] == "tiny" and info["image_size"] == 32
     assert info["source_family"] == "Tiny Source" and info["source_file"] == "source.ttf"
     assert len(info["styles"]) == 2 and info["parameters"] > 1000
     assert info["file_bytes"] == shipped.stat().st_size

@@ -150,3 +150,18 @@ def test_em_mode_is_sub_pixel_exact(tmp_path):
         last = rows[-1]
         bottom = last + column[last] / 255.0  # partial coverage of the last row
         assert abs(bottom - expected_bottom) < 0.05
+
+
+def test_another_fonts_em_box_places_glyphs_at_its_scale_and_height(box_font, tmp_path):
+    # The same block in a 2048-unit font with taller metrics: in its own box it is smaller and
+    # lower; in box_font's box (converted to its units) it lands where box_font's does.
+    tall = open_font(save_font(tmp_path / "tall.ttf", {"口": [(410, 0, 1638, 1024)]}, units_per_em=2048,
+                               ascender=2400, descender=-600))
+    settings = RenderSettings(size=128)
+    own = Renderer(box_font, settings).render("口")
+    borrowed = Renderer(tall, settings, embox=box_font.embox(128)).render("口")
+    assert ink_box(Renderer(tall, settings).render("口")) != ink_box(own)
+    assert all(abs(a - b) <= 1 for a, b in zip(ink_box(borrowed), ink_box(own)))
+    with pytest.raises(FontError, match="em box of 64 px given for rendering at 128 px"):
+        Renderer(tall, settings, embox=box_font.embox(64))
+    assert box_font.embox(128).in_units(2048).ascender == round(880 * 2.048)

@@ -61,6 +61,15 @@ def save_png(path: str | Path, image: np.ndarray | Image.Image) -> Path:
     return write_bytes(path, png_bytes(image))
 
 
+def resize_glyph(image: np.ndarray, size: int) -> np.ndarray:
+    """uint8 (H, H) -> (size, size): area-averaged down (thin strokes stay as grey instead of
+    dropping out), bicubic up."""
+    if image.shape[0] == size:
+        return image
+    method = Image.Resampling.BOX if image.shape[0] > size else Image.Resampling.BICUBIC
+    return np.asarray(Image.fromarray(image).resize((size, size), method))
+
+
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (..., H, W), 255 = paper -> float (..., 1, H, W) in [-1, 1], +1 = paper."""
     import torch

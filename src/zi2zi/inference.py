@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from zi2zi.checkpoints import find_style, load_checkpoint
+from zi2zi.config import RenderSettings
 from zi2zi.device import resolve_device
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
@@ -34,11 +35,16 @@ class Style:
 
 
 class GlyphGenerator:
-    """A trained generator plus everything needed to use it: styles, renderer settings, em boxes."""
+    """A trained generator plus everything needed to use it: styles, renderer settings, em boxes,
+    and the refiner that draws its glyphs at high resolution, when the run has one."""
 
-    def __init__(self, checkpoint: str | Path, *, device: str = "auto", channels_last: bool = True) -> None:
+    def __init__(self, checkpoint: str | Path, *, device: str = "auto", channels_last: bool = True,
+                 refine: bool = True, refiner: str | Path | None = None) -> None:
         """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
-        generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results)."""
+        generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results).
+        ``refine``: draw glyphs through ``refiner`` (default: the run's own refiner, see
+        :func:`zi2zi.refine.runtime.refiner_for`); without one, or with ``refine=False``, glyphs
+        come out at the generator's size."""
         self.device = pick_device(device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
@@ -54,6 +60,26 @@ class GlyphGenerator:
         self.styles = [Style(int(s["id"]), str(s["name"])) for s in loaded.styles]
         if not self.styles:
             raise CheckpointError(f"{checkpoint} records no styles; it cannot generate")
+        self.refiner = self._load_refiner(checkpoint, refine, refiner)
+        # The source font at the refiner's size in the style's em box, for the last (font, style) used.
+        self._source_hi: tuple[tuple[int, int], Renderer] | None = None
+
+    def _load_refiner(self, checkpoint: str | Path, refine: bool, refiner: str | Path | None):
+        from zi2zi.refine.runtime import GlyphRefiner, refiner_for
+
+        if not refine:
+            return None
+        path = refiner if refiner is not None else refiner_for(checkpoint)
+        if path is None:
+            return None
+        loaded = GlyphRefiner(path, device=self.device)
+        loaded.check_fits(self.render_settings, str(self.checkpoint_path))
+        return loaded
+
+    @property
+    def output_render(self) -> RenderSettings:
+        """How the glyphs it draws are laid out: the refiner's size when it has one, else G's."""
+        return self.refiner.render if self.refiner is not None else self.render_settings
 
     # ---- styles ---------------------------------------------------------------------------
 
@@ -63,7 +89,11 @@ class GlyphGenerator:
         return Style(int(found["id"]), str(found["name"]))
 
     def style_embox(self, style: Style) -> EmBox:
-        """The em box the style's target glyphs were rendered in (export maps pixels back by it)."""
+        """The em box of the glyphs it draws in the style (export maps pixels back by it): the box
+        the style's target glyphs were rendered in, at the output size."""
+        return replace(self._trained_embox(style), size=self.output_render.size)
+
+    def _trained_embox(self, style: Style) -> EmBox:
         size = self.render_settings.size
         for record in self.data_info.get("styles", []):
             if int(record.get("id", -1)) == style.id and "embox" in record:
@@ -100,11 +130,12 @@ class GlyphGenerator:
         return to_uint8(fake)
 
     def generate_chars(
-        self, font: FontFile, chars: Sequence[str], style: Style, *, batch_size: int = 32
+        self, font: FontFile, chars: Sequence[str], style: Style, *, batch_size: int = 32, refined: bool = True,
     ) -> Iterator[tuple[list[str], np.ndarray]]:
-        """Yield (characters, uint8 (B, S, S) glyphs) batches; characters the font lacks are left
-        out (see :meth:`split_available`)."""
+        """Yield (characters, uint8 (B, S, S) glyphs) batches at the output size (``refined=False``:
+        the generator's own glyphs); characters the font lacks are left out."""
         renderer = self.renderer(font)
+        refine = self.refiner is not None and refined
         batch_chars: list[str] = []
         batch_images: list[np.ndarray] = []
         for char in chars:
@@ -114,10 +145,27 @@ class GlyphGenerator:
             batch_chars.append(char)
             batch_images.append(image)
             if len(batch_chars) == batch_size:
-                yield batch_chars, self.generate(np.stack(batch_images), style)
+                yield batch_chars, self._draw(font, batch_chars, np.stack(batch_images), style, refine)
                 batch_chars, batch_images = [], []
         if batch_chars:
-            yield batch_chars, self.generate(np.stack(batch_images), style)
+            yield batch_chars, self._draw(font, batch_chars, np.stack(batch_images), style, refine)
+
+    def _draw(self, font: FontFile, chars: list[str], sources: np.ndarray, style: Style, refine: bool) -> np.ndarray:
+        coarse = self.generate(sources, style)
+        return self.refine(font, chars, coarse, style) if refine else coarse
+
+    def refine(self, font: FontFile, chars: Sequence[str], coarse: np.ndarray, style: Style) -> np.ndarray:
+        """The refiner's glyphs for the generator's glyphs ``coarse`` of ``chars`` in ``style``
+        drawn from ``font``; ``coarse`` itself without a refiner."""
+        if self.refiner is None:
+            return coarse
+        key = (id(font), style.id)
+        if self._source_hi is None or self._source_hi[0] != key:
+            self._source_hi = (key, self.refiner.source_renderer(font, self.style_embox(style)))
+        size = self.refiner.size
+        blank = np.full((size, size), 255, np.uint8)
+        drawn = [self._source_hi[1].render(c) for c in chars]
+        return self.refiner.refine(coarse, np.stack([blank if d is None else d for d in drawn]))
 
     def style_vector(self, style: Style) -> torch.Tensor:
         return self.generator.style_embedding.weight[style.id].detach()

@@ -73,13 +73,75 @@ def _numel(shape: list[int]) -> int:
     return n
 
 
+def _file_format(path: Path) -> str | None:
+    """The ``format`` a shipped safetensors file declares in its header (checkpoint or refiner)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            return (fh.metadata() or {}).get("format")
+    except Exception:  # an unreadable file is neither; resolve_base names it when asked for
+        return None
+
+
+def _shipped(file_format: str) -> list[Path]:
+    return [p for p in sorted(bases_dir().glob(f"*{SUFFIX}")) if _file_format(p) == file_format]
+
+
+def _shipped_bases() -> list[Path]:
+    from zi2zi.checkpoints import FORMAT
+
+    return _shipped(FORMAT)
+
+
 def list_bases() -> list[BaseModel]:
     """Every base shipped in this installation, by name."""
-    return [_describe(p) for p in sorted(bases_dir().glob(f"*{SUFFIX}"))]
+    return [_describe(p) for p in _shipped_bases()]
+
+
+@dataclass(frozen=True)
+class ShippedRefiner:
+    """What ``zi2zi models`` shows of one shipped refiner."""
+
+    name: str
+    path: Path
+    base: str  # the base whose glyphs it was trained to refine
+    size: int
+    coarse_size: int
+    parameters: int
+    file_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+def list_refiners() -> list[ShippedRefiner]:
+    """Every refiner shipped in this installation (see :mod:`zi2zi.refine`)."""
+    from safetensors import safe_open
+
+    from zi2zi.refine.files import FORMAT, read_refiner_metadata
+
+    found = []
+    for path in _shipped(FORMAT):
+        doc = read_refiner_metadata(path)
+        with safe_open(str(path), framework="pt") as fh:
+            parameters = sum(_numel(fh.get_slice(k).get_shape()) for k in fh.keys())
+        found.append(ShippedRefiner(name=path.stem, path=path, base=str(doc.get("refiner", {}).get("base", "?")),
+                                    size=int(doc["render"]["size"]), coarse_size=int(doc["coarse_render"]["size"]),
+                                    parameters=parameters, file_bytes=path.stat().st_size))
+    return found
+
+
+def refiner_for_base(base: str | Path) -> Path | None:
+    """The shipped refiner trained on a shipped base's glyphs (by the base's name), if any."""
+    name = Path(base).stem
+    return next((r.path for r in list_refiners() if r.base == name), None)
 
 
 def base_names() -> list[str]:
-    return sorted(p.stem for p in bases_dir().glob(f"*{SUFFIX}"))
+    return [p.stem for p in _shipped_bases()]
 
 
 def resolve_base(name_or_checkpoint: str | Path) -> Path:
@@ -87,7 +149,7 @@ def resolve_base(name_or_checkpoint: str | Path) -> Path:
     from zi2zi.checkpoints import resolve_checkpoint
 
     shipped = bases_dir() / f"{name_or_checkpoint}{SUFFIX}"
-    if shipped.is_file():
+    if shipped.is_file() and shipped in _shipped_bases():
         return shipped
     if Path(name_or_checkpoint).exists():
         return resolve_checkpoint(name_or_checkpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from zi2zi.cli.generator_options import add_generator_options, open_generator
 from zi2zi.errors import Zi2ziError
 
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the glyphs (per style with --style all)")
     p.add_argument("--resume", action="store_true", help="keep glyphs already in --out and do the rest")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_generator_options(p)
     p.set_defaults(run=run)
 
 
@@ -42,9 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
     from zi2zi.generation import generate_to_folder
-    from zi2zi.inference import GlyphGenerator
 
-    model = GlyphGenerator(args.checkpoint, device=args.device)
+    model = open_generator(args)
     source = open_font_spec(args.source_font)
     if args.chars is not None:
         chars = [c for c in args.chars if not c.isspace()]

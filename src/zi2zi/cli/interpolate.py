@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from zi2zi.cli.checks import int_in_range
+from zi2zi.cli.generator_options import add_generator_options, open_generator
 
 MAX_STEPS = 256  # frames of one animation; more only makes a huge GIF
 
@@ -22,18 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chars", required=True, metavar="TEXT")
     p.add_argument("--source-font", required=True, metavar="FONT")
     p.add_argument("--out", required=True, metavar="FILE.gif|.png")
-    p.add_argument("--device", default="auto")
+    add_generator_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_interpolation
-    from zi2zi.inference import GlyphGenerator
 
     int_in_range("--steps", args.steps, 2, MAX_STEPS)
 
-    model = GlyphGenerator(args.checkpoint, device=args.device)
+    model = open_generator(args)
     a, b = (model.style(s) for s in args.styles)
     out = write_interpolation(model, a=a, b=b, source=open_font_spec(args.source_font), chars=args.chars,
                               steps=args.steps, out=args.out)

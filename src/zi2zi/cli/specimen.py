@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from zi2zi.cli.generator_options import add_generator_options, open_generator
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,16 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="font whose glyphs are the input (the training source font)")
     p.add_argument("--text", required=True)
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.add_argument("--device", default="auto")
+    add_generator_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_specimen
-    from zi2zi.inference import GlyphGenerator
 
-    model = GlyphGenerator(args.checkpoint, device=args.device)
+    model = open_generator(args)
     out = write_specimen(model, style=model.style(args.style), source=open_font_spec(args.source_font),
                          text=args.text, out=args.out)
     print(out)

@@ -20,17 +20,9 @@ from zi2zi.data.build import make_split, write_manifest
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, Renderer
 from zi2zi.fonts.geometry import EmBox
-from zi2zi.images import PNG_LEVEL
+from zi2zi.images import PNG_LEVEL, resize_glyph
 from zi2zi.storage import FolderLock, atomic_folder
 from zi2zi.storage.folders import check_replaceable
-
-
-def _resized(image: np.ndarray, size: int) -> np.ndarray:
-    if image.shape[0] == size:
-        return image
-    # Area-style downsampling keeps thin strokes as grey instead of dropping them.
-    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BOX if image.shape[0] > size
-                                                     else Image.Resampling.BICUBIC))
 
 
 def dataset_from_glyphs(
@@ -63,7 +55,7 @@ def dataset_from_glyphs(
                 src_missing.append(char)
                 continue
             Image.fromarray(rendered).save(src_dir / layout.glyph_filename(char), compress_level=PNG_LEVEL)
-            Image.fromarray(_resized(image, settings.size)).save(style_dir / layout.glyph_filename(char),
+            Image.fromarray(resize_glyph(image, settings.size)).save(style_dir / layout.glyph_filename(char),
                                                                  compress_level=PNG_LEVEL)
             paired.append(char)
         if not paired:

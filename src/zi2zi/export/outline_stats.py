@@ -101,7 +101,9 @@ def _bytes_per_glyph(font: TTFont, names: list[str]) -> float:
         charstring.compile()
         sizes.append(len(charstring.bytecode))
     # Subroutines are shared: spread their bytes over every glyph of the font.
-    subrs = list(cff.GlobalSubrs) + list(getattr(top.Private, "Subrs", None) or [])
+    # A CID-keyed font (Noto CJK, Source Han) keeps a Private dict per font dict, not one in the top dict.
+    privates = [fd.Private for fd in top.FDArray] if hasattr(top, "FDArray") else [top.Private]
+    subrs = list(cff.GlobalSubrs) + [s for private in privates for s in (getattr(private, "Subrs", None) or [])]
     for subr in subrs:
         subr.compile()
     shared = sum(len(subr.bytecode) for subr in subrs) / max(1, len(charstrings))

@@ -19,6 +19,7 @@ from zi2zi.config import Config, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import FinetuneRecipe, check_discriminator, recipe_for
+from zi2zi.finetune.refining import choose_refiner, run_refining_stage
 
 DATA_DIR = "data"
 
@@ -34,6 +35,7 @@ class FinetuneSummary:
     recipe: FinetuneRecipe
     checkpoint: Path | None
     step: int
+    refiner: Path | None = None  # the run's own refiner (RUN/refiner.safetensors), None without one
 
 
 def finetune(
@@ -53,6 +55,8 @@ def finetune(
     device: str | None = None,
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
+    refine: bool = True,
+    refiner: str | Path | None = None,
 ) -> FinetuneSummary:
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
@@ -61,6 +65,9 @@ def finetune(
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
     from random weights trains beside G: sharper strokes, about 1.7x the time).
+    ``refine``: after the generator, fine-tune the refiner (``refiner``, default the one shipped
+    for the base) on the same glyphs, so glyphs drawn from the run are refined
+    (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
@@ -87,6 +94,7 @@ def finetune(
 
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
+    chosen_refiner = choose_refiner(base_path, loaded.render, refine=refine, refiner=refiner, say=say)
     source = inputs.base_source_font(loaded.data_info, say)
     out.mkdir(parents=True, exist_ok=True)
     base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
@@ -126,6 +134,8 @@ def finetune(
         "format": FINETUNE_KIND.format, "version": FINETUNE_KIND.version, "base": str(base_path),
         "base_name": base_path.stem, "data": str(data_dir), "style": style, "train_glyphs": n_train,
         "holdout_glyphs": n_held, "recipe": recipe.to_dict(),
+        "refiner": str(chosen_refiner) if chosen_refiner else None,
+        "target_glyphs": str(Path(target_glyphs).resolve()) if target_glyphs is not None else None,
     }
     from zi2zi.storage.atomic import write_json
 
@@ -148,8 +158,11 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
         fresh_discriminator=recipe.fresh_discriminator and not resume,
     )
     summary = train(options)
+    refined = None
+    if summary.checkpoint is not None and summary.step >= cfg.train.max_steps:
+        refined = run_refining_stage(out, record, summary.checkpoint, device=device, seed=cfg.train.seed, say=say)
     return FinetuneSummary(
         run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
         train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,
-        checkpoint=summary.checkpoint, step=summary.step,
+        checkpoint=summary.checkpoint, step=summary.step, refiner=refined,
     )

@@ -49,6 +49,15 @@ class EmBox:
             self.centre_y_units - (py - self.size / 2.0) / self.scale,
         )
 
+    def in_units(self, units_per_em: int) -> EmBox:
+        """The same box measured in a font of ``units_per_em`` (another font's glyphs placed in it
+        come out at the same size per em)."""
+        if units_per_em == self.units_per_em:
+            return self
+        k = units_per_em / self.units_per_em
+        return EmBox(units_per_em=units_per_em, ascender=round(self.ascender * k), descender=round(self.descender * k),
+                     size=self.size, margin=self.margin)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -21,6 +21,7 @@ import numpy as np
 from zi2zi.config import RenderSettings
 from zi2zi.errors import FontError
 from zi2zi.fonts.font import FontFile
+from zi2zi.fonts.geometry import EmBox
 
 PAPER = 255
 INK = 0
@@ -35,16 +36,21 @@ class Renderer:
     missing glyph can never pass for a blank training image.
     """
 
-    def __init__(self, font: FontFile, settings: RenderSettings) -> None:
+    def __init__(self, font: FontFile, settings: RenderSettings, *, embox: EmBox | None = None) -> None:
+        """``embox``: place glyphs in this box instead of the font's own (``em`` mode): another
+        font's, so that the two fonts' glyphs of a character land at the same scale and height
+        (the refiner reads the source glyph where the target's will be)."""
         if settings.size < 8:
             raise FontError(f"render size {settings.size} is too small; use 8 px or more")
         if not 0.0 <= settings.margin < 0.5:
             raise FontError(f"render margin {settings.margin} must be in [0, 0.5)")
         if settings.mode not in ("em", "fit"):
             raise FontError(f"render mode {settings.mode!r} is unknown; use 'em' or 'fit'")
+        if embox is not None and embox.size != settings.size:
+            raise FontError(f"em box of {embox.size} px given for rendering at {settings.size} px")
         self.font = font
         self.settings = settings
-        self.embox = font.embox(settings.size, settings.margin)
+        self.embox = embox.in_units(font.units_per_em) if embox is not None else font.embox(settings.size, settings.margin)
         self._face: freetype.Face | None = None
 
     def __getstate__(self) -> dict:

@@ -114,9 +114,11 @@ def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) 
         raise Zi2ziError(f"{out} already holds generated glyphs; pass --resume to continue it or choose another --out")
     manifest = KIND.read_marker(out) or {}
     same_style = (manifest.get("style") or {}).get("id") == style.id
-    same_model = manifest.get("model") == model.fingerprint
+    # The refiner is part of the model: glyphs with and without one, or of two refiners, never mix.
+    refiner = model.refiner.fingerprint if model.refiner is not None else None
+    same_model = manifest.get("model") == model.fingerprint and (manifest.get("refiner") or {}).get("fingerprint") == refiner
     if not (same_style and same_model):
-        what = "style" if same_model else "checkpoint"
+        what = "style" if same_model else "checkpoint or refiner"
         raise Zi2ziError(
             f"--resume: {out} holds glyphs of another {what} ({manifest.get('checkpoint')}, style "
             f"{(manifest.get('style') or {}).get('name')!r}); resuming would mix two models: "
@@ -141,8 +143,9 @@ def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontF
         "style": asdict(report.style),
         "target_font": model.style_font_record(report.style),
         "source_font": source.record(),
-        "render": asdict(model.render_settings),
+        "render": asdict(model.output_render),
         "embox": embox.to_dict(),
+        "refiner": model.refiner.record() if model.refiner is not None else None,
         "advance": embox.units_per_em,
         "characters": "".join(sorted(done, key=ord)),
         "missing_in_source": "".join(report.missing_in_source),

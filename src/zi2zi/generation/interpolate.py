@@ -35,7 +35,9 @@ def write_interpolation(
         raise Zi2ziError(f"the source font lacks {''.join(lacking)}" if lacking else "--chars is empty")
     images = [i for i in rendered if i is not None]
     weights = np.linspace(0.0, 1.0, steps).tolist()
-    frames = model.interpolate(np.stack(images), a, b, weights)
+    # Refined in the em box of the nearer style (both are usually the same box).
+    frames = [model.refine(source, wanted, f, a if t < 0.5 else b)
+              for t, f in zip(weights, model.interpolate(np.stack(images), a, b, weights))]
     rows = [(f"t={t:.2f}  ({a.name} -> {b.name})", glyph_row(list(f), cell)) for t, f in zip(weights, frames)]
     with atomic_path(out) as tmp:
         if suffix == ".png":

@@ -37,15 +37,16 @@ def write_specimen(
     chars = [c for c in text if not c.isspace()]
     if not chars:
         raise Zi2ziError("--text holds no characters to set")
-    renderer = model.renderer(source)
-    rendered = {c: renderer.render(c) for c in dict.fromkeys(chars)}
+    unique = list(dict.fromkeys(chars))
+    renderer = Renderer(source, model.output_render)  # source and target shown as large as the glyphs
+    rendered = {c: renderer.render(c) for c in unique}
     lacking = [c for c, image in rendered.items() if image is None]
     if lacking:
         raise Zi2ziError(f"the source font {source.path.name} lacks {''.join(lacking)}; remove them from --text")
     sources = {c: image for c, image in rendered.items() if image is not None}
-    generated = dict(zip(sources, model.generate(np.stack(list(sources.values())), style)))
+    generated = {c: g for batch, images in model.generate_chars(source, unique, style) for c, g in zip(batch, images)}
     target = _target_font(model, style)
-    target_renderer = Renderer(target, model.render_settings) if target else None
+    target_renderer = Renderer(target, model.output_render) if target else None
     blank = np.full_like(next(iter(sources.values())), 255)
     rows = []
     for start in range(0, len(chars), per_line):

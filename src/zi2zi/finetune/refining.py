@@ -1,0 +1,93 @@
+"""The refining stage of a fine-tuning run: the refiner fine-tuned on the run's own glyphs.
+
+Runs after the generator has trained: its 64 px output of every training glyph is paired with the
+real glyph at the refiner's size (the target font rendered at that size, or the scanned glyphs at
+the scanner's resolution) and the base's refiner is fine-tuned on those pairs into
+``RUN/refiner.safetensors``. Every command that draws glyphs from the run then refines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from zi2zi.errors import CheckpointError
+
+
+def choose_refiner(base: Path, render, *, refine: bool, refiner: str | Path | None,
+                   say: Callable[[str], None]) -> Path | None:
+    """The refiner a new run fine-tunes: ``refiner`` if given, else the shipped one made for
+    ``base``; None with ``refine=False`` or when the base has none (said so). A refiner made for
+    other glyphs than the base draws is refused here, before anything is written."""
+    from zi2zi.bases import refiner_for_base
+    from zi2zi.refine.runtime import GlyphRefiner
+
+    if not refine:
+        if refiner is not None:
+            raise CheckpointError("--refiner and --no-refine contradict each other; give one")
+        return None
+    path = Path(refiner) if refiner is not None else refiner_for_base(base)
+    if path is None:
+        say(f"note: no refiner is shipped for {base.stem}; glyphs stay at the base's {render.size} px "
+            "(give one with --refiner FILE)")
+        return None
+    GlyphRefiner(path).check_fits(render, f"the base {base.stem}")
+    return path
+
+
+def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, device: str | None, seed: int,
+                       say: Callable[[str], None]) -> Path | None:
+    """Fine-tune the run's refiner unless it is already there for this checkpoint; its path."""
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.fonts import open_font
+    from zi2zi.inference import GlyphGenerator
+    from zi2zi.refine.files import read_refiner_metadata
+    from zi2zi.refine.pairs import pairs_from_font, pairs_from_images
+    from zi2zi.refine.runtime import RUN_REFINER, GlyphRefiner
+    from zi2zi.refine.tune import RefinerTuning, tune_refiner
+
+    if not record.get("refiner"):
+        return None
+    target_path = out / RUN_REFINER
+    generator = GlyphGenerator(checkpoint, device=device or "auto", refine=False)  # the refiner learns from G alone
+    if target_path.is_file():
+        tuned = read_refiner_metadata(target_path).get("tuned", {})
+        if tuned.get("generator_fingerprint") == generator.fingerprint:
+            return target_path
+    base_refiner = GlyphRefiner(record["refiner"], device=device or "cpu")
+    style = generator.style(record["style"])
+    manifest = read_manifest(record["data"])
+    train_chars = list(manifest["split"]["train"])
+    source_rec = manifest["source"]["font"]
+    source = open_font(source_rec["path"], source_rec.get("face", 0))
+    style_font = manifest["styles"][0].get("font")
+    if record.get("target_glyphs"):
+        from zi2zi.export.glyphs import read_glyph_folder
+
+        folder = read_glyph_folder(record["target_glyphs"])
+        wanted = set(train_chars)
+        images = {chr(cp): folder.load(cp) for cp in folder.codepoints if chr(cp) in wanted}
+        pairs = pairs_from_images(generator, style, source=source, images=images, size=base_refiner.size)
+        where = f"the glyphs of {record['target_glyphs']} at {folder.size} px"
+    elif style_font:
+        target = open_font(style_font["path"], style_font.get("face", 0))
+        pairs = pairs_from_font(generator, style, source=source, target=target, chars=train_chars,
+                                size=base_refiner.size)
+        where = f"{Path(style_font['path']).name} rendered at {base_refiner.size} px"
+    else:  # a dataset of images only: its targets at the dataset's size are all there is
+        from zi2zi.data import layout
+        from zi2zi.data.build import load_glyph
+
+        images = {c: load_glyph(layout.style_dir(Path(record["data"]), 0) / layout.glyph_filename(c))
+                  for c in train_chars}
+        pairs = pairs_from_images(generator, style, source=source, images=images, size=base_refiner.size)
+        where = f"the dataset's {manifest['render']['size']} px glyphs"
+    tuning = RefinerTuning()
+    say(f"refining stage: fine-tuning {base_refiner.path.stem} on {len(pairs)} glyphs ({where}), {tuning.steps} steps")
+    path = tune_refiner(base_refiner, generator, style, pairs=pairs, out=target_path, tuning=tuning, seed=seed,
+                        extra={"generator_fingerprint": generator.fingerprint})
+    return path
+
+
+__all__ = ["choose_refiner", "run_refining_stage"]

@@ -1,0 +1,114 @@
+"""Refiner files: the weights in safetensors with one JSON document that describes them.
+
+The document holds the network's shape, the render settings of the glyphs it refines (the
+generator's size, mode and margin) and of those it draws, and how it was trained; the file alone
+rebuilds the refiner, and a refiner made for other glyphs is refused before it is used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zi2zi import __version__
+from zi2zi.config import RenderSettings
+from zi2zi.errors import CheckpointError
+from zi2zi.refine.model import Refiner, RefinerConfig
+from zi2zi.storage.atomic import atomic_path
+
+FORMAT = "zi2zi-refiner"
+FORMAT_VERSION = 1
+META_KEY = "zi2zi"
+PREFIX = "refiner."
+
+
+def save_refiner(path: str | Path, model: Refiner, *, coarse: RenderSettings, meta: dict[str, Any],
+                 dtype: torch.dtype = torch.float32) -> Path:
+    """Write the weights (in ``dtype``) and the document atomically; ``meta`` adds records
+    (training, validation) to it."""
+    from safetensors.torch import save_file
+
+    config = model.config
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "zi2zi_version": __version__,
+        "config": config.to_dict(),
+        "coarse_render": asdict(coarse),
+        "render": asdict(RenderSettings(size=config.size, mode=coarse.mode, margin=coarse.margin)),
+        **meta,
+    }
+    tensors = {PREFIX + k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    with atomic_path(Path(path)) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
+    return Path(path)
+
+
+def read_refiner_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON document of a refiner file, without loading its tensors."""
+    from safetensors import safe_open
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"refiner {p} does not exist; give a refiner file (see `zi2zi models`)")
+    try:
+        with safe_open(str(p), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise CheckpointError(f"{p} is not a readable safetensors file ({type(exc).__name__}); "
+                              "it may be truncated or another kind of file") from None
+    if meta.get("format") != FORMAT or META_KEY not in meta:
+        raise CheckpointError(f"{p} is a safetensors file but not a zi2zi refiner")
+    try:
+        doc = json.loads(meta[META_KEY])
+    except (json.JSONDecodeError, RecursionError):
+        raise CheckpointError(f"{p}: its refiner metadata is corrupt") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        raise CheckpointError(f"{p}: its refiner metadata is not a refiner description; the file is corrupt")
+    version = doc.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(f"{p} has refiner format version {version}; upgrade zi2zi to read it")
+    return doc
+
+
+@dataclass
+class LoadedRefiner:
+    path: Path
+    model: Refiner
+    coarse_render: RenderSettings
+    render: RenderSettings
+    meta: dict[str, Any]
+
+
+def _settings(p: Path, doc: dict[str, Any], key: str) -> RenderSettings:
+    data = doc.get(key) or {}
+    try:
+        return RenderSettings(size=int(data["size"]), mode=data["mode"], margin=float(data["margin"])).validate()
+    except Exception:
+        raise CheckpointError(f"{p}: its {key} record is missing or invalid; the refiner file is corrupt") from None
+
+
+def load_refiner(path: str | Path, device: str | torch.device = "cpu") -> LoadedRefiner:
+    from safetensors.torch import load_file
+
+    p = Path(path)
+    doc = read_refiner_metadata(p)
+    try:
+        config = RefinerConfig.from_dict(doc["config"])
+    except Exception as exc:
+        raise CheckpointError(f"{p}: its network description is invalid ({exc}); the refiner file is corrupt") from None
+    model = Refiner(config)
+    try:
+        flat = load_file(str(p), device="cpu")
+        state = {k[len(PREFIX):]: v.float() for k, v in flat.items() if k.startswith(PREFIX)}
+        model.load_state_dict(state)
+    except Exception as exc:
+        raise CheckpointError(f"{p}: its weights do not fit the network it describes ({type(exc).__name__}); "
+                              "the refiner file is corrupt") from None
+    model.to(device).eval()
+    return LoadedRefiner(p, model, _settings(p, doc, "coarse_render"), _settings(p, doc, "render"), doc)
+
+
+__all__ = ["FORMAT", "LoadedRefiner", "load_refiner", "read_refiner_metadata", "save_refiner"]
