@@ -1,7 +1,7 @@
 """Character sets: built-in standards, files, literal text, and set operations with fonts.
 
-Built-in sets are enumerated from Python's codecs (GB2312, Big5, JIS X 0208, KS X 1001) or from
-package data (the 8105 characters of 通用规范汉字表), never from paths relative to the working
+Built-in sets are enumerated from Python's codecs (GB2312, Big5, JIS X 0208, KS X 1001, and
+their punctuation rows: ``zi2zi.fonts.punctuation``) or from package data (the 8105 characters of 通用规范汉字表), never from paths relative to the working
 directory. Order is the standard's own code order, so "the first N" means the same thing for
 everybody.
 """
@@ -59,7 +59,16 @@ _BUILTIN: dict[str, tuple[str, Callable[[], tuple[str, ...]]]] = {
     "tgh8105": ("通用规范汉字表, Table of General Standard Chinese Characters (8105)", _tgh8105),
     "jis0208": ("JIS X 0208 kanji, levels 1 and 2 (6355)", lambda: _double_byte("euc_jp", range(0xB0, 0xF5), _EUC_TRAILS)),
     "ksx1001": ("KS X 1001 hanja (4888)", lambda: _double_byte("euc_kr", range(0xCA, 0xFE), _EUC_TRAILS)),
+    "cjk-punctuation": ("full-width CJK punctuation and symbols of GB 2312, Big5 and JIS X 0208 (242)",
+                        lambda: _punctuation().cjk_punctuation()),
+    "latin": ("printable ASCII: digits, Latin letters, punctuation (94)", lambda: _punctuation().latin()),
 }
+
+
+def _punctuation():
+    from zi2zi.fonts import punctuation  # it imports this module
+
+    return punctuation
 
 
 def builtin_charsets() -> dict[str, str]:
