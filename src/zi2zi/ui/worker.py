@@ -146,10 +146,13 @@ def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 def run_template(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.fonts import open_font_spec
     from zi2zi.handwriting import template_charset, write_template
+    from zi2zi.handwriting.charset import template_extras_for
 
     chars = template_charset(p["charset"])
     reference = open_font_spec(p["reference_font"]) if p.get("reference_font") else None
-    files = write_template(chars, root / "handwriting" / "template", reference_font=reference, overwrite=True)
+    extras = template_extras_for(p["charset"], bool(p.get("extras", True)))
+    files = write_template(chars, root / "handwriting" / "template", reference_font=reference, overwrite=True,
+                           extras=extras)
     return {"chars": len(files.template.chars), "pages": len(files.template.pages)}
 
 
