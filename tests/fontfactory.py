@@ -85,7 +85,7 @@ CJK_PUNCTUATION_GLYPHS: dict[str, list[Rect]] = {
 LATIN_GLYPHS: dict[str, tuple[list[Rect], int]] = {
     "H": ([(60, 0, 140, 700), (400, 0, 480, 700), (140, 320, 400, 390)], 540),
     "W": ([(40, 0, 120, 700), (320, 0, 400, 500), (600, 0, 680, 700), (120, 0, 600, 70)], 720),
-    "e": ([*_ring(50, 0, 430, 500, 70)], 480),
+    "e": ([*_ring(50, 0, 430, 500, 70), (120, 220, 360, 290)], 480),
     "l": ([(60, 0, 140, 740)], 200),
     "o": ([*_ring(50, 0, 450, 500, 70)], 500),
     "r": ([(60, 0, 140, 500), (140, 430, 320, 500)], 340),
@@ -106,15 +106,16 @@ LATIN_GLYPHS: dict[str, tuple[list[Rect], int]] = {
 }
 
 
-def sentence_font(hanzi: str, *, units_per_em: int = 1000, names: dict[str, str] | None = None, **kwargs):
-    """A drawn font that sets a sentence: ``hanzi`` as bar patterns, CJK punctuation, Latin and
-    digits (proportional), scaled to ``units_per_em``."""
+def sentence_font(hanzi: str, *, units_per_em: int = 1000, names: dict[str, str] | None = None, weight: int = 80,
+                  **kwargs):
+    """A drawn font that sets a sentence: ``hanzi`` as bar patterns (``weight`` thick), CJK
+    punctuation, Latin and digits (proportional), scaled to ``units_per_em``."""
     k = units_per_em / 1000
 
     def scaled(rects):
         return [tuple(round(v * k) for v in r) for r in rects]
 
-    glyphs = {c: scaled(r) for c, r in {**pattern_glyphs(hanzi), **CJK_PUNCTUATION_GLYPHS}.items()}
+    glyphs = {c: scaled(r) for c, r in {**pattern_glyphs(hanzi, weight=weight), **CJK_PUNCTUATION_GLYPHS}.items()}
     glyphs.update({c: scaled(r) for c, (r, _) in LATIN_GLYPHS.items()})
     advances = {c: round(w * k) for c, (_, w) in LATIN_GLYPHS.items()}
     return build_font(glyphs, units_per_em=units_per_em, ascender=round(880 * k), descender=round(-120 * k),

@@ -47,7 +47,7 @@ function action(fn) {
   return async (event) => {
     if (event) event.preventDefault();
     const button = event && event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null;
-    if (button) setBusy(button, true);
+    if (button) { button.dataset.pending = "1"; setBusy(button, true); }
     try { say(""); await fn(event); } catch (e) { say(e.message, false, e.until || null); }
     finally {
       if (button) {
@@ -66,7 +66,6 @@ function setBusy(button, busy) {
   button.disabled = busy;
   button.classList.toggle("busy", busy);
   if (busy) button.setAttribute("aria-busy", "true"); else button.removeAttribute("aria-busy");
-  if (busy && button.dataset.job) button.dataset.pending = "1";
 }
 
 let currentJob = { state: "none" };
@@ -158,7 +157,8 @@ function showInstalled() {
   const shown = installedFonts.filter((f) => words.every((w) => `${f.name} ${f.file}`.toLowerCase().includes(w)));
   sel.add(new Option(shown.length ? `an installed font… (${shown.length})` : "no installed font matches", ""));
   for (const f of shown) sel.add(new Option(`${f.family} — ${f.style}${f.faces > 1 ? ` (+${f.faces - 1} faces)` : ""}  [${f.file}]`, f.id));
-  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  // A filter picks its first match, unless the font chosen before still matches.
+  if (keep && [...sel.options].some((o) => o.value === keep)) sel.value = keep;
   else if (words.length && shown.length) sel.value = String(shown[0].id);
 }
 
