@@ -463,7 +463,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         found = fontinfo.installed_fonts()
         if kind != "installed" or not value.isdigit() or int(value) >= len(found):
             raise UiError("choose where punctuation, digits and Latin come from in the list")
-        data = uploads.read_capped(found[int(value)].open("rb"), uploads.MAX_FONT_BYTES, "font")
+        with found[int(value)].open("rb") as fh:
+            data = uploads.read_capped(fh, uploads.MAX_FONT_BYTES, "font")
         return f"inputs/{uploads.store_font(data, project.path('inputs'), 'latin-from').name}"
 
     def _base_holdout(base: str) -> str:

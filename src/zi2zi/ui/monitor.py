@@ -94,7 +94,11 @@ class TrainingMonitor:
         if k is None or since < k or trainer.step >= trainer.total_steps:
             return  # the last step gets the full evaluation instead
         start = time.monotonic()
-        self.check(trainer)
+        try:
+            self.check(trainer)
+        except Exception as exc:  # noqa: BLE001 - a failed look must not stop the training
+            print(f"note: could not draw samples or measure held-out characters at step {trainer.step}: {exc}",
+                  flush=True)
         self.check_seconds = time.monotonic() - start
         self.last_step = trainer.step
 
