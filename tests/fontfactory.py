@@ -38,9 +38,14 @@ def build_font(
     family: str = "Zi2zi Test",
     style: str = "Regular",
     advance: int | None = None,
+    advances: dict[str, int] | None = None,
+    names: dict[str, str] | None = None,
 ):
-    """A TTFont with one glyph per character (an empty rect list makes an empty glyph)."""
+    """A TTFont with one glyph per character (an empty rect list makes an empty glyph);
+    ``advances`` gives single characters their own width, ``names`` adds name records
+    (FontBuilder's keys, e.g. licenseDescription)."""
     advance = units_per_em if advance is None else advance
+    widths = {f"uni{ord(c):04X}": w for c, w in (advances or {}).items()}
     order = [".notdef"] + [f"uni{ord(c):04X}" for c in glyphs]
     fb = FontBuilder(units_per_em, isTTF=True)
     fb.setupGlyphOrder(order)
@@ -49,12 +54,72 @@ def build_font(
     outlines.update({f"uni{ord(c):04X}": _glyph(r) for c, r in glyphs.items()})
     fb.setupGlyf(outlines)
     # The left side bearing must equal each glyph's xMin: TrueType rasterisers place outlines by it.
-    fb.setupHorizontalMetrics({name: (advance, getattr(outlines[name], "xMin", 0)) for name in order})
+    fb.setupHorizontalMetrics({name: (widths.get(name, advance), getattr(outlines[name], "xMin", 0)) for name in order})
     fb.setupHorizontalHeader(ascent=ascender, descent=descender)
-    fb.setupNameTable({"familyName": family, "styleName": style})
+    fb.setupNameTable({"familyName": family, "styleName": style, **(names or {})})
     fb.setupOS2(sTypoAscender=ascender, sTypoDescender=descender, usWinAscent=ascender, usWinDescent=-descender)
     fb.setupPost()
     return fb.font
+
+
+def _ring(x0: int, y0: int, x1: int, y1: int, w: int) -> list[Rect]:
+    return [(x0, y0, x1, y0 + w), (x0, y1 - w, x1, y1), (x0, y0 + w, x0 + w, y1 - w), (x1 - w, y0 + w, x1, y1 - w)]
+
+
+# Full-width punctuation placed as CJK fonts place it in the em box (880 / -120 for 1000 units):
+# 。、， low at the left, ？！ centred, （ at the right, ） at the left, “ high at the right.
+CJK_PUNCTUATION_GLYPHS: dict[str, list[Rect]] = {
+    "。": _ring(90, -50, 290, 150, 45),
+    "、": [(110, -30, 250, 110)],
+    "，": [(120, -90, 220, 110)],
+    "？": [(380, 560, 620, 640), (560, 360, 640, 600), (460, 240, 540, 400), (460, 0, 540, 90)],
+    "！": [(460, 200, 540, 720), (460, 0, 540, 90)],
+    "（": [(640, -80, 720, 800)],
+    "）": [(280, -80, 360, 800)],
+    "“": [(560, 560, 640, 720), (700, 560, 780, 720)],
+    "”": [(220, 560, 300, 720), (360, 560, 440, 720)],
+}
+
+# Latin and digits of a proportional font: character -> (rectangles, advance). Every letter has
+# its other case (fontbakery's case_mapping).
+LATIN_GLYPHS: dict[str, tuple[list[Rect], int]] = {
+    "H": ([(60, 0, 140, 700), (400, 0, 480, 700), (140, 320, 400, 390)], 540),
+    "W": ([(40, 0, 120, 700), (320, 0, 400, 500), (600, 0, 680, 700), (120, 0, 600, 70)], 720),
+    "e": ([*_ring(50, 0, 430, 500, 70), (120, 220, 360, 290)], 480),
+    "l": ([(60, 0, 140, 740)], 200),
+    "o": ([*_ring(50, 0, 450, 500, 70)], 500),
+    "r": ([(60, 0, 140, 500), (140, 430, 320, 500)], 340),
+    "d": ([*_ring(50, 0, 400, 500, 70), (330, 0, 400, 740)], 460),
+    "h": ([(60, 0, 140, 740), (360, 0, 440, 500), (140, 430, 360, 500)], 500),
+    "w": ([(40, 0, 110, 500), (280, 0, 350, 400), (520, 0, 590, 500), (110, 0, 520, 70)], 630),
+    "E": ([(60, 0, 140, 700), (140, 630, 440, 700), (140, 320, 400, 390), (140, 0, 440, 70)], 490),
+    "L": ([(60, 0, 140, 700), (140, 0, 420, 70)], 450),
+    "O": ([*_ring(50, 0, 600, 700, 80)], 650),
+    "R": ([(60, 0, 140, 700), (140, 630, 440, 700), (380, 390, 450, 630), (140, 320, 400, 390), (330, 0, 410, 320)], 500),
+    "D": ([(60, 0, 140, 700), (140, 630, 420, 700), (420, 70, 500, 630), (140, 0, 420, 70)], 560),
+    "0": ([*_ring(50, 0, 450, 700, 70)], 500),
+    "2": ([(50, 630, 450, 700), (380, 350, 450, 630), (50, 350, 450, 420), (50, 70, 120, 350), (50, 0, 450, 70)], 500),
+    "6": ([*_ring(50, 0, 450, 420, 70), (50, 420, 120, 700), (120, 630, 450, 700)], 500),
+    ".": ([(60, 0, 150, 90)], 210),
+    ",": ([(60, -120, 140, 90)], 200),
+    "!": ([(70, 200, 150, 700), (70, 0, 150, 90)], 220),
+}
+
+
+def sentence_font(hanzi: str, *, units_per_em: int = 1000, names: dict[str, str] | None = None, weight: int = 80,
+                  **kwargs):
+    """A drawn font that sets a sentence: ``hanzi`` as bar patterns (``weight`` thick), CJK
+    punctuation, Latin and digits (proportional), scaled to ``units_per_em``."""
+    k = units_per_em / 1000
+
+    def scaled(rects):
+        return [tuple(round(v * k) for v in r) for r in rects]
+
+    glyphs = {c: scaled(r) for c, r in {**pattern_glyphs(hanzi, weight=weight), **CJK_PUNCTUATION_GLYPHS}.items()}
+    glyphs.update({c: scaled(r) for c, (r, _) in LATIN_GLYPHS.items()})
+    advances = {c: round(w * k) for c, (_, w) in LATIN_GLYPHS.items()}
+    return build_font(glyphs, units_per_em=units_per_em, ascender=round(880 * k), descender=round(-120 * k),
+                      advances=advances, names=names, **kwargs)
 
 
 def save_font(path: Path, glyphs: dict[str, Sequence[Rect]], **kwargs) -> Path:

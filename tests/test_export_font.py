@@ -9,7 +9,6 @@ slanted stroke, a ring) of GB 2312 code points: enough for fontbakery to treat t
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +19,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from PIL import Image
 
+from fontcheck import fontbakery_findings
 from zi2zi.export import FontInfo, export_font, merge_into_font, trace_bitmap
 from zi2zi.export.coverage import code_page_bits
 from zi2zi.fonts import EmBox
@@ -302,44 +302,9 @@ def test_code_page_bits_follow_coverage() -> None:
 # --- fontbakery ------------------------------------------------------------------------------
 
 
-def fontbakery_command() -> list[str] | None:
-    """fontbakery pins freetype-py < 2.4, which zi2zi's renderer cannot use, so `make setup` puts
-    it in its own environment (.venv-fontbakery); ZI2ZI_FONTBAKERY may name another binary."""
-    candidates = [os.environ.get("ZI2ZI_FONTBAKERY"), str(REPO / ".venv-fontbakery" / "bin" / "fontbakery"),
-                  shutil.which("fontbakery")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return [candidate]
-    return None
-
-
-# Checks left out, and why:
-# - fontdata_namecheck asks a web service whether the name is taken: tests run offline.
-EXCLUDED = ["fontdata_namecheck"]
-# - opentype/monospace reads the glyf table of every font it finds monospaced, and CJK fonts
-#   (one width for ideographs, half for the space) are: on a CFF font it fails with KeyError
-#   'glyf', a fontbakery error, not a finding (fontbakery issue 5040, in 1.1.0). Its conditions are asserted for both fonts in
-#   test_whitespace_gasp_names_and_coverage_bits and below.
-EXCLUDED_CFF = ["opentype/monospace"]
-
-
 @pytest.mark.parametrize("kind", ["ttf", "otf"])
 def test_fontbakery_universal_profile_has_no_fail(fonts, kind: str, tmp_path: Path) -> None:
-    command = fontbakery_command()
-    if command is None:
-        pytest.skip("fontbakery is not installed: `make setup` installs it in .venv-fontbakery")
-    report = tmp_path / "fontbakery.json"
-    excluded = EXCLUDED + (EXCLUDED_CFF if kind == "otf" else [])
-    args = command + ["check-universal", "--json", str(report)]
-    for check in excluded:
-        args += ["-x", check]
-    subprocess.run(args + [str(fonts[kind])], capture_output=True, timeout=300)
-    results = json.loads(report.read_text(encoding="utf-8"))
-    found: dict[str, list[str]] = {}
-    for section in results["sections"]:
-        for check in section["checks"]:
-            check_id = check["key"][1].split(":", 1)[1].rstrip(">")
-            found.setdefault(check["result"], []).append(check_id)
+    found = fontbakery_findings(fonts[kind], kind, tmp_path)
     assert found.get("FAIL", []) == [] and found.get("ERROR", []) == [] and found.get("FATAL", []) == []
     # The WARNs the README lists, and no others.
     expected = {"cjk_chws_feature"} | ({"opentype/monospace"} if kind == "ttf" else set())

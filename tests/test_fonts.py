@@ -165,3 +165,31 @@ def test_another_fonts_em_box_places_glyphs_at_its_scale_and_height(box_font, tm
     with pytest.raises(FontError, match="em box of 64 px given for rendering at 128 px"):
         Renderer(tall, settings, embox=box_font.embox(64))
     assert box_font.embox(128).in_units(2048).ascender == round(880 * 2.048)
+
+
+def test_the_coverage_order_is_gb2312_level1_components_first():
+    """The fine-tuning default's order: every level-1 character once, and (where the Unicode Han
+    Database is installed) exactly what the derivation computes, with far more radicals and
+    phonetic series in its first 200 than code order has."""
+    from pathlib import Path
+
+    from zi2zi.finetune.recipe import DEFAULT_CHARSET
+    from zi2zi.fonts import coverage_order
+
+    ordered = resolve_charset(DEFAULT_CHARSET)
+    assert DEFAULT_CHARSET == "gb2312-1-coverage" and sorted(ordered) == sorted(resolve_charset("gb2312-1"))
+    assert ordered[:200] != resolve_charset("gb2312-1")[:200]
+    unihan = Path("/usr/share/unicode")
+    if not (unihan / "Unihan_IRGSources.txt.bz2").is_file():
+        pytest.skip("the Unicode Han Database (Debian package unicode-data) is not installed")
+    assert coverage_order.derive(unihan) == ordered
+    from zi2zi.handwriting.charset_derivation import _field
+
+    phonetic = _field(unihan / "Unihan_DictionaryLikeData.txt.bz2", "kPhonetic")
+    radical = {c: v.split()[0].split(".")[0].rstrip("'")
+               for c, v in _field(unihan / "Unihan_IRGSources.txt.bz2", "kRSUnicode").items()}
+
+    def covered(chars):
+        return set().union(*(coverage_order.parts(radical.get(c), phonetic.get(c)) for c in chars))
+
+    assert len(covered(ordered[:200])) > 2 * len(covered(resolve_charset("gb2312-1")[:200]))

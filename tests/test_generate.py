@@ -105,3 +105,19 @@ def test_generate_cli(checkpoint, tiny_fonts, tmp_path, capsys):
                  str(tiny_fonts["source"]), "--chars", "的", "--out", str(tmp_path / "x")]) == 1
     assert "unknown style '9'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_generate_with_punctuation_follows_the_target_font(checkpoint, tiny_fonts, tmp_path):
+    """--with-punctuation adds what a sentence needs: the marks the style's target font has (the
+    tiny bold font has none), or with --missing-from those that font lacks."""
+    from fontfactory import CJK_PUNCTUATION_GLYPHS, LATIN_GLYPHS, sentence_font
+
+    source = tmp_path / "source.ttf"
+    sentence_font(TINY_CHARS).save(str(source))
+    common = ["generate", "--checkpoint", str(checkpoint), "--style", "0", "--source-font", str(source)]
+    assert main([*common, "--chars", TINY_CHARS[0], "--with-punctuation", "--out", str(tmp_path / "a")]) == 0
+    assert [p.name for p in (tmp_path / "a").glob("U+*.png")] == [f"U+{ord(TINY_CHARS[0]):04X}.png"]
+    assert main([*common, "--missing-from", str(tiny_fonts["bold"]), "--within", f"text:{TINY_CHARS[:2]}",
+                 "--with-punctuation", "--out", str(tmp_path / "b")]) == 0
+    written = {chr(int(p.stem[2:], 16)) for p in (tmp_path / "b").glob("U+*.png")}
+    assert written == set(CJK_PUNCTUATION_GLYPHS) | set(LATIN_GLYPHS)

@@ -410,3 +410,51 @@ def test_unusable_template_json_is_one_clear_error(tmp_path, capsys):
     bad.write_text('{"format": "something-else"}')
     assert main(["scan", str(bad), "--template", str(tmp_path), "--out", str(tmp_path / "g")]) == 1
     assert "not a zi2zi template.json" in capsys.readouterr().err
+
+
+def test_punctuation_digits_and_latin_have_their_own_page_and_widths_from_the_ink(tmp_path):
+    """The template's extras page is scanned like any cell; the exported font gives the written
+    Latin its ink width and keeps the written 。 low at the left."""
+    from fontTools.ttLib import TTFont
+
+    from zi2zi.export import export_font
+    from zi2zi.fonts.punctuation import template_extras
+
+    from fontfactory import sentence_font
+
+    hanzi = CHARS[:3]
+    font_path = tmp_path / "hand.ttf"
+    sentence_font(hanzi).save(str(font_path))
+    out, charset = tmp_path / "sheet", tmp_path / "mine.txt"
+    charset.write_text(hanzi, encoding="utf-8")
+    assert main(["template", "--charset", str(charset), "--out", str(out), "--dpi", "150",
+                 "--reference-font", str(font_path)]) == 0
+    template = load_template(out / "template.json")
+    assert [c.char for c in template.pages[0].cells] == list(hanzi)  # the extras start a page of their own
+    assert [c.char for p in template.pages[1:] for c in p.cells] == template_extras()
+    assert plan_template(list(hanzi)).id != template.id
+    assert len(template.pages) == 2  # 105 extras fit on one A4 page of 15 mm squares
+    page = np.asarray(Image.open(out / "page-2.png"))
+    box = template.pages[1].cells[template_extras().index("H")].box
+    s = 150 / 25.4
+    baseline = round((box.y + box.h * 0.88) * s)  # the Latin cells' guide is a baseline, not a cross
+    row = page[baseline, round(box.x * s) + 4 : round((box.x + box.w) * s) - 4]
+    assert (row < 250).mean() > 0.3 and (page[round((box.y + box.h / 2) * s), round(box.x * s) + 4 :
+                                              round((box.x + box.w) * s) - 4] > 250).mean() > 0.9
+    shots, _ = synthetic_photos(template, open_font(font_path), seed=3, truth_size=SIZE, photo=MILD,
+                                hand=HandSettings(fill=1.0, shift=0.02, scale=(0.95, 0.95)))
+    paths = []
+    for shot in shots:
+        paths.append(tmp_path / f"p{shot.page}.jpg")
+        paths[-1].write_bytes(shot.jpeg)
+    glyphs = tmp_path / "glyphs"
+    assert main(["scan", *map(str, paths), "--template", str(out / "template.json"), "--out", str(glyphs)]) == 0
+    exported = tmp_path / "Hand.ttf"
+    export_font(glyphs, exported, family="Hand")
+    font = TTFont(exported)
+    cmap, hmtx, glyf = font.getBestCmap(), font["hmtx"], font["glyf"]
+    assert ord("1") not in cmap  # the drawn font has no 1: its square stayed empty, and nothing is made up
+    widths = {c: hmtx[cmap[ord(c)]][0] for c in "Hl。"}
+    assert widths["l"] < widths["H"] < 1000 == widths["。"]
+    dot = glyf[cmap[ord("。")]]
+    assert (dot.xMin + dot.xMax) / 2 < 350 and (dot.yMin + dot.yMax) / 2 < 150

@@ -159,7 +159,11 @@ def test_an_installed_font_is_copied_into_the_project(tmp_path, tiny_fonts, monk
         _, project = call(f"{url}/api/projects", "POST", {"name": "Installed"})
         status, fonts = call(f"{url}/api/installed-fonts")
         assert status == 200
-        [light] = [f for f in fonts if f["name"] == "light.ttf"]
+        # Listed by family and style names, sorted, with the file beside them.
+        [light] = [f for f in fonts if f["file"] == "light.ttf"]
+        assert (light["family"], light["style"], light["name"]) == ("Tiny Light", "Regular", "Tiny Light Regular")
+        keys = [(f["family"].casefold(), f["style"].casefold()) for f in fonts]
+        assert keys == sorted(keys) and {"Tiny Bold", "Tiny Light", "Tiny Source"} <= {f["family"] for f in fonts}
         status, target = call(f"{url}/api/projects/{project['id']}/installed-font", "POST", {"id": light["id"]})
         assert status == 200 and target["family"] == "Tiny Light" and target["file"] == "target.ttf"
         coverage = {c["charset"]: c["have"] for c in target["coverage"]}

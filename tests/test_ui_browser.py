@@ -120,8 +120,8 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     expect(page.locator("#tab-font .loss-curve polyline")).to_have_count(2)
     expect(page.locator('#tab-font .legend span[data-curve="d_loss"]')).to_be_hidden()
     expect(page.locator("#tab-font .sample")).to_have_attribute("src", re.compile("step-00000200.png"))
-    # Held-out metrics beside the baseline, of the last checkpoint (the worker measures each one).
-    expect(page.locator("#tab-font .metrics-step")).to_have_text("(step 200)")
+    # Held-out metrics beside the baseline: every held-out character, measured when training ended.
+    expect(page.locator("#tab-font .metrics-step")).to_have_text("(step 200, all 4 held-out characters)")
     expect(page.locator("#tab-font .metrics tr")).to_have_count(6)  # header + l1, rmse, psnr, ssim, ink_iou
     page.screenshot(path=str(shots / "from-a-font.png"), full_page=True)
 

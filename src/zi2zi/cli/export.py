@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  zi2zi export --glyphs data/styles/0 --out Kai.otf --family '测试 Kai' --license-url URL\n\n"
             "New fonts follow the CJK metrics convention: typo ascender / descender = the ideographic\n"
             "em box, USE_TYPO_METRICS off, hhea = win metrics (--line-spacing em) covering every glyph,\n"
-            "a BASE table, and vhea / vmtx (+ VORG in .otf) so vertical text advances one em."
+            "a BASE table, and vhea / vmtx (+ VORG in .otf) so vertical text advances one em.\n"
+            "Ideographs and CJK punctuation are one em wide; digits, Latin letters and ASCII punctuation\n"
+            "get their ink width plus a side bearing each side (proportional, as in Source Han)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="default line height in em: hhea and win ascent + descent (default 1.3)")
     p.add_argument("--use-typo-metrics", action="store_true",
                    help="set USE_TYPO_METRICS, so apps set lines one em apart by the typo metrics")
+    p.add_argument("--punctuation-from", metavar="FONT",
+                   help="take the full-width CJK punctuation and symbols (，。、？！“”《》【】… as FONT has them) "
+                        "unchanged from FONT (PATH or PATH#FACE) instead of the traced ones; FONT's copyright "
+                        "and licence are recorded in the name table")
+    p.add_argument("--latin-from", metavar="FONT",
+                   help="the same for digits, Latin letters and ASCII punctuation")
     p.add_argument("--merge-into", metavar="BASE_FONT", help="add the missing characters to this font instead")
     p.add_argument("--merge-face", default="0", help="face of a .ttc base font, by index or name (default 0)")
     p.add_argument("--keep-base-names", action="store_true",
@@ -55,14 +63,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.export import FontInfo, MetricsOptions, check_font, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export import (
+        FontInfo,
+        MetricsOptions,
+        TakeGlyphs,
+        check_font,
+        export_font,
+        merge_into_font,
+        read_glyph_folder,
+    )
 
     if args.merge_into is None and not args.family:
         raise ExportError("a new font needs a name: pass --family NAME (or --merge-into BASE_FONT)")
     folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
     for warning in folder.warnings:  # before the long part, so a wrong em box can be stopped early
         print(f"warning: {warning}", file=sys.stderr)
+    take = [TakeGlyphs(args.punctuation_from, "punctuation")] if args.punctuation_from else []
+    take += [TakeGlyphs(args.latin_from, "latin")] if args.latin_from else []
     if args.merge_into is not None:
+        if take:
+            raise ExportError("--punctuation-from / --latin-from make a new font; the merged font keeps the base's glyphs")
         if args.style != "Regular":
             print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
         face = int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face
@@ -77,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics)
         result = export_font(
             folder, args.out, family=args.family, style=args.style, info=info, metrics=metrics,
-            overwrite=args.overwrite, workers=args.workers,
+            overwrite=args.overwrite, workers=args.workers, take=take,
         )
     for warning in result.warnings[len(folder.warnings) :]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -89,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {result.path} ({result.format}, {result.glyphs} traced glyph(s), "
         f"{result.glyphs_per_second:.1f} glyphs/s on {result.workers} process(es))"
+        + (f"; {len(result.borrowed)} glyph(s) taken unchanged from --punctuation-from / --latin-from"
+           if result.borrowed else "")
     )
     if args.check:
         report = check_font(result.path, folder, codepoints=result.codepoints, face=0, embox=result.embox)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from zi2zi.finetune.recipe import DISCRIMINATORS
+from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS, DISCRIMINATORS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--data", metavar="DATASET", help="a one-style dataset rendered from the base's source font")
     p.add_argument("--chars", metavar="SPEC",
                    help="with --target: the characters to train on (charset name, file or text:...; "
-                        "default: the first 200 of GB2312 level 1 the font has)")
+                        f"default: the first {DEFAULT_TRAIN_CHARS} the font has of {DEFAULT_CHARSET}, GB 2312 level 1 "
+                        "ordered to cover the most radicals and phonetic parts first, frequent characters "
+                        "before rare ones)")
     p.add_argument("--holdout", type=int, metavar="N",
                    help="characters kept out of training to measure the result (default: 100 for --target, "
                         "0 for --target-glyphs)")

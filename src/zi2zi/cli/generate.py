@@ -31,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--missing-from", metavar="FONT", help="every GB2312/Big5/... character this font lacks "
                       "(with --within, default gb2312)")
     p.add_argument("--within", default="gb2312", metavar="SPEC", help="charset searched by --missing-from")
+    p.add_argument("--with-punctuation", action="store_true",
+                   help="also the CJK punctuation and symbols, digits and Latin a sentence needs: those the "
+                        "style's target font has (all, when its file is not here), with --missing-from those "
+                        "that font lacks")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the glyphs (per style with --style all)")
     p.add_argument("--resume", action="store_true", help="keep glyphs already in --out and do the rest")
     p.add_argument("--batch-size", type=int, default=32)
@@ -52,9 +56,11 @@ def run(args: argparse.Namespace) -> int:
         chars = resolve_charset(args.charset)
     else:
         chars = filter_by_fonts(resolve_charset(args.within), missing_from=[open_font_spec(args.missing_from)])
+    styles = model.styles if args.style == "all" else [model.style(args.style)]
+    if args.with_punctuation:
+        chars = list(dict.fromkeys([*chars, *_sentence_chars(model, styles[0], args.missing_from)]))
     if not chars:
         raise Zi2ziError("no characters to generate")
-    styles = model.styles if args.style == "all" else [model.style(args.style)]
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise Zi2ziError(f"--out {out} is a file; give a folder for the glyphs")
@@ -73,3 +79,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"  skipped {len(report.missing_in_source)} characters the source font lacks: {shown}"
                   f"{' ...' if len(report.missing_in_source) > 40 else ''}")
     return 0
+
+
+def _sentence_chars(model, style, missing_from: str | None) -> list[str]:
+    from zi2zi.fonts import open_font, open_font_spec
+    from zi2zi.fonts.punctuation import sentence_chars
+
+    if missing_from:
+        font = open_font_spec(missing_from)
+        return [c for c in sentence_chars() if not font.covers(c)]
+    record = model.style_font_record(style) or {}
+    if record.get("path") and Path(record["path"]).is_file():
+        font = open_font(record["path"], record.get("face", 0))
+        return [c for c in sentence_chars() if font.covers(c)]
+    return list(sentence_chars())

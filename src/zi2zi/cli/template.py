@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  zi2zi template --out my-hand                                  # the default 300 characters\n"
+            "  zi2zi template --out my-hand              # the default 300 characters, then punctuation and Latin\n"
             "  zi2zi template --charset gb2312-1:500 --paper letter --cell-mm 18 --out my-hand\n"
             "  zi2zi template --charset text:永字八法 --guide none --out test-sheet"
         ),
@@ -35,12 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-font", metavar="FONT",
                    help="font for the printed reference characters (FONT#N for a face); default: an installed "
                         "CJK font (AR PL UMing, Noto Sans CJK, WenQuanYi)")
+    p.add_argument("--no-extras", action="store_true",
+                   help="leave out the page of punctuation, digits and Latin letters (，。？！… 0-9 A-Z a-z .,?!) "
+                        "that follows the characters (always left out for --charset text:...)")
     p.add_argument("--overwrite", action="store_true", help="replace a template already in --out")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.handwriting.charset import template_charset
+    from zi2zi.handwriting.charset import template_charset, template_extras_for
     from zi2zi.handwriting.draw import open_reference_font, write_template
     from zi2zi.handwriting.layout import TemplateSettings
 
@@ -49,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     font = open_reference_font(args.reference_font)
     files = write_template(chars, args.out, settings=settings, reference_font=font, png_dpi=args.png_dpi,
-                           overwrite=args.overwrite)
+                           overwrite=args.overwrite, extras=template_extras_for(args.charset, not args.no_extras))
     t = files.template
     print(f"wrote {files.out}: {len(t.chars)} characters on {len(t.pages)} page(s) "
-          f"({len(t.pages[0].cells)} per page), template id {t.id}")
+          f"(up to {max(len(p.cells) for p in t.pages)} per page), template id {t.id}")
     print(f"  print {files.pdf} (or the page-N.png files) at 100% scale; keep {files.json} for `zi2zi scan`")
     if files.missing_reference:
         print(f"note: {font.name} lacks {len(files.missing_reference)} character(s), printed as code points: "

@@ -4,6 +4,7 @@
 the characters an existing font lacks, ``check_font`` re-renders the result and scores it.
 """
 
+from zi2zi.export.borrow import TakeGlyphs
 from zi2zi.export.build import ExportResult, build_font, export_font, glyph_name
 from zi2zi.export.check import CheckReport, check_font
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
@@ -20,6 +21,7 @@ __all__ = [
     "MetricsOptions",
     "GlyphFolder",
     "Outline",
+    "TakeGlyphs",
     "TraceOptions",
     "build_font",
     "check_font",

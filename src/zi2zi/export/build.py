@@ -4,13 +4,15 @@ fontTools' FontBuilder assembles the tables; this module decides what goes in th
 the em box the glyphs were rendered in by the CJK convention (`metrics`), names from `names`,
 code page and Unicode range bits from the actual coverage (`coverage`), the whitespace every font
 needs (space, no-break space, ideographic space), gasp, and for CFF a VORG table and
-subroutinised charstrings.
+subroutinised charstrings. Latin and digits get their own widths (`widths`); punctuation or Latin
+may be taken unchanged from another font, its licence recorded (`borrow`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fontTools.fontBuilder import FontBuilder
@@ -23,6 +25,7 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 
 from zi2zi.errors import ExportError
+from zi2zi.export.borrow import Borrowed, TakeGlyphs, borrow_glyphs
 from zi2zi.export.coverage import set_coverage_bits
 from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.metrics import (
@@ -34,6 +37,7 @@ from zi2zi.export.metrics import (
 )
 from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
+from zi2zi.export.widths import set_widths
 from zi2zi.fonts.geometry import EmBox
 from zi2zi.storage.atomic import atomic_path
 
@@ -58,6 +62,7 @@ class ExportResult:
     trace_seconds: float
     build_seconds: float
     codepoints: list[int] = field(default_factory=list)  # the code points written from images
+    borrowed: list[int] = field(default_factory=list)  # code points taken unchanged from another font
     skipped: list[int] = field(default_factory=list)  # merge: code points the base already had
     warnings: list[str] = field(default_factory=list)
     embox: EmBox | None = None  # the box the glyphs were traced in: check_font renders in it
@@ -99,32 +104,61 @@ def export_font(
     overwrite: bool = False,
     workers: int | None = None,
     options: TraceOptions = TraceOptions(),
+    take: Sequence[TakeGlyphs] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportResult:
-    """Trace a glyph folder and write a new font with one glyph per image."""
+    """Trace a glyph folder and write a new font with one glyph per image.
+
+    ``take``: glyph groups copied unchanged from other fonts (they replace traced ones of the same
+    characters; the donors' licences go into the name table). ``progress(done, total)`` is called
+    as glyphs are traced.
+    """
     names = FontNames.parse(family, style)
     fmt = output_format(out, overwrite)
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs)
-    if len(folder.files) + 1 + len(WHITESPACE) > MAX_GLYPHS:
-        raise ExportError(f"{folder.root} holds {len(folder.files)} glyphs; a font holds at most {MAX_GLYPHS - 4}")
     start = time.perf_counter()
+    quadratic = fmt != "otf"
+    borrowed = borrow_glyphs(take, units_per_em=folder.embox.units_per_em, quadratic=quadratic,
+                             ideographic_bottom=vertical_metrics(folder.embox, (0, 0), metrics).bottom)
+    files = {cp: path for cp, path in folder.files.items() if cp not in borrowed.outlines}
+    if len(files) + len(borrowed.outlines) + 1 + len(WHITESPACE) > MAX_GLYPHS:
+        raise ExportError(f"{folder.root} holds {len(folder.files)} glyphs; a font holds at most {MAX_GLYPHS - 4}")
     outlines, used = trace_files(
-        folder.files, folder.embox, folder.advance, quadratic=fmt != "otf", options=options, workers=workers
+        files, folder.embox, folder.advance, quadratic=quadratic, options=options, workers=workers, progress=progress
     )
     traced = time.perf_counter()
+    outlines, advances = set_widths(outlines, folder.advance, folder.embox.units_per_em)
+    outlines.update(borrowed.outlines)
+    advances.update(borrowed.advances)
     font = build_font(
-        outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf", info=info, metrics=metrics
+        outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf",
+        info=credited(info, borrowed), metrics=metrics, advances=advances,
     )
     save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
     return ExportResult(
         path=Path(out),
         format=fmt,
-        glyphs=len(outlines),
+        glyphs=len(outlines) - len(borrowed.outlines),
         workers=used,
         trace_seconds=traced - start,
         build_seconds=time.perf_counter() - traced,
-        codepoints=sorted(outlines),
+        codepoints=sorted(set(outlines) - set(borrowed.outlines)),
+        borrowed=sorted(borrowed.outlines),
         warnings=list(folder.warnings),
         embox=folder.embox,
+    )
+
+
+def credited(info: FontInfo, borrowed: Borrowed) -> FontInfo:
+    """``info`` with the donors of borrowed glyphs named after its copyright and licence."""
+    if not borrowed.credits:
+        return info
+    lines = "\n".join(borrowed.credits)
+    return replace(
+        info,
+        copyright="\n".join(filter(None, [info.copyright, lines])),
+        license="\n".join(filter(None, [info.license, lines])),
+        license_url=info.license_url or (borrowed.urls[0] if borrowed.urls else None),
     )
 
 
@@ -137,13 +171,15 @@ def build_font(
     cff: bool,
     info: FontInfo = FontInfo(),
     metrics: MetricsOptions = MetricsOptions(),
+    advances: dict[int, int] | None = None,
 ) -> TTFont:
     """A font with .notdef, the whitespace glyphs and one glyph per code point; outlines must
     already be in the matching curve type (quadratic for glyf, cubic for CFF), as
-    `trace_bitmap` makes them. An image of a whitespace character replaces the built-in glyph."""
+    `trace_bitmap` makes them. An image of a whitespace character replaces the built-in glyph.
+    ``advances``: widths of single code points; the rest get ``advance``."""
     upm = embox.units_per_em
     names_by_cp = {cp: glyph_name(cp) for cp in outlines}
-    widths = {glyph_name(cp): advance for cp in outlines}
+    widths = {glyph_name(cp): (advances or {}).get(cp, advance) for cp in outlines}
     shapes: dict[str, Outline] = {".notdef": notdef_outline(embox, advance, quadratic=not cff)}
     widths[".notdef"] = advance
     for cp, (name, em) in WHITESPACE.items():
@@ -185,11 +221,12 @@ def build_font(
     fb.setupHorizontalMetrics({name: (widths[name], lsb[name]) for name in order})
     fb.setupHorizontalHeader(ascent=vm.ascent, descent=vm.descent, lineGap=0)
     fb.setupNameTable(names.name_records(info), mac=False)
-    fb.setupOS2(**_os2_fields(names, vm, embox, codepoints=names_by_cp))
+    # Fixed pitch: every glyph is one em or (whitespace) half an em, what fontconfig calls dual
+    # spacing and fontbakery "monospaced"; PANOSE says the same. Proportional Latin ends that.
+    fixed_pitch = len(set(widths.values())) <= 2
+    fb.setupOS2(**_os2_fields(names, vm, embox, codepoints=names_by_cp, fixed_pitch=fixed_pitch))
     fb.setupPost(
-        # Fixed pitch: every glyph is one em or (whitespace) half an em, what fontconfig calls
-        # dual spacing and fontbakery "monospaced"; PANOSE below says the same.
-        isFixedPitch=int(len(set(widths.values())) <= 2),
+        isFixedPitch=int(fixed_pitch),
         underlinePosition=vm.bottom - upm // 20,
         underlineThickness=upm // 20,
     )
@@ -229,7 +266,7 @@ def _add_dropout_control(font: TTFont) -> None:
     maxp.maxStackElements = max(maxp.maxStackElements, 1)
 
 
-def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints) -> dict:
+def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints, fixed_pitch: bool = True) -> dict:
     upm = vm.units_per_em
     script_size = round(0.65 * upm)  # the usual sub / superscript size (fontmake's default)
     return dict(
@@ -259,17 +296,17 @@ def _os2_fields(names: FontNames, vm: VerticalMetrics, embox: EmBox, codepoints)
         usDefaultChar=0,
         usBreakChar=0x20,
         usMaxContext=0,
-        # Latin text family, monospaced proportion: the fixed pitch of the post table.
-        panose=_panose(),
+        # Latin text family; monospaced proportion when the post table says fixed pitch.
+        panose=_panose(fixed_pitch),
     )
 
 
-def _panose():
+def _panose(fixed_pitch: bool):
     from fontTools.ttLib.tables.O_S_2f_2 import Panose
 
     panose = Panose()
     panose.bFamilyType = 2
-    panose.bProportion = 9
+    panose.bProportion = 9 if fixed_pitch else 0  # 0: any proportion
     return panose
 
 

@@ -12,6 +12,7 @@ with integer coordinates, already in the curve type of the target format.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,21 +290,33 @@ def trace_files(
     quadratic: bool,
     options: TraceOptions = TraceOptions(),
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[int, Outline], int]:
     """Trace many glyph images, on every usable core when there are enough of them.
 
     Returns the outlines by code point and the number of processes used. Workers read the images
     themselves, so only paths go out and small lists of pen commands come back.
+    ``progress(done, total)`` is called as outlines come back.
     """
     items = [(cp, path, embox, advance, quadratic, options) for cp, path in files.items()]
     wanted = usable_cpus() if workers is None else max(1, workers)
     workers = max(1, min(wanted, len(items) // MIN_GLYPHS_PER_WORKER))
     if workers == 1:
-        return dict(map(_trace_one, items)), 1
+        return _collect(map(_trace_one, items), len(items), progress), 1
     # Chunks amortise the inter-process round trips; several per worker keep the load balanced.
     chunksize = max(1, min(64, len(items) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(_trace_one, items, chunksize=chunksize)), workers
+        return _collect(pool.map(_trace_one, items, chunksize=chunksize), len(items), progress), workers
+
+
+def _collect(results: Iterable[tuple[int, Outline]], total: int,
+             progress: Callable[[int, int], None] | None) -> dict[int, Outline]:
+    outlines: dict[int, Outline] = {}
+    for codepoint, outline in results:
+        outlines[codepoint] = outline
+        if progress is not None:
+            progress(len(outlines), total)
+    return outlines
 
 
 def _trace_one(item: tuple[int, Path, EmBox, float, bool, TraceOptions]) -> tuple[int, Outline]:

@@ -17,13 +17,11 @@ from zi2zi.config import RenderSettings
 from zi2zi.data import layout, render_dataset
 from zi2zi.data.from_glyphs import dataset_from_glyphs
 from zi2zi.errors import DatasetError, FontError
+from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
 from zi2zi.fonts import FontFile, open_font, resolve_charset
 from zi2zi.fonts.corpus import CORPUS
 from zi2zi.fonts.font import open_font_spec
 from zi2zi.fonts.system import find_font
-
-DEFAULT_TRAIN_CHARS = 200  # a font target trains on this many characters unless --chars says otherwise
-DEFAULT_CHARSET = "gb2312-1"  # ... taken in order from GB2312 level 1: the most used hanzi first
 
 
 def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> FontFile:

@@ -25,6 +25,12 @@ from typing import Any
 
 from zi2zi.errors import TrainingError
 
+# A font target trains on this many characters unless told otherwise: the first the font has of
+# GB 2312 level 1 in coverage order (zi2zi.fonts.coverage_order; at 200 characters 160 radicals
+# and 372 phonetic series against 77 and 110 for the first 200 in code order).
+DEFAULT_TRAIN_CHARS = 200
+DEFAULT_CHARSET = "gb2312-1-coverage"
+
 
 @dataclass(frozen=True)
 class FinetuneRecipe:

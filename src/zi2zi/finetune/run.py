@@ -57,6 +57,7 @@ def finetune(
     echo: Callable[[str], None] | None = None,
     refine: bool = True,
     refiner: str | Path | None = None,
+    on_step: Callable[[Any], None] | None = None,
 ) -> FinetuneSummary:
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
@@ -68,6 +69,7 @@ def finetune(
     ``refine``: after the generator, fine-tune the refiner (``refiner``, default the one shipped
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
+    ``on_step``: called with the trainer after every step (``TrainOptions.on_step``).
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
@@ -87,7 +89,7 @@ def finetune(
     if record is not None and not overwrite and ckpt.latest_resumable(out) is not None:
         say(f"resuming the fine-tuning run in {out}")
         cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-        return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say)
+        return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say, on_step=on_step)
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
     # checkpoint) one of ours; anything else is somebody's and is refused.
     check_replaceable(out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
@@ -143,11 +145,13 @@ def finetune(
     say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
         f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}, "
         f"discriminator {recipe.discriminator}")
-    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say)
+    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
+                  on_step=on_step)
 
 
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,
-           say: Callable[[str], None], overwrite: bool = False) -> FinetuneSummary:
+           say: Callable[[str], None], overwrite: bool = False,
+           on_step: Callable[[Any], None] | None = None) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
     recipe = FinetuneRecipe(**record["recipe"])
@@ -155,7 +159,7 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
         device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
         only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
-        fresh_discriminator=recipe.fresh_discriminator and not resume,
+        fresh_discriminator=recipe.fresh_discriminator and not resume, on_step=on_step,
     )
     summary = train(options)
     refined = None

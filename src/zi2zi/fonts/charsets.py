@@ -1,9 +1,10 @@
 """Character sets: built-in standards, files, literal text, and set operations with fonts.
 
-Built-in sets are enumerated from Python's codecs (GB2312, Big5, JIS X 0208, KS X 1001) or from
-package data (the 8105 characters of 通用规范汉字表), never from paths relative to the working
+Built-in sets are enumerated from Python's codecs (GB2312, Big5, JIS X 0208, KS X 1001, and
+their punctuation rows: ``zi2zi.fonts.punctuation``) or from package data (the 8105 characters of 通用规范汉字表), never from paths relative to the working
 directory. Order is the standard's own code order, so "the first N" means the same thing for
-everybody.
+everybody; ``gb2312-1-coverage`` is level 1 ordered to cover the most components first
+(``zi2zi.fonts.coverage_order``), the order fine-tuning takes a font's training glyphs in.
 """
 
 from __future__ import annotations
@@ -45,21 +46,37 @@ _BIG5_TRAILS = [*range(0x40, 0x7F), *range(0xA1, 0xFF)]
 _EUC_TRAILS = range(0xA1, 0xFF)
 
 
+def _data_file(name: str) -> tuple[str, ...]:
+    text = resources.files("zi2zi.fonts").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return tuple(c for line in text.splitlines() if line and not line.startswith("#") for c in line.strip())
+
+
 @cache
 def _tgh8105() -> tuple[str, ...]:
-    text = resources.files("zi2zi.fonts").joinpath("data/tgh8105.txt").read_text(encoding="utf-8")
-    return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
+    return _data_file("tgh8105.txt")
 
 
 _BUILTIN: dict[str, tuple[str, Callable[[], tuple[str, ...]]]] = {
     "gb2312": ("GB 2312 hanzi, levels 1 and 2 (6763)", lambda: _double_byte("gb2312", range(0xB0, 0xF8), _EUC_TRAILS)),
     "gb2312-1": ("GB 2312 level 1, the common hanzi (3755)", lambda: _double_byte("gb2312", range(0xB0, 0xD8), _EUC_TRAILS)),
+    # zi2zi.fonts.coverage_order: the fine-tuning default's order.
+    "gb2312-1-coverage": ("GB 2312 level 1, most radicals and phonetic parts first (3755)",
+                          lambda: _data_file("gb2312-1-coverage.txt")),
     "big5": ("Big5 hanzi, common and less common (13053)", lambda: _double_byte("big5", [*range(0xA4, 0xC7), *range(0xC9, 0xFA)], _BIG5_TRAILS)),
     "big5-1": ("Big5 common hanzi (5401)", lambda: _double_byte("big5", range(0xA4, 0xC7), _BIG5_TRAILS)),
     "tgh8105": ("通用规范汉字表, Table of General Standard Chinese Characters (8105)", _tgh8105),
     "jis0208": ("JIS X 0208 kanji, levels 1 and 2 (6355)", lambda: _double_byte("euc_jp", range(0xB0, 0xF5), _EUC_TRAILS)),
     "ksx1001": ("KS X 1001 hanja (4888)", lambda: _double_byte("euc_kr", range(0xCA, 0xFE), _EUC_TRAILS)),
+    "cjk-punctuation": ("full-width CJK punctuation and symbols of GB 2312, Big5 and JIS X 0208 (242)",
+                        lambda: _punctuation().cjk_punctuation()),
+    "latin": ("printable ASCII: digits, Latin letters, punctuation (94)", lambda: _punctuation().latin()),
 }
+
+
+def _punctuation():
+    from zi2zi.fonts import punctuation  # it imports this module
+
+    return punctuation
 
 
 def builtin_charsets() -> dict[str, str]:

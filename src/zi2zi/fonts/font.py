@@ -101,8 +101,13 @@ def _name(tt: TTFont, name_id: int) -> str:
 
 def face_names(path: str | Path) -> list[str]:
     """Family + style name of every face in a file, in index order."""
+    return [f"{family} {style}".strip() for family, style in face_family_styles(path)]
+
+
+def face_family_styles(path: str | Path) -> list[tuple[str, str]]:
+    """(family, style) of every face in a file, in index order; reads the name tables only."""
     path = _check_path(path)
-    return [f"{_name(tt, 1)} {_name(tt, 2)}".strip() for tt in _read_faces(path)]
+    return [(_name(tt, 1), _name(tt, 2)) for tt in _read_faces(path)]
 
 
 def _check_path(path: str | Path) -> Path:

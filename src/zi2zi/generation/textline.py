@@ -19,7 +19,7 @@ def set_line(font_path: str | Path, text: str, *, px: int = 150, face: int = 0) 
     font = ImageFont.truetype(str(font_path), px, index=face)
     # Laid out on the baseline ("ls" anchor) so that every font's line shares it, with room for the
     # ascender and descender of any of them: fonts are compared where a text would put them.
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    left, top, right, bottom = (round(v) for v in font.getbbox(text, anchor="ls"))
     pad = px // 10
     above, below = max(-top, px), max(bottom, px // 4)
     image = Image.new("L", (max(1, right - min(left, 0)) + 2 * pad, above + below + 2 * pad), 255)

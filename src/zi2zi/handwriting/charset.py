@@ -1,4 +1,5 @@
-"""The template's charsets: the default 300 (see ``charset_derivation``) or any zi2zi charset."""
+"""The template's charsets: the default 300 (see ``charset_derivation``) or any zi2zi charset, and
+the page of punctuation, digits and Latin that follows them."""
 
 from __future__ import annotations
 
@@ -33,3 +34,11 @@ def template_charset(spec: str | None) -> list[str]:
             raise CharsetError(f"{exc}; or {DEFAULT_CHARSET}, the template's default") from None
         raise
     return chars[:head] if head else chars
+
+
+def template_extras_for(spec: str | None, extras: bool = True) -> list[str]:
+    """The extras page (``zi2zi.fonts.punctuation.template_extras``) a template of ``spec`` gets:
+    on by default, off when asked, and off for ``text:`` (exactly the characters given)."""
+    from zi2zi.fonts.punctuation import template_extras
+
+    return template_extras() if extras and not (spec or "").startswith("text:") else []

@@ -9,6 +9,7 @@ part that is cut, so it never has to be erased. The PDF holds the same rasters l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from zi2zi.config import RenderSettings
 from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer, open_font
+from zi2zi.fonts.punctuation import is_proportional
 from zi2zi.handwriting.layout import KIND, TEMPLATE_JSON, Box, Template, TemplateError, TemplateSettings, plan_template
 from zi2zi.handwriting.markers import marker_image
 from zi2zi.handwriting.raster import paste_min, px_per_mm
@@ -30,6 +32,8 @@ from zi2zi.storage.folders import check_replaceable
 SQUARE_GREY = 200
 GUIDE_GREY = 225
 LABEL_GREY = 70
+# Where the baseline lies in a writing square (one em: 880 above it, 120 below).
+BASELINE_FROM_BOTTOM = 0.12
 # Installed CJK fonts tried, in order, for the printed reference characters: (file, Debian package).
 REFERENCE_FONTS = [
     ("uming.ttc", "fonts-arphic-uming"),
@@ -76,10 +80,15 @@ def draw_page(template: Template, index: int, dpi: float | None = None,
         draw.rectangle([round(x0), round(y0), round(x1) - 1, round(y1) - 1], outline=SQUARE_GREY, width=line)
         if template.settings.guide == "light":
             cx, cy, dash = (x0 + x1) / 2, (y0 + y1) / 2, max(2, round(0.8 * s))
+            if is_proportional(ord(cell.char)):
+                # Latin and digits sit on a baseline, 120 / 1000 of the square above its bottom
+                # (the em box's descender), and a guide there lets the hand find it.
+                cy = y1 - (y1 - y0) * BASELINE_FROM_BOTTOM
             for t in np.arange(x0, x1, 2 * dash):
                 draw.line([(t, cy), (min(t + dash, x1), cy)], fill=GUIDE_GREY, width=line)
-            for t in np.arange(y0, y1, 2 * dash):
-                draw.line([(cx, t), (cx, min(t + dash, y1))], fill=GUIDE_GREY, width=line)
+            if not is_proportional(ord(cell.char)):
+                for t in np.arange(y0, y1, 2 * dash):
+                    draw.line([(cx, t), (cx, min(t + dash, y1))], fill=GUIDE_GREY, width=line)
     canvas = np.asarray(image).copy()
     codes = _paste_labels(canvas, template, index, dpi, reference)
     image = Image.fromarray(canvas)
@@ -132,8 +141,10 @@ def write_template(
     reference_font: FontFile | None = None,
     png_dpi: int | None = None,
     overwrite: bool = False,
+    extras: Sequence[str] = (),
 ) -> TemplateFiles:
     """Plan, draw and write a template folder: ``template.pdf``, ``page-N.png``, ``template.json``.
+    ``extras``: punctuation, digits and Latin on pages of their own (see ``plan_template``).
 
     ``out`` must be new, empty or (with ``overwrite``) a template folder; it is built with
     ``zi2zi.storage.atomic_folder`` under its lock, so a failure never leaves a half-written template.
@@ -146,7 +157,7 @@ def write_template(
     ref = reference_font.record() if reference_font else {}
     if ref:
         ref = {k: ref[k] for k in ("family", "style", "face")} | {"file": Path(ref["path"]).name}
-    template = plan_template(chars, settings, ref)
+    template = plan_template(chars, settings, ref, extras=extras)
     missing = [c for c in template.chars if reference_font and not reference_font.covers(c)]
     with FolderLock(out, what="template folder"):
         remove_stale(out)  # holding the lock, hidden folders beside ``out`` are a killed writer's

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -183,13 +183,15 @@ def fingerprint_marker_id(template_id: str) -> int:
 
 
 def plan_template(chars: list[str], settings: TemplateSettings | None = None,
-                  reference_font: dict[str, Any] | None = None) -> Template:
-    """Lay ``chars`` out on as many pages as they need, in order."""
+                  reference_font: dict[str, Any] | None = None, *, extras: Sequence[str] = ()) -> Template:
+    """Lay ``chars`` out on as many pages as they need, in order; ``extras`` (punctuation, digits,
+    Latin: ``zi2zi.fonts.punctuation.template_extras``) follow on pages of their own."""
     settings = settings or TemplateSettings()
     settings.check()
-    if not chars:
+    if not chars and not extras:
         raise TemplateError("the charset is empty; give at least one character")
     chars = list(dict.fromkeys(chars))
+    extras = [c for c in dict.fromkeys(extras) if c not in set(chars)]
     page_w, page_h = PAPER_MM[settings.paper]
     m, mk = settings.margin_mm, settings.marker_mm
     pitch_x = settings.cell_mm + settings.gap_x_mm
@@ -202,12 +204,16 @@ def plan_template(chars: list[str], settings: TemplateSettings | None = None,
     if cols < 1 or rows < 1:
         raise TemplateError(f"--cell-mm {settings.cell_mm} does not fit on {settings.paper} paper; use a smaller cell")
     per_page = cols * rows
-    npages = math.ceil(len(chars) / per_page)
+    sections = [section for section in (chars, extras) if section]
+    page_chars = [section[i : i + per_page] for section in sections for i in range(0, len(section), per_page)]
+    npages = len(page_chars)
     if npages > MAX_PAGES:
-        raise TemplateError(f"{len(chars)} characters need {npages} pages, more than {MAX_PAGES}; split the charset")
+        raise TemplateError(f"{len(chars) + len(extras)} characters need {npages} pages, more than {MAX_PAGES}; "
+                            "split the charset")
     x0 = m + (width - (cols * pitch_x - settings.gap_x_mm)) / 2.0
+    # Extras change the id only when there are some: templates written before them keep theirs.
     digest = hashlib.sha256(
-        json.dumps([chars, asdict(settings)], ensure_ascii=False).encode("utf-8")
+        json.dumps([chars, asdict(settings)] + ([extras] if extras else []), ensure_ascii=False).encode("utf-8")
     ).hexdigest()[:8]
     fingerprint = fingerprint_marker_id(digest)
     pages = []
@@ -220,7 +226,7 @@ def plan_template(chars: list[str], settings: TemplateSettings | None = None,
             Marker(fingerprint, "template", Box((page_w - mk) / 2.0, page_h - m - mk, mk, mk)),
         ]
         cells = []
-        for i, char in enumerate(chars[p * per_page : (p + 1) * per_page]):
+        for i, char in enumerate(page_chars[p]):
             r, c = divmod(i, cols)
             x, y = x0 + c * pitch_x, top + r * pitch_y
             cells.append(Cell(char, Box(x, y + settings.label_mm, settings.cell_mm, settings.cell_mm),

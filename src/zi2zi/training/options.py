@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zi2zi.config import Config
 from zi2zi.errors import TrainingError
@@ -33,6 +34,9 @@ class TrainOptions:
     image_size_from_data: bool = False
     progress: bool = True
     echo: Callable[[str], None] | None = None  # where notes go (default: stderr)
+    # Called with the Trainer on the main process after every step (its samples, evaluation and
+    # checkpoint done): the web app's worker measures and reports progress from it.
+    on_step: Callable[[Any], None] | None = None
 
     def check(self) -> TrainOptions:
         """Contradictory choices, refused before anything is read or written."""

@@ -331,6 +331,12 @@ class Trainer:
         """The trivial baseline on the same pairs: the source glyph itself used as the prediction."""
         return self._val_metrics(predict=False)
 
+    def predict_pairs(self, data: Any, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """A batch of ``data`` (any split of the run's dataset) and G's output for it, in eval mode."""
+        batch = self._batch(data, indices, augment=False)
+        with eval_mode(list(self.gan.networks().values())), torch.no_grad():
+            return batch, self.gan.predict(batch["source"], batch["style"]).cpu()
+
     def save_samples(self) -> Path:
         batch = self._batch(self.sample_source, self.sample_indices, augment=False)
         with eval_mode(list(self.gan.networks().values())):
@@ -395,6 +401,8 @@ class Trainer:
                         break
                     if self._due(t.checkpoint_every):
                         self._checkpoint_with_eval(log)
+                    if self.options.on_step is not None and self.is_main:
+                        self.options.on_step(self)
                 if self.last_checkpoint is None or self.last_checkpoint.name != ckpt.checkpoint_name(self.step):
                     self._checkpoint_with_eval(log)
         finally:

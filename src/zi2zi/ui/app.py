@@ -21,7 +21,7 @@ from zi2zi.errors import Zi2ziError
 from zi2zi.ui import fontinfo, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.jobs import JobRunner, log_tail, read_job
-from zi2zi.ui.progress import run_progress
+from zi2zi.ui.progress import job_progress, run_progress
 from zi2zi.ui.projects import PROJECT_ID, Project, Projects, check_file_name, slug
 
 # Folders whose files the page may fetch, and the media type of each extension it may fetch.
@@ -135,7 +135,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         return {"bases": base_choices(), "shipped": shipped,
                 "shipped_note": "" if shipped else ("No shipped base model is installed: choose a checkpoint given "
                                                     "with --base, the run of another project, or upload one."),
-                "charsets": builtin_charsets()}
+                "charsets": builtin_charsets(), "training_default": _training_default()}
 
     @app.get("/api/projects")
     def list_projects() -> list[dict[str, Any]]:
@@ -155,7 +155,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         template = project.path("handwriting") / "template"
         return {
             "id": project.id, **project.read(), "job": job, "log": log_tail(project),
-            "progress": run_progress(project.run_dir, job), "fonts": fonts,
+            "progress": run_progress(project.run_dir, job), "job_progress": job_progress(project.root, job),
+            "fonts": fonts,
             "glyphs": len(list(project.path("glyphs").glob("U+*.png"))),
             "template": (template / "template.json").is_file(),
             "hand_glyphs": len(list((project.path("handwriting") / "glyphs").glob("U+*.png"))),
@@ -187,7 +188,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
 
     @app.get("/api/installed-fonts")
     def installed() -> list[dict[str, Any]]:
-        return [{"id": i, "name": p.name} for i, p in enumerate(fontinfo.installed_fonts())]
+        return fontinfo.installed_font_list()
 
     @app.post("/api/projects/{pid}/installed-font")
     async def pick_installed(pid: str, request: Request) -> dict[str, Any]:
@@ -250,8 +251,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
                 text = "".join(c for c in str(body["chars"]) if not c.isspace())
                 params["chars"] = f"text:{text}"
             else:
-                charset = str(body.get("charset") or "gb2312-1")
-                count = _int(body.get("count", 200), "training glyphs", 1, 20000)
+                charset = str(body.get("charset") or _training_default()["charset"])
+                count = _int(body.get("count", _training_default()["count"]), "training glyphs", 1, 20000)
                 # The base's never-trained characters stay out of training: they measure the result.
                 chars = fontinfo.training_chars(path, charset, count, leave_out=_base_holdout(params["base"]))
                 if not chars:
@@ -284,7 +285,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
     def progress(pid: str) -> dict[str, Any]:
         project = projects.get(pid)
         job = read_job(project)
-        return {"job": job, "log": log_tail(project), "progress": run_progress(project.run_dir, job)}
+        return {"job": job, "log": log_tail(project), "progress": run_progress(project.run_dir, job),
+                "job_progress": job_progress(project.root, job)}
 
     # ---- Review ----------------------------------------------------------------------------------
 
@@ -313,9 +315,24 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
                 chars = fontinfo.missing_chars(project.path("inputs") / record["target"]["file"], charset)
             else:
                 chars = "".join(resolve_charset(charset))
+        if body.get("extras", True) and mode != "text":
+            chars += "".join(c for c in _sentence_chars(project, mode) if c not in set(chars))
         if not chars:
             raise UiError("nothing to generate: the font already has every character of that charset")
         return runner.start(project, "generate", {"chars": chars, "excluded": record.get("excluded", "")})
+
+    def _sentence_chars(project: Project, mode: str) -> str:
+        """Punctuation, digits and Latin to generate with the hanzi: those the target font has
+        (its style has them), or all of them for a hand; "missing": those the font lacks."""
+        from zi2zi.fonts.punctuation import sentence_chars
+
+        target = project.read().get("target")
+        if not target or (project.read().get("training") or {}).get("target_glyphs"):
+            return "".join(sentence_chars())
+        from zi2zi.fonts import open_font
+
+        font = open_font(project.path("inputs") / target["file"])
+        return "".join(c for c in sentence_chars() if font.covers(c) != (mode == "missing"))
 
     @app.get("/api/projects/{pid}/glyphs")
     def glyphs(pid: str, folder: str = "glyphs", limit: int = 400) -> dict[str, Any]:
@@ -409,6 +426,9 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
             FontNames.parse(family, str(body.get("style") or "Regular"))  # refuse a bad style now, not in the job
             params.update(family=family, style=str(body.get("style") or "Regular"))
             params["file"] = f"{slug(family)}.{fmt}"
+            take = str(body.get("punctuation") or "generated")
+            if take != "generated":
+                params["take_from"] = _take_from(project, take)
         return runner.start(project, "export", params)
 
     # ---- From handwriting ------------------------------------------------------------------------
@@ -425,11 +445,27 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         from zi2zi.handwriting import template_charset
 
         template_charset(charset)  # a bad charset is refused here, as a message
-        params: dict[str, Any] = {"charset": charset}
+        params: dict[str, Any] = {"charset": charset, "extras": bool(body.get("extras", True))}
         reference = _reference_font(project)
         if reference:  # the printed reference characters: the base's source font, or the project's font
             params["reference_font"] = reference
         return runner.start(project, "template", params)
+
+    def _take_from(project: Project, choice: str) -> str:
+        """The font punctuation, digits and Latin are taken from, as a path inside the project:
+        "target" (the uploaded font) or "installed:N" (copied in like a target)."""
+        if choice == "target":
+            target = project.read().get("target")
+            if not target:
+                raise UiError("there is no uploaded font to take punctuation and Latin from; choose another")
+            return f"inputs/{target['file']}"
+        kind, _, value = choice.partition(":")
+        found = fontinfo.installed_fonts()
+        if kind != "installed" or not value.isdigit() or int(value) >= len(found):
+            raise UiError("choose where punctuation, digits and Latin come from in the list")
+        with found[int(value)].open("rb") as fh:
+            data = uploads.read_capped(fh, uploads.MAX_FONT_BYTES, "font")
+        return f"inputs/{uploads.store_font(data, project.path('inputs'), 'latin-from').name}"
 
     def _base_holdout(base: str) -> str:
         from zi2zi.bases import resolve_base
@@ -484,6 +520,12 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         return {"rejected": char}
 
     return app
+
+
+def _training_default() -> dict[str, Any]:
+    from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
+
+    return {"charset": DEFAULT_CHARSET, "count": DEFAULT_TRAIN_CHARS}
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,27 @@ def installed_fonts(limit: int = 300) -> list[Path]:
                 if len(found) >= limit:
                     return found
     return found
+
+
+def installed_font_list() -> list[dict[str, Any]]:
+    """Installed fonts for the page's list: id (an index into ``installed_fonts``), family, style
+    and file, sorted by family then style, so a font is found by its name rather than its file."""
+    paths = installed_fonts()
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in paths)
+    return _named(stamp)
+
+
+@lru_cache(maxsize=2)
+def _named(stamp: tuple[tuple[str, int], ...]) -> list[dict[str, Any]]:
+    from zi2zi.fonts.font import face_family_styles
+
+    rows = []
+    for i, (path, _) in enumerate(stamp):
+        try:
+            faces = face_family_styles(path)
+        except Exception:  # an unreadable file is listed by its name; choosing it says what is wrong
+            faces = [("", "")]
+        family, style = faces[0][0] or Path(path).stem, faces[0][1] or "Regular"
+        rows.append({"id": i, "family": family, "style": style, "file": Path(path).name, "faces": len(faces),
+                     "name": f"{family} {style}"})
+    return sorted(rows, key=lambda r: (r["family"].casefold(), r["style"].casefold(), r["file"]))

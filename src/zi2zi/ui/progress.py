@@ -1,7 +1,9 @@
-"""What the training page shows, read from the run folder: step, ETA, losses, metrics, samples.
+"""What the pages show of a project's work, read from files: the training (step, losses,
+held-out metrics, samples) and the running job's count and ETA.
 
-Only files are read (``finetune.json``, ``metrics.jsonl``, ``samples/``), never the model: this
-answers in milliseconds while training runs in its worker.
+Only files are read (``finetune.json``, ``metrics.jsonl``, ``samples/``, ``job/progress.json``
+that the worker writes through ``zi2zi.ui.monitor``), never the model: this answers in
+milliseconds while the job runs in its worker.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zi2zi.training.runlog import METRICS_FILE, read_metrics
+from zi2zi.ui.monitor import PROGRESS_FILE
 
 LOSSES = ("g_loss", "d_loss", "l1")
 MAX_POINTS = 200  # points per curve sent to the page
@@ -33,39 +36,64 @@ def run_progress(run: Path, job: dict[str, Any]) -> dict[str, Any]:
     train = [r for r in records if r.get("kind") == "train"]
     step = int(train[-1]["step"]) if train else 0
     curves = {k: _thin([[r["step"], r[k]] for r in train if isinstance(r.get(k), (int, float))]) for k in LOSSES}
-    metrics, metrics_step = _heldout(run.parent / "review" / "heldout-metrics.json")
+    metrics, metrics_info = _heldout(run.parent / "review" / "heldout-metrics.json")
     samples = sorted((run / "samples").glob("step-*.png")) if (run / "samples").is_dir() else []
+    heldout = sorted((run / "samples").glob("heldout-step-*.png")) if (run / "samples").is_dir() else []
     eta = None
-    if job.get("kind") == "finetune" and job.get("state") == "running" and train:
-        rate = _steps_per_second(run, train[-1])
-        if rate:
-            eta = max(0.0, (total - step) / rate)
+    live = job_progress(run.parent, job)
+    if job.get("kind") == "finetune" and job.get("state") == "running":
+        eta = live.get("eta_s") if live else None
+        step = max(step, int(live.get("done") or 0)) if live else step
     return {
         "started": True, "step": step, "total": total, "eta_s": eta, "style": record.get("style"),
         "train_glyphs": record.get("train_glyphs"), "holdout_glyphs": record.get("holdout_glyphs"),
         "base": record.get("base_name"), "curves": curves, "metrics": metrics,
-        "metrics_step": metrics_step,
+        "metrics_step": metrics_info.get("step"), "metrics_characters": metrics_info.get("characters"),
+        "metrics_quick": bool(metrics_info.get("quick")),
         "sample": samples[-1].name if samples else None,
+        "sample_step": _step_of(samples[-1]) if samples else None,
+        "heldout_sample": heldout[-1].name if heldout else None,
+        "heldout_sample_step": _step_of(heldout[-1]) if heldout else None,
+        "source": "handwriting" if _from_glyphs(run) else "font",
         "finished": total > 0 and step >= total,
     }
 
 
-def _heldout(path: Path) -> tuple[list[dict[str, Any]], int | None]:
-    """Held-out metrics the worker measured at the end (or stop) of a training: model vs baseline."""
+def _step_of(path: Path) -> int:
+    return int(path.stem.rsplit("-", 1)[1])
+
+
+def _from_glyphs(run: Path) -> bool:
+    """Whether the run learnt from a glyph folder (a scanned hand) rather than a font."""
+    try:
+        manifest = json.loads((run / "data" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    styles = manifest.get("styles") or [{}]
+    return not (styles[0].get("font") or {}).get("path")
+
+
+def job_progress(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
+    """The running (or last) job's count, total and ETA, as its worker last wrote them; None when
+    that job wrote none (or another job did)."""
+    try:
+        doc = json.loads((root / "job" / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if doc.get("kind") != job.get("kind") or float(doc.get("time") or 0) < float(job.get("queued") or 0):
+        return None
+    if job.get("state") != "running":
+        doc["eta_s"] = None
+    return doc
+
+
+def _heldout(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Held-out metrics the worker measured: quick ones during training, every character at its
+    end (or stop); model vs baseline."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        return [], None
+        return [], {}
     rows = [{"name": k, "model": doc["model"].get(k), "baseline": doc["baseline"].get(k),
              "higher_is_better": bool(info.get("higher_is_better"))} for k, info in doc.get("metrics", {}).items()]
-    return rows, doc.get("step")
-
-
-def _steps_per_second(run: Path, last: dict[str, Any]) -> float | None:
-    """The trainer logs images per second; a step is one batch of the run's configured size."""
-    try:
-        batch = json.loads((run / "config.json").read_text(encoding="utf-8"))["train"]["batch_size"]
-    except (OSError, json.JSONDecodeError, KeyError):
-        return None
-    rate = last.get("img_per_s")
-    return float(rate) / float(batch) if isinstance(rate, (int, float)) and rate > 0 and batch else None
+    return rows, doc

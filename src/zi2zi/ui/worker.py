@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,21 +29,17 @@ def say(message: str) -> None:
 
 def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.finetune import finetune
+    from zi2zi.ui.monitor import JobProgress, TrainingMonitor
 
     device = p.get("device") or "cpu"
-    done = threading.Event()
-    # Held-out metrics of each new checkpoint while training goes on (the run has no validation split).
-    watcher = threading.Thread(target=_watch_checkpoints, args=(root, device, done), daemon=True)
-    watcher.start()
-    try:
-        summary = finetune(
-            p["base"], root / "run", target=p.get("target"), chars=p.get("chars"),
-            target_glyphs=p.get("target_glyphs"), holdout=p.get("holdout"), steps=p.get("steps"),
-            style_name=p.get("style_name"), device=p.get("device"), progress=False, echo=say,
-        )
-    finally:
-        done.set()
-        watcher.join()
+    # Samples and quick held-out metrics every few seconds of training (the run has no
+    # validation split, and its checkpoints come only twice a run).
+    monitor = TrainingMonitor(root, JobProgress(root, "finetune", int(p.get("steps") or 0), "steps"))
+    summary = finetune(
+        p["base"], root / "run", target=p.get("target"), chars=p.get("chars"),
+        target_glyphs=p.get("target_glyphs"), holdout=p.get("holdout"), steps=p.get("steps"),
+        style_name=p.get("style_name"), device=p.get("device"), progress=False, echo=say, on_step=monitor,
+    )
     if summary.holdout_glyphs:
         _measure_heldout(root, device=device)
     if summary.step < summary.recipe.steps:
@@ -59,26 +54,9 @@ def _newest_checkpoint(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def _watch_checkpoints(root: Path, device: str, done: threading.Event) -> None:
-    measured = _newest_checkpoint(root / "run")  # a resumed run's old checkpoint was measured before
-    while not done.wait(2.0):
-        newest = _newest_checkpoint(root / "run")
-        try:
-            held = json.loads((root / "run" / "finetune.json").read_text(encoding="utf-8")).get("holdout_glyphs")
-        except (OSError, json.JSONDecodeError):
-            continue
-        if newest is None or newest == measured or not held:
-            continue
-        measured = newest
-        try:
-            _measure_heldout(root, device=device, checkpoint=newest)
-        except Exception as exc:  # noqa: BLE001 - a failed measurement must not stop the training
-            say(f"note: could not measure {newest.name} on the held-out characters: {exc}")
-
-
 def _measure_heldout(root: Path, device: str, checkpoint: Path | None = None) -> None:
-    """Pixel metrics of the newest checkpoint on the held-out characters, beside the baseline (the
-    source glyph taken as the answer), for the training page."""
+    """Pixel metrics of the newest checkpoint on every held-out character, beside the baseline (the
+    source glyph taken as the answer), for the training page (replacing the quick ones)."""
     from zi2zi.metrics.evaluate import evaluate
 
     result = evaluate(checkpoint or _newest_checkpoint(root / "run") or root / "run", root / "run" / "data", "holdout",
@@ -101,6 +79,7 @@ def _model_and_source(root: Path):
 
 def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.generation import generate_to_folder
+    from zi2zi.ui.monitor import JobProgress
 
     model, style, source = _model_and_source(root)
     out = root / "glyphs"
@@ -108,7 +87,9 @@ def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     excluded = set(p.get("excluded", ""))
     chars = [c for c in p["chars"] if c not in excluded]
-    report = generate_to_folder(model, style=style, source=source, chars=chars, out=out)
+    progress = JobProgress(root, "generate", len(chars), "glyphs")
+    report = generate_to_folder(model, style=style, source=source, chars=chars, out=out, progress=progress.add)
+    progress.update(len(chars), force=True)
     say(f"wrote {len(report.written)} glyphs in {report.seconds:.1f} s")
     return {"written": len(report.written), "missing_in_source": "".join(report.missing_in_source)}
 
@@ -126,10 +107,12 @@ def run_regenerate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
-    from zi2zi.export import FontInfo, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export import FontInfo, TakeGlyphs, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.ui.monitor import JobProgress
 
     folder = read_glyph_folder(root / p["glyphs"])
     out = root / "fonts" / p["file"]
+    progress = JobProgress(root, "export", len(folder.files), "glyphs")
     if p.get("merge_into"):
         # A merged font is a new font: the family typed in the page, else the base's + " zi2zi";
         # its copyright and licence are the base's, which still govern it.
@@ -137,19 +120,27 @@ def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     else:
         info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
                         license_url=p.get("licence_url") or None)
+        # Punctuation, digits and Latin unchanged from a font the page names (the target, an installed one).
+        take = [TakeGlyphs(root / p["take_from"], "punctuation"), TakeGlyphs(root / p["take_from"], "latin")] \
+            if p.get("take_from") else []
         result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", info=info,
-                             overwrite=True)
-    say(f"wrote {out.name}: {result.glyphs} traced glyphs")
+                             overwrite=True, take=take, progress=lambda done, total: progress.update(done))
+    progress.update(len(folder.files), force=True)
+    say(f"wrote {out.name}: {result.glyphs} traced glyphs"
+        + (f", {len(result.borrowed)} taken from {Path(p['take_from']).name}" if result.borrowed else ""))
     return {"file": out.name, "glyphs": result.glyphs, "format": result.format}
 
 
 def run_template(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.fonts import open_font_spec
     from zi2zi.handwriting import template_charset, write_template
+    from zi2zi.handwriting.charset import template_extras_for
 
     chars = template_charset(p["charset"])
     reference = open_font_spec(p["reference_font"]) if p.get("reference_font") else None
-    files = write_template(chars, root / "handwriting" / "template", reference_font=reference, overwrite=True)
+    extras = template_extras_for(p["charset"], bool(p.get("extras", True)))
+    files = write_template(chars, root / "handwriting" / "template", reference_font=reference, overwrite=True,
+                           extras=extras)
     return {"chars": len(files.template.chars), "pages": len(files.template.pages)}
 
 
@@ -157,14 +148,21 @@ def run_scan(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     """The first photos make the glyph folder; later ones (a retake) replace only the cells they hold,
     and bring back a cell the user had rejected."""
     from zi2zi.handwriting import scan
+    from zi2zi.ui.monitor import JobProgress
 
     hand = root / "handwriting"
     glyphs = hand / "glyphs"
     photos = [root / "inputs" / name for name in p["photos"]]
     first = not any(glyphs.glob("U+*.png"))
     out = glyphs if first else hand / "incoming"
+    progress = JobProgress(root, "scan", len(photos), "pages")
+
+    def read(page: Any) -> None:
+        say(page.summary())
+        progress.add(1)
+
     report = scan(photos, hand / "template" / "template.json", out, skip_unreadable=True, overwrite=True,
-                  progress=lambda page: say(page.summary()))
+                  progress=read)
     if not first:
         for new in sorted(out.glob("U+*.png")):
             os.replace(new, glyphs / new.name)

@@ -1,0 +1,113 @@
+"""Which glyphs to fine-tune on: the first N of GB 2312 level 1 in code order, or in coverage order.
+
+The fine-tuning default takes a font's first N characters of ``gb2312-1-coverage`` (level 1
+ordered so that each next character adds the most radicals and phonetic series not yet covered,
+frequent characters first: ``zi2zi.fonts.coverage_order``). This measures that choice against
+code order (阿挨哎唉..., what the default was before) on the three evaluation fonts at N = 50 and
+200: the same base, recipe and step budget, the same held-out characters as the few-shot report
+(the base's own held-out set), and only the training characters differ. Cells are the few-shot
+report's (its functions, its ``--work`` folder layout): a cell already measured there under the
+same recipe is reused, and every new one is stored as it finishes, so the script can be run over
+several sittings. It trains 12 models (about 2 minutes each on two idle cores): run it when the
+cores are free, since a busy machine gives the same models but wrong times.
+
+    python benchmarks/training_order.py                      # writes benchmarks/reports/training-order.md
+    python benchmarks/training_order.py --fonts "AR PL UKai CN" --sizes 200 --holdout 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import few_shot  # noqa: E402
+from common import machine  # noqa: E402
+
+from zi2zi import checkpoints as ckpt  # noqa: E402
+from zi2zi.finetune import recipe_for  # noqa: E402
+from zi2zi.finetune.recipe import DEFAULT_CHARSET  # noqa: E402
+from zi2zi.fonts import resolve_charset  # noqa: E402
+from zi2zi.fonts.corpus import EVALUATION  # noqa: E402
+from zi2zi.reporting import markdown_table  # noqa: E402
+
+ORDERS = {"code": "gb2312-1", "coverage": DEFAULT_CHARSET}
+HEADLINE = ["ssim", "l1", "frechet", "content_accuracy"]
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--base", default="base-64")
+    p.add_argument("--fonts", nargs="+", default=[f.name for f in EVALUATION], help="evaluation font names")
+    p.add_argument("--sizes", nargs="+", type=int, default=[50, 200], help="training glyph counts N")
+    p.add_argument("--holdout", type=int, default=500, help="held-out characters per font")
+    p.add_argument("--steps", type=int, help="override every step budget (smoke runs only)")
+    p.add_argument("--work", default="few-shot-work", help="the few-shot report's work folder (cells are shared)")
+    p.add_argument("--report", default="benchmarks/reports/training-order.md")
+    args = p.parse_args()
+    args.discriminator = None  # the recipe's: what few_shot.run_finetune reads
+    return args
+
+
+def training_chars(font, held: str, n: int, order: str) -> str:
+    held_set = set(held)
+    return "".join([c for c in resolve_charset(ORDERS[order]) if c not in held_set and font.covers(c)][:n])
+
+
+def run(args, f: few_shot.FontSetup, base_path: Path) -> dict:
+    cells = {}
+    for n in args.sizes:
+        for order in ORDERS:
+            chars = training_chars(f.font, f.held, n, order)
+            recipe = recipe_for(len(chars), steps=args.steps)
+            # Code order is the few-shot report's own cell (folder ft-N); coverage order is new.
+            name = f"finetune-{n}" if order == "code" else f"finetune-{n}-coverage"
+            run_dir = f.folder / ("ft-" + name.removeprefix("finetune-"))
+            make = partial(few_shot.run_finetune, base_path, run_dir, f.spec, chars, f.name, args, f.evald)
+            key = recipe.to_dict() if order == "code" else {**recipe.to_dict(), "order": ORDERS[order]}
+            cells[f"{order}-{n}"] = few_shot.cell(f.folder / f"{name}.json", make, key)
+            print(f"[training-order] {f.name} N={n} {order}: SSIM {cells[f'{order}-{n}']['model']['ssim']:.3f}",
+                  flush=True)
+    return cells
+
+
+def write_report(args, results: dict) -> None:
+    rows = []
+    for name, cells in results.items():
+        for n in args.sizes:
+            row = [name, str(n)]
+            for metric in HEADLINE:
+                code, cov = (cells[f"{o}-{n}"]["model"].get(metric) for o in ORDERS)
+                row.append(f"{few_shot._fmt(code)} / {few_shot._fmt(cov)}")
+            row.append(f"{cells[f'code-{n}']['seconds'] / 60:.1f} / {cells[f'coverage-{n}']['seconds'] / 60:.1f}")
+            rows.append(row)
+    lines = [
+        "# Training glyphs: code order against coverage order",
+        "",
+        f"Written by `benchmarks/training_order.py` on {machine()['cpu']} ({machine()['cores']} cores). Each cell: code order / coverage order "
+        f"(`{DEFAULT_CHARSET}`), fine-tuned from `{args.base}` with the recipe for N glyphs, measured on "
+        f"{args.holdout} of the base's held-out characters.",
+        "",
+        markdown_table(["font", "N", *HEADLINE, "minutes"], rows),
+        "",
+    ]
+    Path(args.report).write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    args = parse_args()
+    from zi2zi.bases import resolve_base
+
+    base_path = resolve_base(args.base)
+    work = Path(args.work)
+    meta = ckpt.read_metadata(base_path)
+    loaded = ckpt.load_checkpoint(base_path)
+    fonts = [few_shot.setup_font(args, name, loaded, meta, work) for name in args.fonts]
+    write_report(args, {f.name: run(args, f, base_path) for f in fonts})
+    print(f"wrote {args.report}")
+
+
+if __name__ == "__main__":
+    main()

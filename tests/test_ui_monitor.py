@@ -1,0 +1,40 @@
+"""The worker's view of a fine-tune: samples and held-out metrics long before it ends, and its
+count in job/progress.json (zi2zi.ui.monitor), on a real tiny fine-tune."""
+
+from __future__ import annotations
+
+import json
+
+from zi2zi.finetune import finetune
+from zi2zi.ui.monitor import KEEP_SAMPLES, JobProgress, TrainingMonitor
+
+
+def test_a_fine_tune_shows_samples_and_heldout_metrics_while_it_runs(shipped, tiny_fonts, tmp_path) -> None:
+    root = tmp_path / "project"
+    for folder in ("job", "review", "run"):
+        (root / folder).mkdir(parents=True)
+    seen: list[dict] = []
+    progress = JobProgress(root, "finetune", 0, "steps", every_s=0.0)
+    # No wait before the first look, and one every step: the tiny run is over in seconds.
+    monitor = TrainingMonitor(root, progress, first_after_s=0.0, interval_s=0.0)
+
+    def on_step(trainer) -> None:
+        monitor(trainer)
+        metrics = root / "review" / "heldout-metrics.json"
+        if metrics.is_file():
+            seen.append(json.loads(metrics.read_text(encoding="utf-8")))
+
+    summary = finetune("tiny", root / "run", target=str(tiny_fonts["light"]), holdout=4, steps=12, progress=False,
+                       device="cpu", on_step=on_step)
+    assert summary.step == 12
+    first = seen[0]
+    assert first["quick"] and first["step"] < 12 and first["characters"] == 4
+    assert set(first["model"]) == set(first["baseline"]) == {"l1", "ssim"} == set(first["metrics"])
+    assert first["metrics"]["ssim"]["higher_is_better"] and not first["metrics"]["l1"]["higher_is_better"]
+    samples = root / "run" / "samples"
+    heldout = sorted(samples.glob("heldout-step-*.png"))
+    assert 1 <= len(heldout) <= KEEP_SAMPLES and heldout[-1].name < "heldout-step-00000012.png"
+    # Training pairs too (the trainer alone draws them every 50 steps here: never in a 12-step run).
+    assert any(p.name < "step-00000012.png" for p in samples.glob("step-*.png"))
+    doc = json.loads((root / "job" / "progress.json").read_text(encoding="utf-8"))
+    assert (doc["kind"], doc["done"], doc["total"], doc["unit"]) == ("finetune", 12, 12, "steps")
