@@ -31,7 +31,7 @@ from zi2zi.checkpoints import save_weights  # noqa: E402
 from zi2zi.config import RenderSettings, preset  # noqa: E402
 from zi2zi.fonts import open_font, resolve_charset  # noqa: E402
 from zi2zi.fonts.system import find_font  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
+from zi2zi.generation import GlyphGenerator  # noqa: E402
 from zi2zi.models import build_models  # noqa: E402
 
 CASES = {64: "cpu-small", 256: "classic"}

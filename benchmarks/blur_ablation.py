@@ -32,7 +32,7 @@ from zi2zi.data import GlyphDataset, layout, render_dataset  # noqa: E402
 from zi2zi.fonts import resolve_charset  # noqa: E402
 from zi2zi.fonts.corpus import classifier_fonts  # noqa: E402
 from zi2zi.fonts.system import find_font  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
+from zi2zi.generation import GlyphGenerator  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import markdown_table, plot_loss_curves, read_metrics  # noqa: E402
 from zi2zi.training.trainer import train  # noqa: E402

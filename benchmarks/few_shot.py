@@ -40,12 +40,11 @@ from zi2zi import checkpoints as ckpt  # noqa: E402
 from zi2zi.config import Config, RenderSettings, with_runtime_defaults  # noqa: E402
 from zi2zi.data import GlyphDataset, render_dataset  # noqa: E402
 from zi2zi.finetune import finetune, recipe_for  # noqa: E402
-from zi2zi.finetune.inputs import base_source_font  # noqa: E402
 from zi2zi.finetune.recipe import DISCRIMINATORS  # noqa: E402
 from zi2zi.fonts import FontFile, resolve_charset  # noqa: E402
 from zi2zi.fonts.corpus import EVALUATION, corpus_font  # noqa: E402
 from zi2zi.fonts.font import open_font_spec  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
+from zi2zi.generation import GlyphGenerator, base_source_font  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import comparison_grid, markdown_table  # noqa: E402
 from zi2zi.storage.atomic import write_json  # noqa: E402

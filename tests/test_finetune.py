@@ -148,7 +148,7 @@ def test_finetune_with_a_fresh_discriminator(shipped, tiny_fonts, tmp_path, caps
 
 def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp_path, monkeypatch):
     meta = ckpt.read_metadata(shipped)
-    from zi2zi.finetune.inputs import base_source_font
+    from zi2zi.generation import base_source_font
 
     info = json.loads(json.dumps(meta["data_info"]))
     info["source"]["font"]["path"] = str(tmp_path / "gone" / "NotoSerifCJK-Regular.ttc")

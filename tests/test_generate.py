@@ -12,8 +12,7 @@ from zi2zi.cli import main
 from zi2zi.config import load_config
 from zi2zi.errors import CheckpointError, Zi2ziError
 from zi2zi.fonts import open_font
-from zi2zi.generation import generate_to_folder, write_interpolation, write_specimen
-from zi2zi.inference import GlyphGenerator
+from zi2zi.generation import GlyphGenerator, generate_to_folder, write_interpolation, write_specimen
 from zi2zi.training.trainer import train
 
 from conftest import TINY_CHARS

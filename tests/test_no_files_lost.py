@@ -13,8 +13,7 @@ from zi2zi.config import RenderSettings
 from zi2zi.data import render_dataset
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import open_font
-from zi2zi.generation import generate_to_folder
-from zi2zi.inference import GlyphGenerator
+from zi2zi.generation import GlyphGenerator, generate_to_folder
 from zi2zi.storage.lock import lock_path
 from zi2zi.training.trainer import train
 

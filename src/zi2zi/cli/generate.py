@@ -41,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
-    from zi2zi.generation import generate_to_folder
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator, generate_to_folder
 
     model = GlyphGenerator(args.checkpoint, device=args.device)
     source = open_font_spec(args.source_font)

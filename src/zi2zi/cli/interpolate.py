@@ -28,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
-    from zi2zi.generation import write_interpolation
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator, write_interpolation
 
     int_in_range("--steps", args.steps, 2, MAX_STEPS)
 

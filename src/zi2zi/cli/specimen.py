@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
-    from zi2zi.generation import write_specimen
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator, write_specimen
 
     model = GlyphGenerator(args.checkpoint, device=args.device)
     out = write_specimen(model, style=model.style(args.style), source=open_font_spec(args.source_font),

@@ -1,9 +1,11 @@
 """The end-to-end demo pipeline: fonts in, a trained model, generated glyphs, a font file and a report out.
 
 Every step is the library call a user would make by hand (and the report lists the equivalent
-commands): render a dataset with held-out characters, train the ``cpu-small`` preset for a
-bounded time, generate the held-out characters, export them as a TTF, evaluate against the
-trivial baseline, and write an HTML report.
+commands): fine-tune the base on the target's first glyphs (or, without a base, render a dataset
+with held-out characters and train the ``cpu-small`` preset for a bounded time), generate the
+held-out characters and export them as a TTF (the last two stages of the font-making chain,
+:func:`zi2zi.fontmaking.font_from_model`), evaluate against the trivial baseline, and write an
+HTML report.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from zi2zi.demo.fonts import demo_font
 from zi2zi.demo.report import font_sample, report_html
 from zi2zi.demo.settings import DemoSettings
 from zi2zi.errors import Zi2ziError
-from zi2zi.export import export_font
+from zi2zi.fontmaking import font_from_model
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.fonts.corpus import classifier_fonts
-from zi2zi.generation import generate_to_folder
-from zi2zi.inference import GlyphGenerator
+from zi2zi.generation import GlyphGenerator
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.reporting import comparison_grid, plot_loss_curves, read_metrics
 from zi2zi.storage import FolderLock
@@ -138,31 +139,33 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
     echo(f"[demo] target font {target_path}; " + (f"fine-tuning {settings.base}" if settings.base
                                                    else f"from scratch, source font {source_path}"))
 
-    def timed(name: str, t0: float) -> None:
-        timings[name] = round(time.perf_counter() - t0, 1)
+    def timed(name: str, seconds: float) -> None:
+        timings[name] = round(seconds, 1)
         echo(f"[demo] {name}: {timings[name]} s")
 
 
     t0 = time.perf_counter()
     trained = (_finetune_base(out, settings.base, settings, chars, target_path, echo) if settings.base
                else _train_from_scratch(out, settings, chars, source_path, target_path, echo))
-    timed("train", t0)
+    timed("train", time.perf_counter() - t0)
     data_dir = trained.data_dir
 
     t0 = time.perf_counter()
     model = GlyphGenerator(trained.checkpoint, device="cpu")
-    style = model.style(trained.style)
     manifest = layout.read_manifest(data_dir)
     held_out = list(manifest["split"]["holdout"])
-    glyph_dir = out / "generated"
-    generate_to_folder(model, style=style, source=open_font(trained.source_font), chars=held_out, out=glyph_dir)
-    timed("generate", t0)
+    glyph_dir, font_path = out / "generated", out / "zi2zi-demo.ttf"
+    loaded = time.perf_counter() - t0
+    made = font_from_model(model, style=model.style(trained.style), chars=held_out, glyphs=glyph_dir, out=font_path,
+                           source=open_font(trained.source_font), family="zi2zi Demo Kai", overwrite=True, echo=echo)
+    if made.export is None:
+        raise Zi2ziError(f"none of the held-out characters could be generated from {trained.source_font.name}; "
+                         "nothing to export: choose a source font that has them")
+    timed("generate", loaded + made.seconds["generate"])
 
     t0 = time.perf_counter()
-    font_path = out / "zi2zi-demo.ttf"
-    exported = export_font(glyph_dir, font_path, family="zi2zi Demo Kai", overwrite=True)
     sample = font_sample(font_path, "".join(held_out[:20]), out / "exported-font-sample.png")
-    timed("export", t0)
+    timed("export", made.seconds["export"] + time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     splits = [split for split in ("holdout", "val") if manifest["split"][split]]
@@ -171,7 +174,7 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
                         classifier_fonts=classifier_fonts(), log=echo)
         for split in splits
     }
-    timed("evaluate", t0)
+    timed("evaluate", time.perf_counter() - t0)
 
     grid = comparison_grid(
         [
@@ -190,7 +193,7 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
         "fonts": {"source": str(trained.source_font), "target": str(target_path)},
         "train": {"how": trained.how, "steps": trained.steps, "train_glyphs": len(manifest["split"]["train"]),
                   "checkpoint": str(trained.checkpoint)},
-        "export": {"glyphs": exported.glyphs, "path": str(font_path)},
+        "export": {"glyphs": made.export.glyphs, "path": str(font_path)},
         "metrics": results,
         "timings_s": timings,
     }

@@ -65,6 +65,7 @@ def finetune(
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
     from zi2zi.data.layout import read_manifest
+    from zi2zi.generation import base_source_font
     from zi2zi.storage.folders import check_replaceable
     from zi2zi.training.rundir import FINETUNE_KIND
 
@@ -87,7 +88,7 @@ def finetune(
 
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
-    source = inputs.base_source_font(loaded.data_info, say)
+    source = base_source_font(loaded.data_info, say)
     out.mkdir(parents=True, exist_ok=True)
     base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
     if data is not None:

@@ -10,17 +10,19 @@ refuse to mix glyphs of another model or style into the folder.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from zi2zi import __version__
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
+from zi2zi.generation.model import GlyphGenerator, Style
 from zi2zi.images import save_png
-from zi2zi.inference import GlyphGenerator, Style
 from zi2zi.storage import FolderKind, FolderLock, folder_state, write_json
 from zi2zi.storage.atomic import remove_stale_files
 
@@ -40,6 +42,18 @@ class GenerateReport:
     seconds: float = 0.0
 
 
+def generated_glyphs(
+    model: GlyphGenerator, *, style: Style, source: FontFile, chars: Sequence[str], batch_size: int = 32
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(characters, uint8 (B, S, S) glyphs) batches of ``chars`` in ``style``: the one place the
+    font-making chain takes generated images from before they go into a glyph folder.
+
+    A stage that works on the generator's output (a refiner that turns its 64 px glyphs into
+    high-resolution ones) goes here, so that every caller of the chain gets it.
+    """
+    yield from model.generate_chars(source, chars, style, batch_size=batch_size)
+
+
 def generate_to_folder(
     model: GlyphGenerator,
     *,
@@ -51,7 +65,8 @@ def generate_to_folder(
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> GenerateReport:
-    """Generate ``chars`` in ``style`` from ``source`` glyphs into ``out``.
+    """Generate ``chars`` in ``style`` from ``source`` glyphs into ``out``: the glyph stage of the
+    font-making chain (:mod:`zi2zi.fontmaking`), fed by :func:`generated_glyphs`.
 
     ``out`` must be new or empty; with ``resume`` it may also be a glyph folder of the same model
     and style, whose glyphs are kept and skipped. Each PNG is written atomically.
@@ -81,7 +96,8 @@ def generate_to_folder(
         if progress and report.skipped_existing:
             progress(len(report.skipped_existing))
         done = set(existing)
-        for batch_chars, images in model.generate_chars(source, todo, style, batch_size=batch_size):
+        for batch_chars, images in generated_glyphs(model, style=style, source=source, chars=todo,
+                                                    batch_size=batch_size):
             for char, image in zip(batch_chars, images):
                 save_png(out / glyph_filename(char), image)
                 report.written.append(char)
@@ -150,4 +166,4 @@ def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontF
     write_json(report.out / MANIFEST, manifest)
 
 
-__all__ = ["FORMAT", "GenerateReport", "KIND", "generate_to_folder"]
+__all__ = ["FORMAT", "GenerateReport", "KIND", "generate_to_folder", "generated_glyphs"]

@@ -167,8 +167,9 @@ def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, 
     is reported as not done, with the commands that do it.
     """
     from zi2zi.bases import base_names
+    from zi2zi.fontmaking import GLYPHS_DIR, RUN_DIR, make_font
 
-    glyphs, run, generated = out / "glyphs", out / "run", out / "generated"
+    glyphs, run, generated = out / "glyphs", out / RUN_DIR, out / GLYPHS_DIR
     complete = font_path.with_name(f"{font_path.stem}-complete{font_path.suffix}")
     installed = base_names()
     chosen = base or (DEFAULT_BASE if DEFAULT_BASE in installed else installed[0] if installed else None)
@@ -187,31 +188,24 @@ def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, 
                           "to complete the font from a checkpoint or run directory of your own",
                 "next_steps": commands("SOURCE_FONT")}
 
-    from zi2zi.export import merge_into_font
-    from zi2zi.finetune import finetune
-    from zi2zi.finetune.inputs import base_source_font
     from zi2zi.fonts import filter_by_fonts
-    from zi2zi.generation import generate_to_folder
-    from zi2zi.inference import GlyphGenerator
 
-    tuned = finetune(chosen, run, target_glyphs=glyphs, style_name=STYLE_NAME, steps=steps,
-                     device=None if device == "auto" else device, progress=False, echo=log)
-    model = GlyphGenerator(tuned.checkpoint or tuned.run_dir, device=device)
-    source = base_source_font(model.data_info, log)  # the font the base reads its input glyphs from
     wanted = filter_by_fonts(resolve_charset(charset), missing_from=[open_font(font_path)])
+    made = make_font(chosen, complete, work=out, chars=wanted, target_glyphs=glyphs, merge_into=font_path,
+                     style_name=STYLE_NAME, steps=steps, device=device, echo=log)
+    tuned = made.model
+    assert tuned is not None  # make_font always fine-tunes
     record = {"base": str(chosen), "run": str(run), "style": tuned.style, "steps": tuned.step, "charset": charset,
-              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(source.path))}
-    written = generate_to_folder(model, style=model.style(tuned.style), source=source, chars=wanted,
-                                 out=generated).written if wanted else []
-    if not written:
+              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(made.source.path))}
+    if made.export is None:
         return record | {"status": f"done: fine-tuned {Path(chosen).stem} on {tuned.train_glyphs} written glyphs; "
                                    f"the hand-written font already has every character of {charset} the model "
                                    "can generate, so nothing was added", "generated": 0}
-    merged = merge_into_font(generated, font_path, complete, overwrite=True)
+    written = made.glyphs.written if made.glyphs else []
     return record | {
         "status": f"done: fine-tuned {Path(chosen).stem} for {tuned.step} steps on {tuned.train_glyphs} written "
                   f"glyphs, generated {len(written)} characters of {charset} the hand did not write, and merged "
-                  f"them into {complete.name} ({merged.glyphs} added; every written glyph kept)",
+                  f"them into {complete.name} ({made.export.glyphs} added; every written glyph kept)",
         "generated": len(written), "complete_font": str(complete),
     }
 

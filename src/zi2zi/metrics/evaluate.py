@@ -156,10 +156,10 @@ def evaluate(
     installed corpus fonts of ``zi2zi.fonts.corpus.CLASSIFIER_EXTRA``), which holds out the source font (so it is measured on a style it never saw, while it learns the styles
     the model imitates). The classifier is cached in ``cache_dir`` (default ``DATASET/.cache``).
     """
-    from zi2zi.inference import pick_device
+    from zi2zi.device import resolve_device
 
     started = time.perf_counter()
-    dev = pick_device(str(device))
+    dev = resolve_device(str(device))
     if isinstance(checkpoint_or_generator, nn.Module):  # a module in hand runs where it lives
         dev = next(checkpoint_or_generator.parameters(), torch.empty(0, device=dev)).device
     data = _open_dataset(dataset_dir, split)

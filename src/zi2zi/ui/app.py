@@ -370,9 +370,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         return {"file": name}
 
     def _write_specimen(project: Project, text: str, name: str) -> None:
-        from zi2zi.finetune.inputs import base_source_font
-        from zi2zi.generation import write_specimen
-        from zi2zi.inference import GlyphGenerator
+        from zi2zi.generation import GlyphGenerator, base_source_font, write_specimen
 
         with specimen_lock:  # one model in memory at a time: the server shares the machine with training
             model = GlyphGenerator(project.run_dir, device="cpu")

@@ -92,11 +92,10 @@ def _measure_heldout(root: Path, device: str, checkpoint: Path | None = None) ->
 
 
 def _model_and_source(root: Path):
-    from zi2zi.finetune.inputs import base_source_font
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
 
     model = GlyphGenerator(root / "run", device="cpu")
-    return model, model.styles[-1], base_source_font(model.data_info, say)  # the fine-tuned style is the newest
+    return model, model.styles[-1], model.source_font(say)  # the fine-tuned style is the newest
 
 
 def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
@@ -116,29 +115,27 @@ def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 def run_regenerate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     """One glyph again from the newest checkpoint, written over the old one."""
     from zi2zi.data.layout import glyph_filename
+    from zi2zi.generation import generated_glyphs
     from zi2zi.images import save_png
 
     model, style, source = _model_and_source(root)
     char = p["char"]
-    [(_, images)] = list(model.generate_chars(source, [char], style))
+    [(_, images)] = list(generated_glyphs(model, style=style, source=source, chars=[char]))
     save_png(root / "glyphs" / glyph_filename(char), images[0])
     return {"char": char}
 
 
 def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
-    from zi2zi.export import FontInfo, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export import FontInfo, export_glyphs
 
-    folder = read_glyph_folder(root / p["glyphs"])
     out = root / "fonts" / p["file"]
-    if p.get("merge_into"):
-        # A merged font is a new font: the family typed in the page, else the base's + " zi2zi";
-        # its copyright and licence are the base's, which still govern it.
-        result = merge_into_font(folder, root / p["merge_into"], out, family=p.get("family") or None, overwrite=True)
-    else:
-        info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
-                        license_url=p.get("licence_url") or None)
-        result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", info=info,
-                             overwrite=True)
+    # A merged font is a new font: the family typed in the page, else the base's + " zi2zi"; its
+    # copyright and licence are the base's, which still govern it (the info is for a new font).
+    info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
+                    license_url=p.get("licence_url") or None)
+    result = export_glyphs(root / p["glyphs"], out, merge_into=root / p["merge_into"] if p.get("merge_into") else None,
+                           family=p.get("family") or None, style=p.get("style") or "Regular", info=info,
+                           overwrite=True)
     say(f"wrote {out.name}: {result.glyphs} traced glyphs")
     return {"file": out.name, "glyphs": result.glyphs, "format": result.format}
 
