@@ -6,9 +6,9 @@ import pytest
 from fontTools.ttLib import TTFont
 
 import zi2zi
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.data.layout import read_manifest
 from zi2zi.errors import ExportError
-from zi2zi.export import read_glyph_folder
 
 from conftest import TINY_CHARS
 

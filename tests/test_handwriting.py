@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from zi2zi.cli import main
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.errors import Zi2ziError
-from zi2zi.export import read_glyph_folder
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.handwriting.charset import default_charset, template_charset
 from zi2zi.handwriting.intake import ScanSettings, read_page

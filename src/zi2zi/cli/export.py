@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.export import FontInfo, MetricsOptions, check_font, export_glyphs, read_glyph_folder
+    from zi2zi.data.glyphfolder import read_glyph_folder
+    from zi2zi.export import FontInfo, MetricsOptions, check_font, export_glyphs
 
     if args.merge_into is not None and args.style != "Regular":
         print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)

@@ -7,7 +7,6 @@ of :mod:`zi2zi.fontmaking`), ``check_font`` re-renders the result and scores it.
 
 from zi2zi.export.build import ExportResult, build_font, export_font, glyph_name
 from zi2zi.export.check import CheckReport, check_font
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.make import export_glyphs
 from zi2zi.export.merge import merge_into_font
 from zi2zi.export.metrics import MetricsOptions
@@ -20,7 +19,6 @@ __all__ = [
     "FontInfo",
     "FontNames",
     "MetricsOptions",
-    "GlyphFolder",
     "Outline",
     "TraceOptions",
     "build_font",
@@ -29,6 +27,5 @@ __all__ = [
     "export_glyphs",
     "glyph_name",
     "merge_into_font",
-    "read_glyph_folder",
     "trace_bitmap",
 ]

@@ -22,9 +22,9 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.coverage import set_coverage_bits
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.metrics import (
     MetricsOptions,
     VerticalMetrics,

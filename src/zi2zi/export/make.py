@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.build import ExportResult, export_font
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.merge import merge_into_font
 from zi2zi.export.metrics import MetricsOptions
 from zi2zi.export.names import FontInfo
@@ -47,7 +47,7 @@ def export_glyphs(
     characters that font (face ``face``) lacks added to it; ``family`` then renames the merged font
     (default: the base's family + " zi2zi", or the base's own names with ``keep_names``).
 
-    ``em_box`` places a folder without a manifest (see :func:`~zi2zi.export.glyphs.read_glyph_folder`).
+    ``em_box`` places a folder without a manifest (see :func:`~zi2zi.data.glyphfolder.read_glyph_folder`).
     ``warn`` hears the folder's warnings before tracing starts, so that a wrong em box can be
     stopped early, and the export's own after it.
     """

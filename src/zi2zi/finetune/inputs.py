@@ -16,6 +16,7 @@ from typing import Any
 from zi2zi.config import RenderSettings
 from zi2zi.data import layout, render_dataset
 from zi2zi.data.from_glyphs import dataset_from_glyphs
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, resolve_charset
 from zi2zi.fonts.font import open_font_spec
@@ -80,8 +81,6 @@ def dataset_from_glyph_folder(
     overwrite: bool = False,
 ) -> tuple[Path, str]:
     """A dataset from a glyph folder; ``holdout`` of its glyphs are kept out of training."""
-    from zi2zi.export.glyphs import read_glyph_folder
-
     glyphs = read_glyph_folder(folder)
     images = {chr(cp): glyphs.load(cp) for cp in glyphs.codepoints}
     if holdout >= len(images):

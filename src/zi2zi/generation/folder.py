@@ -1,4 +1,5 @@
-"""Writing generated glyphs to a folder: one ``U+XXXX.png`` per character plus a manifest.
+"""Writing generated glyphs to a glyph folder (:mod:`zi2zi.data.glyphfolder`): one ``U+XXXX.png``
+per character plus a manifest.
 
 The manifest records the model (its fingerprint), the style, the renderer settings and the
 style's em box, which is what ``zi2zi export`` needs to put the glyphs back into font units where
@@ -17,18 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from zi2zi import __version__
+from zi2zi.data.glyphfolder import FORMAT, KIND, write_glyph, write_manifest
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
 from zi2zi.generation.model import GlyphGenerator, Style
-from zi2zi.images import save_png
-from zi2zi.storage import FolderKind, FolderLock, folder_state, write_json
+from zi2zi.storage import FolderLock, folder_state
 from zi2zi.storage.atomic import remove_stale_files
 
-FORMAT = "zi2zi-glyphs"
-FORMAT_VERSION = 1
-KIND = FolderKind(noun="glyph folder", marker=MANIFEST, format=FORMAT, version=FORMAT_VERSION)
 MAX_BATCH = 4096
 
 
@@ -99,7 +96,7 @@ def generate_to_folder(
         for batch_chars, images in generated_glyphs(model, style=style, source=source, chars=todo,
                                                     batch_size=batch_size):
             for char, image in zip(batch_chars, images):
-                save_png(out / glyph_filename(char), image)
+                write_glyph(out, char, image)
                 report.written.append(char)
             done.update(batch_chars)
             if progress:
@@ -145,25 +142,12 @@ def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) 
 
 def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontFile, done: set[str],
                     *, complete: bool) -> None:
-    embox = model.style_embox(report.style)
-    manifest = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "zi2zi_version": __version__,
-        "complete": complete,
-        "checkpoint": str(model.checkpoint_path),
-        "checkpoint_step": model.step,
-        "model": model.fingerprint,
-        "style": asdict(report.style),
-        "target_font": model.style_font_record(report.style),
-        "source_font": source.record(),
-        "render": asdict(model.render_settings),
-        "embox": embox.to_dict(),
-        "advance": embox.units_per_em,
-        "characters": "".join(sorted(done, key=ord)),
-        "missing_in_source": "".join(report.missing_in_source),
-    }
-    write_json(report.out / MANIFEST, manifest)
+    write_manifest(
+        report.out, render=model.render_settings, embox=model.style_embox(report.style), characters=done,
+        complete=complete, checkpoint=str(model.checkpoint_path), checkpoint_step=model.step,
+        model=model.fingerprint, style=asdict(report.style), target_font=model.style_font_record(report.style),
+        source_font=source.record(), missing_in_source="".join(report.missing_in_source),
+    )
 
 
-__all__ = ["FORMAT", "GenerateReport", "KIND", "generate_to_folder", "generated_glyphs"]
+__all__ = ["GenerateReport", "generate_to_folder", "generated_glyphs"]
