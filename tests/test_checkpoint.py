@@ -62,6 +62,23 @@ def test_metadata_is_json_with_format_and_version(trained_run):
     json.dumps(meta)  # round-trips
 
 
+def test_weights_are_written_only_with_the_builders_document(trained_run, tmp_path):
+    loaded = ckpt.load_checkpoint(trained_run)
+    with pytest.raises(ValueError, match="checkpoint_meta"):
+        ckpt.save_weights(tmp_path / "x.safetensors", generator=loaded.generator, discriminator=loaded.discriminator,
+                          meta={"config": loaded.config.to_dict(), "step": 1})
+    assert not (tmp_path / "x.safetensors").exists()
+    # State dicts are written like modules: what a packaged base (fp16 tensors) goes through.
+    meta = ckpt.checkpoint_meta(config=loaded.config, num_styles=loaded.num_styles, styles=loaded.styles,
+                                render=loaded.render, step=7, note="kept")
+    out = ckpt.save_weights(tmp_path / "y.safetensors", generator=loaded.generator.state_dict(),
+                            discriminator=loaded.discriminator, meta=meta)
+    again = ckpt.load_checkpoint(out)
+    assert again.step == 7 and again.meta["note"] == "kept" and again.render == loaded.render
+    for key, value in loaded.generator.state_dict().items():
+        assert torch.equal(value, again.generator.state_dict()[key]), key
+
+
 def test_resolve_checkpoint_prefers_best_then_latest(trained_run, tmp_path):
     assert ckpt.resolve_checkpoint(trained_run).name == "best.safetensors"
     assert ckpt.resolve_checkpoint(trained_run / "checkpoints").name == "best.safetensors"

@@ -117,10 +117,8 @@ class Trainer:
         previous_info: dict[str, Any] | None = None
         self.init_from: str | None = None
         if run.saved is not None and run.resume_from is not None:
-            self.G, self.D = build_models(self.cfg, self.cfg.model.generator.num_styles)
-            weights = ckpt.read_weights(run.resume_from)
-            self.G.load_state_dict(weights["generator"])
-            self.D.load_state_dict(weights["discriminator"])
+            resumed = ckpt.load_checkpoint(run.resume_from, device="cpu")
+            self.G, self.D = resumed.generator, resumed.discriminator
             previous_info = run.saved.get("data_info")
             self.init_from = run.saved.get("init_from")
         elif run.init_checkpoint is not None:
@@ -241,18 +239,12 @@ class Trainer:
     # ---- state -------------------------------------------------------------------------------
 
     def _meta(self) -> dict[str, Any]:
-        return {
-            "config": self.cfg.to_dict(),
-            "step": self.step,
-            "epoch": self.epoch,
-            "num_styles": int(self.G.num_styles),
-            "styles": self.plan.styles,
-            "style_map": {str(k): v for k, v in self.plan.data_to_model.items()},
-            "render": self.train_data.manifest.get("render", {}),
-            "data_info": self.data_info,
-            "metrics": self.last_metrics,
-            "init_from": self.init_from,
-        }
+        return ckpt.checkpoint_meta(
+            config=self.cfg, step=self.step, epoch=self.epoch, num_styles=int(self.G.num_styles),
+            styles=self.plan.styles, style_map={str(k): v for k, v in self.plan.data_to_model.items()},
+            render=self.train_data.manifest.get("render", {}), data_info=self.data_info, metrics=self.last_metrics,
+            init_from=self.init_from,
+        )
 
     def _training_state(self) -> dict[str, Any]:
         return {

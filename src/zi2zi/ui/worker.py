@@ -55,7 +55,9 @@ def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _newest_checkpoint(run: Path) -> Path | None:
-    found = sorted((run / "checkpoints").glob("step-*.safetensors")) if (run / "checkpoints").is_dir() else []
+    from zi2zi.checkpoints import list_checkpoints
+
+    found = list_checkpoints(run)
     return found[-1] if found else None
 
 
