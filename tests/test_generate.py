@@ -50,6 +50,10 @@ def test_generate_writes_glyphs_manifest_and_resumes(checkpoint, tiny_fonts, tmp
     assert again.written == ["了"] and again.skipped_existing == list("的一")
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["characters"] == "".join(
         sorted("的一是了", key=ord))
+    # overwrite (the web app's): the earlier glyphs go, even of another style.
+    replaced = generate_to_folder(model, style=model.style(0), source=source, chars="我", out=out, overwrite=True)
+    assert replaced.written == ["我"] and sorted(p.name for p in out.glob("U+*.png")) == [f"U+{ord('我'):04X}.png"]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["style"]["id"] == 0
 
 
 def test_generation_is_the_model_on_rendered_sources(checkpoint, tiny_fonts):

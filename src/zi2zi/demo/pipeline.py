@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +30,7 @@ from zi2zi.fonts.corpus import classifier_fonts
 from zi2zi.generation import GlyphGenerator
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.reporting import comparison_grid, plot_loss_curves, read_metrics
-from zi2zi.storage import FolderLock
-from zi2zi.storage.atomic import write_json
-from zi2zi.storage.folders import FolderKind, check_replaceable, folder_state
+from zi2zi.storage import FolderKind, owned_folder, write_text
 from zi2zi.training import TrainOptions, train
 
 # demo.json marks a demo folder (written first, "complete" once the report is there): only such a
@@ -56,16 +53,10 @@ def run_demo(
             f"beside --holdout {settings.holdout}; give more characters or hold out fewer"
         )
     settings = _choose_base(settings, echo)
-    check_replaceable(out, DEMO_KIND, overwrite=overwrite, error=Zi2ziError)
-    with FolderLock(out, what="demo folder"):
-        if folder_state(out, DEMO_KIND) == "ours":
-            shutil.rmtree(out)  # a demo folder holds only what a demo wrote
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / DEMO_KIND.marker, {"format": DEMO_KIND.format, "version": DEMO_KIND.version,
-                                            "complete": False})
+    # A demo folder holds only what a demo wrote: --overwrite replaces it whole.
+    with owned_folder(out, DEMO_KIND, overwrite=overwrite, marker={"complete": False}):
         report = _run(out, settings, chars, source_path, target_path, started, echo)
-        write_json(out / DEMO_KIND.marker, {"format": DEMO_KIND.format, "version": DEMO_KIND.version,
-                                            "complete": True})
+        DEMO_KIND.write_marker(out, complete=True)
     return report
 
 
@@ -197,9 +188,8 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
         "metrics": results,
         "timings_s": timings,
     }
-    (out / "summary.json").write_text(json.dumps(summary_json, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    report = out / "report.html"
-    report.write_text(report_html(summary_json, results, sample is not None), encoding="utf-8")
+    write_text(out / "summary.json", json.dumps(summary_json, indent=2, ensure_ascii=False, default=str))
+    report = write_text(out / "report.html", report_html(summary_json, results, sample is not None))
     echo(f"[demo] report: {report}")
     return report
 

@@ -23,7 +23,7 @@ from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
 from zi2zi.generation.model import GlyphGenerator, Style
-from zi2zi.storage import FolderLock, folder_state
+from zi2zi.storage import claim_folder, clear_if_ours, folder_state
 from zi2zi.storage.atomic import remove_stale_files
 
 MAX_BATCH = 4096
@@ -59,6 +59,7 @@ def generate_to_folder(
     chars: Sequence[str],
     out: str | Path,
     resume: bool = False,
+    overwrite: bool = False,
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> GenerateReport:
@@ -66,7 +67,8 @@ def generate_to_folder(
     font-making chain (:mod:`zi2zi.fontmaking`), fed by :func:`generated_glyphs`.
 
     ``out`` must be new or empty; with ``resume`` it may also be a glyph folder of the same model
-    and style, whose glyphs are kept and skipped. Each PNG is written atomically.
+    and style, whose glyphs are kept and skipped; with ``overwrite``, any glyph folder, which is
+    replaced. The manifest is written first (``complete`` false) and each PNG atomically.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -74,8 +76,11 @@ def generate_to_folder(
         raise Zi2ziError(f"--batch-size {batch_size!r} must be a whole number from 1 to {MAX_BATCH}")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
-    with FolderLock(out, what="glyph folder"):
-        previous = _check_folder(out, model, style, resume)
+    if resume and overwrite:
+        raise Zi2ziError("--resume and --overwrite contradict each other; pick one")
+    with claim_folder(out, KIND, lambda: _check_folder(out, model, style, resume, overwrite)) as previous:
+        if previous is None:
+            clear_if_ours(out, KIND)  # with overwrite: the earlier glyphs go
         out.mkdir(exist_ok=True)
         remove_stale_files(out)
         existing = set(previous.get("characters", "")) if previous else set()
@@ -108,8 +113,10 @@ def generate_to_folder(
     return report
 
 
-def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) -> dict[str, Any] | None:
-    """The manifest of the glyph folder being resumed, None for a new or empty one; refuses the rest."""
+def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool,
+                  overwrite: bool) -> dict[str, Any] | None:
+    """The manifest of the glyph folder being resumed, None for a new, empty or replaced one;
+    refuses the rest."""
     state = folder_state(out, KIND)
     if state in ("missing", "empty"):
         return None
@@ -123,6 +130,8 @@ def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) 
             )
         raise Zi2ziError(f"--out {out} is a non-empty folder that is not a zi2zi glyph folder; "
                          "choose an empty or new folder")
+    if overwrite:
+        return None
     if not resume:
         raise Zi2ziError(f"{out} already holds generated glyphs; pass --resume to continue it or choose another --out")
     manifest = KIND.read_marker(out) or {}

@@ -38,8 +38,7 @@ from zi2zi.handwriting.review import glyph_strip
 from zi2zi.handwriting.scan import scan
 from zi2zi.handwriting.synthetic import synthetic_photos
 from zi2zi.images import read_grey
-from zi2zi.storage import FolderKind, FolderLock, write_json, write_text
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.storage import FolderKind, owned_folder, write_json, write_text
 
 HAND_FONTS = [("LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"), ("ukai.ttc", "fonts-arphic-ukai")]
 KIND = FolderKind(noun="handwriting demo folder", marker=".zi2zi-handwriting-demo.json",
@@ -61,16 +60,6 @@ def find_hand_font() -> FontFile:
                     "fonts-lxgw-wenkai (make fonts), or pass --hand-font FONT")
 
 
-def _prepare(out: Path, overwrite: bool) -> None:
-    """Start ``out`` afresh; only a demo folder (by its marker) is ever cleared. The caller holds its lock."""
-    if check_replaceable(out, KIND, overwrite=overwrite) == "ours":
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    # The marker goes first: a demo stopped half-way is still recognised and replaced by the next one.
-    write_json(out / KIND.marker, {"format": KIND.format, "version": KIND.version,
-                                   "written_by": "python -m zi2zi.handwriting.demo"})
-
-
 def _small(image: np.ndarray, width: int) -> Image.Image:
     pil = Image.fromarray(image)
     return pil.resize((width, round(pil.height * width / pil.width)), Image.Resampling.LANCZOS)
@@ -83,8 +72,9 @@ def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | No
     """The whole demo into ``out``; returns what ``summary.json`` holds. ``base``, ``complete_charset``,
     ``steps`` and ``device`` are for the completion step (see :func:`complete_with_model`)."""
     out = Path(out)
-    with FolderLock(out, what=KIND.noun):
-        _prepare(out, overwrite)
+    # Only a demo folder (by its marker) is ever cleared; the marker goes first, so a demo stopped
+    # half-way is still recognised and replaced by the next one.
+    with owned_folder(out, KIND, overwrite=overwrite, marker={"written_by": "python -m zi2zi.handwriting.demo"}):
         return _run(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size, seed=seed,
                     base=base, complete_charset=complete_charset, steps=steps, device=device, log=log)
 

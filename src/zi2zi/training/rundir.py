@@ -57,11 +57,9 @@ def remove_stale_temporaries(run_dir: Path) -> None:
         remove_stale_files(folder)
 
 
-def prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
-    """Check (and on ``overwrite`` clear) the run directory; returns the checkpoint to resume from.
-
-    Call it holding the run's lock, on the one process that writes.
-    """
+def check(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
+    """Refuse a run directory that may not be written, touching nothing; returns the checkpoint a
+    resume starts from (None for a new run). ``zi2zi train --dry-run`` asks the same."""
     if run_dir.exists() and not run_dir.is_dir():
         raise TrainingError(f"--out {run_dir} is a file; give a folder for the run")
     ours = run_dir.is_dir() and is_run(run_dir)
@@ -81,11 +79,22 @@ def prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
             f"{run_dir} already holds a run ({len(existing)} checkpoint(s), newest {existing[-1].name}); "
             "pass --resume to continue it, --overwrite to start over, or choose another --out"
         )
-    if ours:
-        # With --overwrite, or a run killed before its first checkpoint (nothing to resume).
+    return None
+
+
+def prepare(run_dir: Path, resume_from: Path | None) -> None:
+    """Make a checked run directory ready (see :func:`check`): a new run clears what an earlier
+    run in it wrote (with --overwrite, or one killed before its first checkpoint) and writes its
+    marker first, so that a run stopped before its first checkpoint is still recognised.
+
+    Call it holding the run's lock (:func:`zi2zi.storage.claim_folder`), on the one process that writes.
+    """
+    if resume_from is not None:
+        return
+    if run_dir.is_dir() and is_run(run_dir):
         clear_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    return None
+    KIND.write_marker(run_dir)
 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:

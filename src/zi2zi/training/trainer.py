@@ -15,7 +15,9 @@ from __future__ import annotations
 import copy
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from zi2zi import __version__
 from zi2zi import checkpoints as ckpt
 from zi2zi.config import Config, ConfigError
 from zi2zi.errors import CheckpointError, DatasetError, TrainingError
-from zi2zi.storage import FolderLock, write_text
+from zi2zi.storage import claim_folder, write_text
 from zi2zi.training import distributed as ddp
 from zi2zi.training import rundir, runtime, styles
 from zi2zi.training.options import TrainOptions
@@ -75,7 +77,7 @@ class Trainer:
         self.is_main = self.dist.is_main
         self._echo = options.echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.device = ddp.resolve_device(config.train.device, self.dist)
-        self.lock = FolderLock(self.run_dir, what="run directory", notify=self._echo) if self.is_main else None
+        self._held = ExitStack()  # the run directory's lock, on rank 0
         try:
             self._setup(config)
         except BaseException:
@@ -84,9 +86,10 @@ class Trainer:
 
     def _setup(self, config: Config) -> None:
         ddp.init_process_group(self.dist, self.device)
-        if self.lock is not None:
-            self.lock.acquire()
-            resume_from = rundir.prepare(self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite)
+        if self.is_main:
+            check = partial(rundir.check, self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite)
+            resume_from = self._held.enter_context(claim_folder(self.run_dir, rundir.KIND, check, notify=self._echo))
+            rundir.prepare(self.run_dir, resume_from)
         ddp.barrier(self.dist)
         if not self.is_main:
             resume_from = ckpt.latest_resumable(self.run_dir) if self.options.resume else None
@@ -105,8 +108,7 @@ class Trainer:
         self._prepare_eval_sets()
 
     def close(self) -> None:
-        if self.lock is not None:
-            self.lock.release()
+        self._held.close()
 
     # ---- setup -------------------------------------------------------------------------------
 

@@ -104,12 +104,10 @@ def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.generation import generate_to_folder
 
     model, style, source = _model_and_source(root)
-    out = root / "glyphs"
-    # The glyph folder is the app's own: a new generation replaces it whole.
-    shutil.rmtree(out, ignore_errors=True)
     excluded = set(p.get("excluded", ""))
     chars = [c for c in p["chars"] if c not in excluded]
-    report = generate_to_folder(model, style=style, source=source, chars=chars, out=out)
+    # The glyph folder is the app's own: a new generation replaces it whole.
+    report = generate_to_folder(model, style=style, source=source, chars=chars, out=root / "glyphs", overwrite=True)
     say(f"wrote {len(report.written)} glyphs in {report.seconds:.1f} s")
     return {"written": len(report.written), "missing_in_source": "".join(report.missing_in_source)}
 
