@@ -77,7 +77,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, OSError):
-            from zi2zi.cli import describe_os_error
+            from zi2zi.errors import describe_os_error
 
             return JSONResponse({"error": describe_os_error(exc)}, status_code=500)
         return JSONResponse({"error": f"internal error ({type(exc).__name__}); nothing was changed"}, status_code=500)

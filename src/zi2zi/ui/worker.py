@@ -181,8 +181,7 @@ def _stop(signum, frame):  # SIGTERM from the page's Stop button, outside traini
 
 
 def main(argv: list[str] | None = None) -> int:
-    from zi2zi.cli import describe_os_error
-    from zi2zi.errors import Zi2ziError
+    from zi2zi.errors import Zi2ziError, describe_os_error
 
     root = Path((argv or sys.argv[1:])[0]).resolve()
     folder = root / JOB_DIR
