@@ -71,4 +71,4 @@ clean:
 # and reported when none is installed; writes handwriting-demo-out/report.html.
 .PHONY: handwriting-demo
 handwriting-demo: setup fonts
-	$(BIN)/python -m zi2zi.handwriting.demo --out handwriting-demo-out --overwrite
+	$(BIN)/zi2zi demo --handwriting --out handwriting-demo-out --overwrite

@@ -1,4 +1,5 @@
-"""``make handwriting-demo``: the handwriting path end to end, with a synthetic hand and phone.
+"""``zi2zi demo --handwriting`` (``make handwriting-demo``): the handwriting path end to end, with a
+synthetic hand and phone.
 
 template -> (a handwriting-like font writes the sheets; a synthetic phone photographs them) ->
 scan -> export the written glyphs as a font -> report.html with the sheet, a photo, the recovered
@@ -9,18 +10,16 @@ Completing the font (fine-tune a base model on the scanned glyphs, generate the 
 merge) is the step marked ``COMPLETION`` below: it runs when a base model is installed (``zi2zi
 models``) or given with ``--base``, and is reported as not done otherwise; it is never imitated.
 
-    python -m zi2zi.handwriting.demo --out handwriting-demo-out [--overwrite] [--charset SPEC]
+    zi2zi demo --handwriting --out handwriting-demo-out [--overwrite] [--charset SPEC]
         [--base NAME|CKPT] [--complete-charset SPEC] [--steps N] [--device D]
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import io
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -28,7 +27,8 @@ import numpy as np
 from PIL import Image
 
 from zi2zi.config import RenderSettings
-from zi2zi.errors import FontError, Zi2ziError
+from zi2zi.demo.settings import COMPLETE_CHARSET, HANDWRITING_OUT, TEMPLATE_SIZE
+from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer, open_font, resolve_charset
 from zi2zi.handwriting.charset import template_charset
 from zi2zi.handwriting.draw import open_reference_font, write_template
@@ -44,7 +44,6 @@ HAND_FONTS = [("LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"), ("ukai.ttc", "fon
 KIND = FolderKind(noun="handwriting demo folder", marker=".zi2zi-handwriting-demo.json",
                   format="zi2zi-handwriting-demo", version=1)
 DEFAULT_BASE = "base-64"  # preferred when several bases are installed
-COMPLETE_CHARSET = "gb2312-1"  # what the completed font should cover: the 3755 common hanzi
 STYLE_NAME = "handwriting"
 
 
@@ -65,16 +64,17 @@ def _small(image: np.ndarray, width: int) -> Image.Image:
     return pil.resize((width, round(pil.height * width / pil.width)), Image.Resampling.LANCZOS)
 
 
-def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | None = None,
-             reference_font: str | None = None, size: int = 128, seed: int = 0, overwrite: bool = False,
-             base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
-             device: str = "auto", log=print) -> dict:
+def run_handwriting_demo(out: str | Path = HANDWRITING_OUT, *, charset: str | None = None,
+                         hand_font: str | None = None, reference_font: str | None = None, size: int = TEMPLATE_SIZE,
+                         seed: int = 0, overwrite: bool = False,
+                         base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
+                         device: str = "auto", log=print) -> dict:
     """The whole demo into ``out``; returns what ``summary.json`` holds. ``base``, ``complete_charset``,
     ``steps`` and ``device`` are for the completion step (see :func:`complete_with_model`)."""
     out = Path(out)
     # Only a demo folder (by its marker) is ever cleared; the marker goes first, so a demo stopped
     # half-way is still recognised and replaced by the next one.
-    with owned_folder(out, KIND, overwrite=overwrite, marker={"written_by": "python -m zi2zi.handwriting.demo"}):
+    with owned_folder(out, KIND, overwrite=overwrite, marker={"written_by": "zi2zi demo --handwriting"}):
         return _run(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size, seed=seed,
                     base=base, complete_charset=complete_charset, steps=steps, device=device, log=log)
 
@@ -249,34 +249,3 @@ Times (s): {html.escape(json.dumps(summary['seconds']))}.</p>
 <p>The commands:</p><ol>{steps}</ol>
 </body></html>"""
     write_text(out / "report.html", doc)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zi2zi.handwriting.demo",
-                                     description="The handwriting path end to end with a synthetic hand.")
-    parser.add_argument("--out", default="handwriting-demo-out")
-    parser.add_argument("--charset", default=None, help="template charset (default handwriting-300)")
-    parser.add_argument("--hand-font", help="font that plays the hand (default LXGW WenKai, else AR PL UKai)")
-    parser.add_argument("--reference-font", help="font for the printed reference characters")
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--base", metavar="NAME|CKPT", help="base model that completes the font (default: the "
-                        "installed one, see `zi2zi models`; without one the completion is skipped)")
-    parser.add_argument("--complete-charset", default=COMPLETE_CHARSET, metavar="SPEC",
-                        help=f"characters the completed font covers (default {COMPLETE_CHARSET})")
-    parser.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: by the glyph count)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    args = parser.parse_args(argv)
-    try:
-        run_demo(args.out, charset=args.charset, hand_font=args.hand_font, reference_font=args.reference_font,
-                 size=args.size, seed=args.seed, overwrite=args.overwrite, base=args.base,
-                 complete_charset=args.complete_charset, steps=args.steps, device=args.device)
-    except Zi2ziError as exc:
-        print(f"handwriting demo: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
