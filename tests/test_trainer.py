@@ -99,7 +99,7 @@ def test_resume_from_checkpoint_reproduces_uninterrupted_losses(tiny_dataset, tm
             path.unlink()
             ckpt.state_path(path).unlink()
     trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=killed, resume=True, progress=False))
-    assert trainer.step == 3
+    assert trainer.run.step == 3
     trainer.fit()
 
     _assert_same_losses(train_records(straight), train_records(killed))
@@ -197,9 +197,9 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_dataset, tmp_
     trainer = Trainer(TrainOptions(config=tiny_config("train.max_steps=8", "train.checkpoint_every=2"), data=tiny_dataset, out=run, progress=False))
 
     def poison(module, inputs, output):  # G's output turns NaN from iteration 6 on
-        return output * float("nan") if trainer.step >= 5 else output
+        return output * float("nan") if trainer.run.step >= 5 else output
 
-    trainer.G.up[0].register_forward_hook(poison)
+    trainer.run.G.up[0].register_forward_hook(poison)
     with pytest.raises(TrainingError) as err:
         trainer.fit()
     message = str(err.value)
@@ -280,8 +280,8 @@ def test_image_size_from_data_or_clear_error(tiny_dataset, tmp_path):
     with pytest.raises(ConfigError, match="rendered at 32 px"):
         Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "a", progress=False))
     trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "b", image_size_from_data=True, progress=False))
-    assert trainer.cfg.model.image_size == 32
-    assert any("taken from the dataset" in n for n in trainer.notes)
+    assert trainer.run.cfg.model.image_size == 32
+    assert any("taken from the dataset" in n for n in trainer.run.notes)
 
 
 def test_max_minutes_stops_cleanly_with_a_checkpoint(tiny_dataset, tmp_path):
@@ -307,7 +307,7 @@ def test_schedules():
 
 def test_train_styles_restricts_the_data(tiny_dataset, tmp_path):
     trainer = Trainer(TrainOptions(config=tiny_config("train.train_styles=[1]"), data=tiny_dataset, out=tmp_path / "r", progress=False))
-    assert set(trainer.train_data.style_ids.tolist()) == {1}
+    assert set(trainer.run.train_data.style_ids.tolist()) == {1}
     with pytest.raises(ConfigError, match="train_styles"):
         Trainer(TrainOptions(config=tiny_config("train.train_styles=[99]"), data=tiny_dataset, out=tmp_path / "s", progress=False))
 
