@@ -24,8 +24,7 @@ import time
 import torch
 
 from zi2zi.config import ClassifierConfig, RenderSettings
-from zi2zi.data.build import open_font_spec
-from zi2zi.fonts import FontFile, filter_by_fonts, resolve_charset
+from zi2zi.fonts import FontFile, filter_by_fonts, open_font_spec, resolve_charset
 from zi2zi.metrics.classifier import train_classifier
 
 # Ming, Kai, two Hei and a modern Kai: the Debian packages fonts-arphic-uming/ukai,

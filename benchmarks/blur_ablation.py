@@ -35,7 +35,7 @@ from zi2zi.fonts.system import find_font  # noqa: E402
 from zi2zi.generation import GlyphGenerator  # noqa: E402
 from zi2zi.metrics.evaluate import evaluate  # noqa: E402
 from zi2zi.reporting import markdown_table, plot_loss_curves, read_metrics  # noqa: E402
-from zi2zi.training.trainer import train  # noqa: E402
+from zi2zi.training import TrainOptions, train  # noqa: E402
 
 VARIANTS = {
     "none": ["model.discriminator.blur=none"],
@@ -79,7 +79,9 @@ def run_one(args, data_dir: Path, work: Path, variant: str, seed: int, fonts: li
     config = load_config("cpu-small", overrides=overrides)
     run_dir = work / "runs" / f"{variant}-seed{seed}"
     started = time.perf_counter()
-    summary = train(config, data_dir, run_dir, overwrite=True, image_size_from_data=True, progress=False)
+    summary = train(TrainOptions(data=data_dir, out=run_dir, overwrite=True, image_size_from_data=True,
+                                 progress=False,
+                                 config=config))
     train_seconds = time.perf_counter() - started
     # The last checkpoint, not the best-by-validation one: every variant gets the same budget.
     checkpoint = summary.last_checkpoint

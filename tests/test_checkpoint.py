@@ -13,7 +13,7 @@ from zi2zi import checkpoints as ckpt
 from zi2zi.config import Config, RenderSettings
 from zi2zi.errors import CheckpointError
 from zi2zi.storage.atomic import atomic_path
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 from trainhelpers import tiny_config
 
@@ -21,8 +21,8 @@ from trainhelpers import tiny_config
 @pytest.fixture(scope="module")
 def trained_run(make_tiny_dataset, tmp_path_factory):
     run = tmp_path_factory.mktemp("ckpt") / "run"
-    train(tiny_config("train.max_steps=4", "train.checkpoint_every=2", "train.sample_every=0"),
-          make_tiny_dataset(), run, progress=False)
+    train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
+                       config=tiny_config("train.max_steps=4", "train.checkpoint_every=2", "train.sample_every=0")))
     return run
 
 

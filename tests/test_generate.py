@@ -13,7 +13,7 @@ from zi2zi.config import load_config
 from zi2zi.errors import CheckpointError, Zi2ziError
 from zi2zi.fonts import open_font
 from zi2zi.generation import GlyphGenerator, generate_to_folder, write_interpolation, write_specimen
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 from conftest import TINY_CHARS
 
@@ -26,7 +26,8 @@ TINY = ["model.generator.ngf=8", "model.generator.style_dim=8", "model.discrimin
 def checkpoint(make_tiny_dataset, tmp_path_factory):
     data = make_tiny_dataset()
     run = tmp_path_factory.mktemp("run") / "tiny"
-    summary = train(load_config("cpu-small", overrides=TINY), data, run, image_size_from_data=True, progress=False)
+    summary = train(TrainOptions(data=data, out=run, image_size_from_data=True, progress=False,
+                                 config=load_config("cpu-small", overrides=TINY)))
     return summary.checkpoint
 
 

@@ -15,7 +15,6 @@ from zi2zi.checkpoints.files import (
     LoadedCheckpoint,
     checkpoint_meta,
     checkpoint_name,
-    copy_atomic,
     find_style,
     latest_resumable,
     list_checkpoints,
@@ -25,7 +24,6 @@ from zi2zi.checkpoints.files import (
     read_weights,
     resolve_checkpoint,
     save_weights,
-    write_text_atomic,
 )
 from zi2zi.checkpoints.resume import load_state, rng_state, save_state, set_rng_state, state_path
 
@@ -39,7 +37,6 @@ __all__ = [
     "LoadedCheckpoint",
     "checkpoint_meta",
     "checkpoint_name",
-    "copy_atomic",
     "find_style",
     "latest_resumable",
     "list_checkpoints",
@@ -54,5 +51,4 @@ __all__ = [
     "save_weights",
     "set_rng_state",
     "state_path",
-    "write_text_atomic",
 ]

@@ -31,13 +31,10 @@ from torch import nn
 from zi2zi import __version__
 from zi2zi.config import Config, ConfigError, RenderSettings
 from zi2zi.errors import CheckpointError
-from zi2zi.storage.atomic import atomic_path, copy_file, write_text
+from zi2zi.storage.atomic import atomic_path
 
 if TYPE_CHECKING:  # models import torch modules that only loading needs
     from zi2zi.models import Discriminator, Generator
-
-# The earlier name of zi2zi.storage.write_text, kept for callers of this module.
-write_text_atomic = write_text
 
 FORMAT = "zi2zi-checkpoint"
 FORMAT_VERSION = 1
@@ -54,10 +51,6 @@ def checkpoint_name(step: int) -> str:
 def state_path(weights: Path) -> Path:
     """``step-00001000.safetensors`` -> ``step-00001000.state.pt``."""
     return weights.with_name(weights.name[: -len(".safetensors")] + ".state.pt")
-
-
-def copy_atomic(src: Path, dst: Path) -> None:
-    copy_file(src, dst)
 
 
 # ---- writing ---------------------------------------------------------------------------------

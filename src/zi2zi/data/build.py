@@ -25,12 +25,11 @@ from zi2zi.config import RenderSettings
 from zi2zi.data import layout
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, Renderer
-from zi2zi.fonts.font import open_font_spec, parse_font_spec
-from zi2zi.images import PNG_LEVEL, read_grey
+from zi2zi.fonts.font import open_font_spec
+from zi2zi.images import PNG_LEVEL
 from zi2zi.storage import built_folder
 
-# Kept importable from here for callers of the earlier layout.
-__all__ = ["RenderReport", "make_split", "open_font_spec", "parse_font_spec", "render_dataset"]
+__all__ = ["RenderReport", "make_split", "render_dataset"]
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,3 @@ def _unique_names(names: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         result.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
     return result
-
-
-# The earlier name of zi2zi.images.read_grey.
-load_glyph = read_grey

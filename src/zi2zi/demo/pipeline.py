@@ -19,7 +19,6 @@ from pathlib import Path
 
 from zi2zi.config import RenderSettings, load_config
 from zi2zi.data import layout, render_dataset, write_preview
-from zi2zi.data.build import load_glyph
 from zi2zi.demo.fonts import demo_font
 from zi2zi.demo.report import font_sample, report_html
 from zi2zi.demo.settings import DemoSettings
@@ -28,6 +27,7 @@ from zi2zi.fontmaking import font_from_model
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.fonts.corpus import classifier_fonts
 from zi2zi.generation import GlyphGenerator
+from zi2zi.images import read_grey
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.reporting import comparison_grid, plot_loss_curves, read_metrics
 from zi2zi.storage import FolderKind, owned_folder, write_text
@@ -169,9 +169,9 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
 
     grid = comparison_grid(
         [
-            [load_glyph(data_dir / layout.SOURCE_DIR / layout.glyph_filename(c)) for c in held_out],
-            [load_glyph(glyph_dir / layout.glyph_filename(c)) for c in held_out],
-            [load_glyph(layout.style_dir(data_dir, 0) / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(data_dir / layout.SOURCE_DIR / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(glyph_dir / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(layout.style_dir(data_dir, 0) / layout.glyph_filename(c)) for c in held_out],
         ],
         per_row=10,
     )

@@ -184,7 +184,7 @@ def write_pdf(pages: list[np.ndarray], path: Path, dpi: float) -> Path:
 
 def open_reference_font(spec: str | None) -> FontFile:
     """``FONT`` / ``FONT#N`` given by the user, or the first installed CJK font of REFERENCE_FONTS."""
-    from zi2zi.data.build import parse_font_spec
+    from zi2zi.fonts import parse_font_spec
 
     if spec is None:
         return open_font(default_reference_font())

@@ -105,7 +105,7 @@ def _load_model(checkpoint_or_generator: Any, data, device: torch.device):
 
 def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str | Path]) -> tuple[list[FontFile], list[str]]:
     """The dataset's own fonts (source first) that are still on disk unchanged, then ``extra``."""
-    from zi2zi.data.build import open_font_spec
+    from zi2zi.fonts import open_font_spec
 
     notes, fonts, seen = [], [], set()
     records = [("source", manifest["source"]["font"])] + [(s["name"], s["font"]) for s in manifest["styles"]]

@@ -12,19 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from zi2zi import __version__
 from zi2zi import checkpoints as ckpt
-from zi2zi.config import Config
 from zi2zi.errors import TrainingError
 from zi2zi.storage import write_text
 from zi2zi.training import distributed as ddp
 from zi2zi.training import rundir, runtime
 from zi2zi.training.options import TrainOptions
-from zi2zi.training.plan import RESUMABLE_CHANGES, plan_run
 from zi2zi.training.runlog import Progress, RunLog, truncate_metrics
 from zi2zi.training.samples import save_sample_grid
 from zi2zi.training.schedule import learning_rate
@@ -267,18 +264,12 @@ class _Clock:
 # ---- library entry -----------------------------------------------------------------------------
 
 
-def train(options: TrainOptions | Config, data: str | Path | None = None, out: str | Path | None = None,
-          **legacy: Any) -> TrainSummary:
-    """Train (or resume, or fine-tune) a zi2zi model; returns where it ended and what it saved.
+def train(options: TrainOptions) -> TrainSummary:
+    """Train (or resume, or fine-tune) a zi2zi model: ``train(TrainOptions(data=..., out=...,
+    config=...))``; returns where it ended and what it saved.
 
-    ``train(TrainOptions(data=..., out=..., config=...))``. The earlier form
-    ``train(config, data, out, **keywords)`` is still accepted and builds the same options.
     Under ``torchrun`` each process calls this; rank 0 alone writes the run directory.
     """
-    if isinstance(options, Config):
-        if data is None or out is None:
-            raise TypeError("train(config, data, out, ...) needs the dataset and the run directory")
-        options = TrainOptions(data=data, out=out, config=options, **legacy)
     info = ddp.env_dist_info()
     try:
         return Trainer(options, dist_info=info).fit()
@@ -286,4 +277,4 @@ def train(options: TrainOptions | Config, data: str | Path | None = None, out: s
         ddp.destroy_process_group(info)
 
 
-__all__ = ["RESUMABLE_CHANGES", "TrainOptions", "TrainSummary", "Trainer", "TrainingError", "plan_run", "train"]
+__all__ = ["TrainSummary", "Trainer", "train"]
