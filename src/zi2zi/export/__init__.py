@@ -9,9 +9,9 @@ from zi2zi.export.build import ExportResult, build_font, export_font, glyph_name
 from zi2zi.export.check import CheckReport, check_font
 from zi2zi.export.make import export_glyphs
 from zi2zi.export.merge import merge_into_font
-from zi2zi.export.metrics import MetricsOptions
 from zi2zi.export.names import FontInfo, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, trace_bitmap
+from zi2zi.export.vertical import MetricsOptions
 
 __all__ = [
     "CheckReport",

@@ -25,15 +25,15 @@ from fontTools.ttLib.tables import ttProgram
 from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.coverage import set_coverage_bits
-from zi2zi.export.metrics import (
+from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
+from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
+from zi2zi.export.vertical import (
     MetricsOptions,
     VerticalMetrics,
     add_base_table,
     vertical_glyph_metrics,
     vertical_metrics,
 )
-from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
-from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.fonts.geometry import EmBox
 from zi2zi.storage.atomic import atomic_path
 

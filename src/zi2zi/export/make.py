@@ -15,9 +15,9 @@ from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.build import ExportResult, export_font
 from zi2zi.export.merge import merge_into_font
-from zi2zi.export.metrics import MetricsOptions
 from zi2zi.export.names import FontInfo
 from zi2zi.export.trace import TraceOptions
+from zi2zi.export.vertical import MetricsOptions
 
 
 def check_choice(*, merge_into: str | Path | None, family: str | None) -> None:
