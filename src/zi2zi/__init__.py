@@ -11,19 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from zi2zi.lazy import lazy_attributes
+
 __version__ = "0.1.0"
-
-from zi2zi.lazy import lazy_attributes  # noqa: E402  (after __version__, which modules read on import)
-
-_HOMES = {
-    "MadeFont": "zi2zi.fontmaking",
-    "font_from_model": "zi2zi.fontmaking",
-    "make_font": "zi2zi.fontmaking",
-}
 
 if TYPE_CHECKING:
     from zi2zi.fontmaking import MadeFont, font_from_model, make_font
 
-__getattr__ = lazy_attributes(__name__, _HOMES)
-
+# The chain loads on first use: `import zi2zi.fonts` must not pull in torch and the exporter.
+__getattr__ = lazy_attributes(__name__, dict.fromkeys(["MadeFont", "font_from_model", "make_font"], "zi2zi.fontmaking"))
 __all__ = ["MadeFont", "__version__", "font_from_model", "make_font"]
