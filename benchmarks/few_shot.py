@@ -41,7 +41,7 @@ from zi2zi.finetune.recipe import DISCRIMINATORS
 from zi2zi.fonts import FontFile, resolve_charset
 from zi2zi.fonts.corpus import EVALUATION, corpus_font
 from zi2zi.fonts.font import open_font_spec
-from zi2zi.generation import GlyphGenerator, base_source_font
+from zi2zi.generation import GlyphGenerator, base_source_font, generated_glyphs
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.reporting import comparison_grid, markdown_table
 from zi2zi.storage.atomic import write_json
@@ -251,6 +251,7 @@ def write_grid(f: FontSetup, results: dict, args) -> None:
     name = f.name
     data = GlyphDataset(f.evald, "holdout")
     pick = np.linspace(0, len(data) - 1, min(GRID_CHARS, len(data))).astype(int)
+    chars = [chr(int(cp)) for cp in data.codepoints[pick]]
     columns = [data.sources[pick]]
     for key in [
         f"finetune-{args.sizes[1] if len(args.sizes) > 1 else args.sizes[0]}",
@@ -260,7 +261,9 @@ def write_grid(f: FontSetup, results: dict, args) -> None:
         if key in results["cells"]:
             model = GlyphGenerator(results["cells"][key]["checkpoint"], device="cpu")
             style = next(s for s in model.styles if s.name == name)
-            columns.append(model.generate(data.sources[pick], [style] * len(pick)))
+            # The font-making chain's glyph stage (where a refiner acts), in one batch as before.
+            [(_, images)] = generated_glyphs(model, style=style, source=f.source, chars=chars, batch_size=len(chars))
+            columns.append(images)
     columns.append(data.targets[pick])
     out = Path(args.report).with_suffix("") / f"{_slug(name)}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
