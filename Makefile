@@ -50,10 +50,10 @@ ui: setup fonts
 	$(BIN)/zi2zi ui --projects projects $(UI_ARGS)
 
 bench: setup fonts
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 ablation: setup fonts
-	$(BIN)/python benchmarks/blur_ablation.py
+	$(BIN)/python -m benchmarks.blur_ablation
 
 # The 64 px base model from scratch: hours on a CPU; run it again to resume, then package it.
 base: setup corpus-fonts
@@ -61,7 +61,7 @@ base: setup corpus-fonts
 	$(BIN)/python scripts/train_base.py --work base-work --package base-64
 
 few-shot: setup corpus-fonts
-	$(BIN)/python benchmarks/few_shot.py
+	$(BIN)/python -m benchmarks.few_shot
 
 clean:
 	rm -rf $(VENV) $(FB_VENV) demo-out .pytest_cache
@@ -71,4 +71,4 @@ clean:
 # and reported when none is installed; writes handwriting-demo-out/report.html.
 .PHONY: handwriting-demo
 handwriting-demo: setup fonts
-	$(BIN)/python -m zi2zi.handwriting.demo --out handwriting-demo-out --overwrite
+	$(BIN)/zi2zi demo --handwriting --out handwriting-demo-out --overwrite

@@ -4,8 +4,8 @@ Trains the classifier of ``zi2zi.metrics.classifier`` on the first N GB2312 char
 every font but one, then prints the accuracy on the held-out font's real glyphs and the time taken.
 Needs real CJK fonts (not available in CI, hence a benchmark and not a test)::
 
-    python benchmarks/bench_classifier.py                       # fonts found by fontconfig
-    python benchmarks/bench_classifier.py --font a.ttf --font b.ttc#1 --holdout 0 -n 500
+    python -m benchmarks.bench_classifier                       # fonts found by fontconfig
+    python -m benchmarks.bench_classifier --font a.ttf --font b.ttc#1 --holdout 0 -n 500
 
 Each --font is ``PATH`` or ``PATH#FACE``. Without --font, the fonts named in DEFAULT_FAMILIES are
 looked up with ``fc-match``; those not installed are skipped.
@@ -24,8 +24,7 @@ import time
 import torch
 
 from zi2zi.config import ClassifierConfig, RenderSettings
-from zi2zi.data.build import open_font_spec
-from zi2zi.fonts import FontFile, filter_by_fonts, resolve_charset
+from zi2zi.fonts import FontFile, filter_by_fonts, open_font_spec, resolve_charset
 from zi2zi.metrics.classifier import train_classifier
 
 # Ming, Kai, two Hei and a modern Kai: the Debian packages fonts-arphic-uming/ukai,

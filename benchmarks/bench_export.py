@@ -7,8 +7,8 @@ font re-rendered against the bitmaps, and the outline figures (points, straight 
 steps, duplicate points, bytes per glyph) beside the original font's for the same characters;
 the OTF export's bytes per glyph too. The last line is JSON for report scripts.
 
-    python benchmarks/bench_export.py --n 300 --font LXGWWenKai-Regular.ttf [--size 256] [--workers N]
-    python benchmarks/bench_export.py --glyphs demo-out/generated     # glyphs a model generated
+    python -m benchmarks.bench_export --n 300 --font LXGWWenKai-Regular.ttf [--size 256] [--workers N]
+    python -m benchmarks.bench_export --glyphs demo-out/generated     # glyphs a model generated
 """
 
 from __future__ import annotations

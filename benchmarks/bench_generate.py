@@ -7,7 +7,7 @@ values). Both memory formats are timed in turn, ``--rounds`` times each, so a bu
 both; the figures are medians with quartiles, and their ratio is the gain of the default
 (channels_last) over the contiguous format measured in the same run.
 
-    python benchmarks/bench_generate.py [--n 64] [--rounds 10] [--batch-size 32] [--source FONT]
+    python -m benchmarks.bench_generate [--n 64] [--rounds 10] [--batch-size 32] [--source FONT]
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import io
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,15 +23,13 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import DEMO_FONT_FILES, machine, quartiles  # noqa: E402
-
-from zi2zi.checkpoints import save_weights  # noqa: E402
-from zi2zi.config import RenderSettings, preset  # noqa: E402
-from zi2zi.fonts import open_font, resolve_charset  # noqa: E402
-from zi2zi.fonts.system import find_font  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
-from zi2zi.models import build_models  # noqa: E402
+from benchmarks.common import DEMO_FONT_FILES, machine, quartiles
+from zi2zi.checkpoints import save_weights
+from zi2zi.config import RenderSettings, preset
+from zi2zi.fonts import open_font, resolve_charset
+from zi2zi.fonts.system import find_font
+from zi2zi.generation import GlyphGenerator
+from zi2zi.models import build_models
 
 CASES = {64: "cpu-small", 256: "classic"}
 

@@ -9,8 +9,8 @@ the quartiles as spread, and each variant's speed is stated as a ratio to the de
 fp32) in the same run. FLOPs per image are counted once per case with FlopCounterMode; the share
 of matmul is against a dense fp32 2048^3 matmul measured before and after (the better of two).
 
-    python benchmarks/bench_options.py                       # cpu-small and the fine-tuning step
-    python benchmarks/bench_options.py --cases cpu-small --rounds 10
+    python -m benchmarks.bench_options                       # cpu-small and the fine-tuning step
+    python -m benchmarks.bench_options --cases cpu-small --rounds 10
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.bench_train import matmul_gflops
+from benchmarks.common import machine, quartiles, synthetic_batch
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from bench_train import matmul_gflops  # noqa: E402
-from common import machine, quartiles, synthetic_batch  # noqa: E402
 
 # case: (preset, overrides, fine-tuning?) -- fine-tuning trains one new style row with a frozen
 # encoder and no discriminator, as `zi2zi finetune` does for up to 500 glyphs (zi2zi.finetune.recipe).

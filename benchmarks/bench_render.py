@@ -3,24 +3,21 @@
 Target (foundation issue): all 6763 GB2312 characters, one source and one target font, at 256 px,
 in under 20 s on a 2-core machine. Writes PNGs and the manifest exactly as `zi2zi render` does.
 
-    python benchmarks/bench_render.py [--charset gb2312] [--sizes 64 256] [--source F --target F]
+    python -m benchmarks.bench_render [--charset gb2312] [--sizes 64 256] [--source F --target F]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import DEMO_FONT_FILES, machine  # noqa: E402
-
-from zi2zi.config import RenderSettings  # noqa: E402
-from zi2zi.data import render_dataset  # noqa: E402
-from zi2zi.fonts import resolve_charset  # noqa: E402
-from zi2zi.fonts.system import find_font  # noqa: E402
+from benchmarks.common import DEMO_FONT_FILES, machine
+from zi2zi.config import RenderSettings
+from zi2zi.data import render_dataset
+from zi2zi.fonts import resolve_charset
+from zi2zi.fonts.system import find_font
 
 
 def main() -> None:

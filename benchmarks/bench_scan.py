@@ -8,7 +8,7 @@ cut, clean, write the glyph folder and the contact sheet). Reports pages/s and c
 ink IoU and placement error of the recovered glyphs against the pasted ones. The last line is
 JSON for report scripts.
 
-    python benchmarks/bench_scan.py [--font LXGWWenKai-Regular.ttf] [--size 128] [--seed 0]
+    python -m benchmarks.bench_scan [--font LXGWWenKai-Regular.ttf] [--size 128] [--seed 0]
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ measured in the same run with the same thread count. Inputs are synthetic (speed
 on what the glyphs look like). On CUDA, cuDNN runs fp32 convolutions in TF32 by default while the
 fp32 matmul reference does not, so the share there can exceed 100%.
 
-    python benchmarks/bench_train.py --quick           # cpu-small and its blur modes, 3 timed iterations
-    python benchmarks/bench_train.py                   # + classic 256 px at batch 16, 10 timed iterations
-    python benchmarks/bench_train.py --cases classic-256-bs16 --vs-plain --profile
+    python -m benchmarks.bench_train --quick           # cpu-small and its blur modes, 3 timed iterations
+    python -m benchmarks.bench_train                   # + classic 256 px at batch 16, 10 timed iterations
+    python -m benchmarks.bench_train --cases classic-256-bs16 --vs-plain --profile
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from common import machine, quartiles, synthetic_batch
+from benchmarks.common import machine, quartiles, synthetic_batch
 
 CASES = {
     # name: (preset, batch size, overrides)
@@ -143,8 +143,8 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
     import copy
 
     import torch
-    from plain_step import PlainStep
 
+    from benchmarks.plain_step import PlainStep
     from zi2zi.config import load_config
     from zi2zi.models import build_models
     from zi2zi.training.step import Zi2ziStep

@@ -8,7 +8,7 @@ action the browser makes: the page, the progress poll, the project state, the gl
 project list, creating a project. Target: every action answers in under 200 ms (p95). The last
 line is JSON for run_all.py.
 
-    python benchmarks/bench_ui.py [--requests 40]
+    python -m benchmarks.bench_ui [--requests 40]
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.common import DEMO_FONT_FILES
+
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from common import DEMO_FONT_FILES  # noqa: E402
 
 TARGET_MS = 200.0
 

@@ -5,8 +5,8 @@ fade, on the same data, seeds and step budget, evaluates each on held-out charac
 ``benchmarks/reports/blur-ablation.md`` with every metric (mean and spread over seeds), sample
 grids, loss curves, and what the numbers say about each of the seed's three verdicts.
 
-    python benchmarks/blur_ablation.py                 # the committed configuration (~50 min on 2 cores)
-    python benchmarks/blur_ablation.py --steps 60 --seeds 1 --report /tmp/quick.md   # a smoke run
+    python -m benchmarks.blur_ablation                 # the committed configuration (~50 min on 2 cores)
+    python -m benchmarks.blur_ablation --steps 60 --seeds 1 --report /tmp/quick.md   # a smoke run
 
 Runs already finished in --work are reused (delete the folder or pass --fresh to redo them).
 """
@@ -17,25 +17,22 @@ import argparse
 import json
 import math
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import DEMO_FONT_FILES, machine  # noqa: E402
-
-from zi2zi.config import RenderSettings, load_config  # noqa: E402
-from zi2zi.data import GlyphDataset, layout, render_dataset  # noqa: E402
-from zi2zi.fonts import resolve_charset  # noqa: E402
-from zi2zi.fonts.corpus import classifier_fonts  # noqa: E402
-from zi2zi.fonts.system import find_font  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
-from zi2zi.metrics.evaluate import evaluate  # noqa: E402
-from zi2zi.reporting import markdown_table, plot_loss_curves, read_metrics  # noqa: E402
-from zi2zi.training.trainer import train  # noqa: E402
+from benchmarks.common import DEMO_FONT_FILES, machine
+from zi2zi.config import RenderSettings, load_config
+from zi2zi.data import GlyphDataset, layout, render_dataset
+from zi2zi.fonts import resolve_charset
+from zi2zi.fonts.corpus import classifier_fonts
+from zi2zi.fonts.system import find_font
+from zi2zi.generation import GlyphGenerator
+from zi2zi.metrics.evaluate import evaluate
+from zi2zi.reporting import markdown_table, plot_loss_curves, read_metrics
+from zi2zi.training import TrainOptions, train
 
 VARIANTS = {
     "none": ["model.discriminator.blur=none"],
@@ -79,7 +76,9 @@ def run_one(args, data_dir: Path, work: Path, variant: str, seed: int, fonts: li
     config = load_config("cpu-small", overrides=overrides)
     run_dir = work / "runs" / f"{variant}-seed{seed}"
     started = time.perf_counter()
-    summary = train(config, data_dir, run_dir, overwrite=True, image_size_from_data=True, progress=False)
+    summary = train(TrainOptions(data=data_dir, out=run_dir, overwrite=True, image_size_from_data=True,
+                                 progress=False,
+                                 config=config))
     train_seconds = time.perf_counter() - started
     # The last checkpoint, not the best-by-validation one: every variant gets the same budget.
     checkpoint = summary.last_checkpoint
@@ -216,7 +215,7 @@ def write_report(args, results: dict, data_dir: Path, report: Path, total_second
     lines = [
         "# The discriminator blur experiment",
         "",
-        "Produced by `python benchmarks/blur_ablation.py` (`make ablation`). Do not edit by hand.",
+        "Produced by `python -m benchmarks.blur_ablation` (`make ablation`). Do not edit by hand.",
         "",
         f"Setup: `cpu-small` preset, {RenderSettings().mode} renderer at 64 px, AR PL UMing -> AR PL UKai, first "
         f"{args.characters} characters of GB2312 level 1, {args.holdout} of them held out (never trained on), "

@@ -17,15 +17,14 @@ are done before the hours of baselines. Writes ``benchmarks/reports/few-shot.md`
 beside it. Every cell is stored in ``--work`` as it finishes, so the report can be built over several
 sittings; run it again to go on.
 
-    python benchmarks/few_shot.py                                  # the committed configuration
-    python benchmarks/few_shot.py --fonts "AR PL UKai CN" --sizes 200 --holdout 100 --full-steps 0
+    python -m benchmarks.few_shot                                  # the committed configuration
+    python -m benchmarks.few_shot --fonts "AR PL UKai CN" --sizes 200 --holdout 100 --full-steps 0
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -33,24 +32,21 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import machine  # noqa: E402
-
-from zi2zi import checkpoints as ckpt  # noqa: E402
-from zi2zi.config import Config, RenderSettings, with_runtime_defaults  # noqa: E402
-from zi2zi.data import GlyphDataset, render_dataset  # noqa: E402
-from zi2zi.finetune import finetune, recipe_for  # noqa: E402
-from zi2zi.finetune.inputs import base_source_font  # noqa: E402
-from zi2zi.finetune.recipe import DISCRIMINATORS  # noqa: E402
-from zi2zi.fonts import FontFile, resolve_charset  # noqa: E402
-from zi2zi.fonts.corpus import EVALUATION, corpus_font  # noqa: E402
-from zi2zi.fonts.font import open_font_spec  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
-from zi2zi.metrics.evaluate import evaluate  # noqa: E402
-from zi2zi.reporting import comparison_grid, markdown_table  # noqa: E402
-from zi2zi.storage.atomic import write_json  # noqa: E402
-from zi2zi.training import TrainOptions, train  # noqa: E402
-from zi2zi.training.rundir import is_run, latest_resumable  # noqa: E402
+from benchmarks.common import machine
+from zi2zi import checkpoints as ckpt
+from zi2zi.config import Config, RenderSettings, with_runtime_defaults
+from zi2zi.data import GlyphDataset, render_dataset
+from zi2zi.finetune import finetune, recipe_for
+from zi2zi.finetune.recipe import DISCRIMINATORS
+from zi2zi.fonts import FontFile, resolve_charset
+from zi2zi.fonts.corpus import EVALUATION, corpus_font
+from zi2zi.fonts.font import open_font_spec
+from zi2zi.generation import GlyphGenerator, base_source_font, generated_glyphs
+from zi2zi.metrics.evaluate import evaluate
+from zi2zi.reporting import comparison_grid, markdown_table
+from zi2zi.storage.atomic import write_json
+from zi2zi.training import TrainOptions, train
+from zi2zi.training.rundir import is_run, latest_resumable
 
 HEADLINE = ["l1", "ssim", "ink_iou", "content_accuracy", "frechet"]
 KINDS = ("finetune", "scratch")
@@ -255,6 +251,7 @@ def write_grid(f: FontSetup, results: dict, args) -> None:
     name = f.name
     data = GlyphDataset(f.evald, "holdout")
     pick = np.linspace(0, len(data) - 1, min(GRID_CHARS, len(data))).astype(int)
+    chars = [chr(int(cp)) for cp in data.codepoints[pick]]
     columns = [data.sources[pick]]
     for key in [
         f"finetune-{args.sizes[1] if len(args.sizes) > 1 else args.sizes[0]}",
@@ -264,7 +261,9 @@ def write_grid(f: FontSetup, results: dict, args) -> None:
         if key in results["cells"]:
             model = GlyphGenerator(results["cells"][key]["checkpoint"], device="cpu")
             style = next(s for s in model.styles if s.name == name)
-            columns.append(model.generate(data.sources[pick], [style] * len(pick)))
+            # The font-making chain's glyph stage (where a refiner acts), in one batch as before.
+            [(_, images)] = generated_glyphs(model, style=style, source=f.source, chars=chars, batch_size=len(chars))
+            columns.append(images)
     columns.append(data.targets[pick])
     out = Path(args.report).with_suffix("") / f"{_slug(name)}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -358,7 +357,7 @@ def write_report(args, all_results: dict, base_path: Path) -> None:
         "# Few-shot: a new font from N glyphs",
         "",
         f"Base `{base_path.stem}` ({meta['config']['model']['image_size']} px, {meta.get('step')} steps). "
-        f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']}; `python benchmarks/few_shot.py`.",
+        f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']}; `python -m benchmarks.few_shot`.",
         "Every figure is on held-out characters that neither the base nor the new style ever trained on. "
         "`finetune`: from the base with the recipe's step budget for N (zi2zi.finetune.recipe); `scratch`: "
         "random weights, same glyphs and steps; `full`: random weights, every GB2312 glyph of the font, "

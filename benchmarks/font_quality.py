@@ -13,8 +13,8 @@ held-out characters at 150 px in the real font, today's path and the refined pat
 Each font's results are stored in ``--work`` as they finish (keyed by the settings they depend
 on), so the report rebuilds from them without retraining; run it again to go on.
 
-    python benchmarks/font_quality.py
-    python benchmarks/font_quality.py --fonts "AR PL UKai CN" --holdout 100    # one font, quicker
+    python -m benchmarks.font_quality
+    python -m benchmarks.font_quality --fonts "AR PL UKai CN" --holdout 100    # one font, quicker
 """
 
 from __future__ import annotations
@@ -22,37 +22,33 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from common import machine  # noqa: E402
-
-from zi2zi import checkpoints as ckpt  # noqa: E402
-from zi2zi.bases import refiner_for_base, resolve_base  # noqa: E402
-from zi2zi.config import RenderSettings  # noqa: E402
-from zi2zi.data.layout import read_manifest  # noqa: E402
-from zi2zi.export import export_font  # noqa: E402
-from zi2zi.export.outline_stats import outline_stats  # noqa: E402
-from zi2zi.finetune import finetune  # noqa: E402
-from zi2zi.fonts import FontFile, Renderer, open_font  # noqa: E402
-from zi2zi.fonts.corpus import EVALUATION, classifier_fonts, corpus_font  # noqa: E402
-from zi2zi.fonts.font import open_font_spec  # noqa: E402
-from zi2zi.generation import generate_to_folder  # noqa: E402
-from zi2zi.generation.textline import font_lines  # noqa: E402
-from zi2zi.images import read_grey, resize_glyph  # noqa: E402
-from zi2zi.inference import GlyphGenerator  # noqa: E402
-from zi2zi.metrics.classifier import accuracy, get_classifier  # noqa: E402
-from zi2zi.metrics.font_quality import font_quality  # noqa: E402
-from zi2zi.metrics.pixel import ssim  # noqa: E402
-from zi2zi.refine.files import read_refiner_metadata  # noqa: E402
-from zi2zi.refine.runtime import GlyphRefiner  # noqa: E402
-from zi2zi.reporting import markdown_table  # noqa: E402
-from zi2zi.storage.atomic import write_json  # noqa: E402
+from benchmarks.common import machine
+from zi2zi import checkpoints as ckpt
+from zi2zi.bases import refiner_for_base, resolve_base
+from zi2zi.config import RenderSettings
+from zi2zi.data.layout import read_manifest
+from zi2zi.export import export_font
+from zi2zi.export.outline_stats import outline_stats
+from zi2zi.finetune import finetune
+from zi2zi.fonts import FontFile, Renderer, open_font
+from zi2zi.fonts.corpus import EVALUATION, classifier_fonts, corpus_font
+from zi2zi.fonts.font import open_font_spec
+from zi2zi.generation import GlyphGenerator, generate_to_folder
+from zi2zi.generation.textline import font_lines
+from zi2zi.images import read_grey, resize_glyph
+from zi2zi.metrics.classifier import accuracy, get_classifier
+from zi2zi.metrics.font_quality import font_quality
+from zi2zi.metrics.pixel import ssim
+from zi2zi.refine.files import read_refiner_metadata
+from zi2zi.refine.runtime import GlyphRefiner
+from zi2zi.reporting import markdown_table
+from zi2zi.storage.atomic import write_json
 
 PATHS = ("source", "plain", "refined", "real")
 LABELS = {"source": "source glyph copied", "plain": "today (--no-refine)", "refined": "refined", "real": "real font"}
@@ -208,7 +204,7 @@ def write_report(args, all_results: dict, base_path: Path, refiner: GlyphRefiner
         "# Font-level quality: the exported font rendered back",
         "",
         f"Base `{base_path.stem}`, refiner `{refiner.path.stem}`; measured on {m['cpu']}, {m['cores']} cores, torch "
-        f"{m['torch']}; `python benchmarks/font_quality.py`. Per evaluation font: `zi2zi finetune` with its defaults "
+        f"{m['torch']}; `python -m benchmarks.font_quality`. Per evaluation font: `zi2zi finetune` with its defaults "
         f"(its training glyphs, the refining stage), then {args.holdout} held-out characters (the base's own held-out set: unseen "
         "in content and style) generated and exported as TTF with the run's refiner (`refined`) and without it "
         "(`today`, `--no-refine`). Every figure is measured on the font file rendered back (zi2zi.metrics.font_quality): "

@@ -5,10 +5,10 @@ Each benchmark runs as its own process (so peak memory is its own) and ends its 
 JSON line, which this script collects. The report states the machine and every figure measured;
 nothing in it is typed by hand.
 
-    python benchmarks/run_all.py [--quick] [--report benchmarks/reports/speed.md]
-    python benchmarks/run_all.py --only-export    # rerun the export benchmarks, replace that section
-    python benchmarks/run_all.py --only-scan      # rerun the handwriting scan benchmark, replace its section
-    python benchmarks/run_all.py --only-ui        # rerun the web app benchmark, replace its section
+    python -m benchmarks.run_all [--quick] [--report benchmarks/reports/speed.md]
+    python -m benchmarks.run_all --only-export    # rerun the export benchmarks, replace that section
+    python -m benchmarks.run_all --only-scan      # rerun the handwriting scan benchmark, replace its section
+    python -m benchmarks.run_all --only-ui        # rerun the web app benchmark, replace its section
 """
 
 from __future__ import annotations
@@ -21,18 +21,17 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from common import machine  # noqa: E402
+from benchmarks.common import machine
+from zi2zi.reporting import markdown_table
 
-from zi2zi.reporting import markdown_table  # noqa: E402
+HERE = Path(__file__).parent
 
 
 def run(script: str, *args: str) -> dict:
-    cmd = [sys.executable, str(HERE / script), *args]
+    cmd = [sys.executable, "-m", f"benchmarks.{Path(script).stem}", *args]
     print("$", " ".join(cmd[1:]), flush=True)
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)  # the package's root
     sys.stdout.write(done.stdout)
     sys.stderr.write(done.stderr)
     if done.returncode != 0:
@@ -270,7 +269,7 @@ def main() -> None:
     lines = [
         "# Speed report",
         "",
-        "Written by `make bench` (`python benchmarks/run_all.py`). Do not edit by hand.",
+        "Written by `make bench` (`python -m benchmarks.run_all`). Do not edit by hand.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} threads), "
         f"Python {m['python']}. Date: {time.strftime('%Y-%m-%d')}. Load average when it started: "

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from zi2zi.checkpoints import CHECKPOINT_DIR
 from zi2zi.config import RenderSettings, load_config
 from zi2zi.data import render_dataset
 from zi2zi.fonts import resolve_charset
@@ -107,7 +108,7 @@ def main() -> None:
         print(f"wrote {package(run, args.work / 'data', args.package, args.preset)}")
         return
     data = render(args.work, cfg.model.image_size)
-    summary = train(TrainOptions(data=data, out=run, config=cfg, resume=(run / "checkpoints").is_dir()))
+    summary = train(TrainOptions(data=data, out=run, config=cfg, resume=(run / CHECKPOINT_DIR).is_dir()))
     print(f"finished at step {summary.step}: {summary.checkpoint}")
 
 

@@ -30,7 +30,7 @@ from zi2zi.checkpoints.resume import load_state, save_state
 from zi2zi.device import cpu_name
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.fonts.corpus import is_evaluation_font
-from zi2zi.inference import GlyphGenerator
+from zi2zi.generation import GlyphGenerator
 from zi2zi.refine.files import save_refiner
 from zi2zi.refine.model import Refiner, RefinerConfig
 from zi2zi.refine.pairs import RefinerPairs, pairs_from_font

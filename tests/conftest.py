@@ -97,7 +97,7 @@ def tiny_refiner(tiny_base, tiny_fonts, tmp_path_factory) -> Path:
     import shutil
 
     from zi2zi.fonts import open_font
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
     from zi2zi.refine.files import save_refiner
     from zi2zi.refine.model import Refiner, RefinerConfig
     from zi2zi.refine.pairs import pairs_from_font

@@ -13,7 +13,7 @@ from zi2zi import checkpoints as ckpt
 from zi2zi.config import Config, RenderSettings
 from zi2zi.errors import CheckpointError
 from zi2zi.storage.atomic import atomic_path
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 from trainhelpers import tiny_config
 
@@ -21,8 +21,8 @@ from trainhelpers import tiny_config
 @pytest.fixture(scope="module")
 def trained_run(make_tiny_dataset, tmp_path_factory):
     run = tmp_path_factory.mktemp("ckpt") / "run"
-    train(tiny_config("train.max_steps=4", "train.checkpoint_every=2", "train.sample_every=0"),
-          make_tiny_dataset(), run, progress=False)
+    train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
+                       config=tiny_config("train.max_steps=4", "train.checkpoint_every=2", "train.sample_every=0")))
     return run
 
 
@@ -60,6 +60,23 @@ def test_metadata_is_json_with_format_and_version(trained_run):
     assert meta["zi2zi_version"] and meta["step"] == 2
     assert meta["style_map"] == {"0": 0, "1": 1}
     json.dumps(meta)  # round-trips
+
+
+def test_weights_are_written_only_with_the_builders_document(trained_run, tmp_path):
+    loaded = ckpt.load_checkpoint(trained_run)
+    with pytest.raises(ValueError, match="checkpoint_meta"):
+        ckpt.save_weights(tmp_path / "x.safetensors", generator=loaded.generator, discriminator=loaded.discriminator,
+                          meta={"config": loaded.config.to_dict(), "step": 1})
+    assert not (tmp_path / "x.safetensors").exists()
+    # State dicts are written like modules: what a packaged base (fp16 tensors) goes through.
+    meta = ckpt.checkpoint_meta(config=loaded.config, num_styles=loaded.num_styles, styles=loaded.styles,
+                                render=loaded.render, step=7, note="kept")
+    out = ckpt.save_weights(tmp_path / "y.safetensors", generator=loaded.generator.state_dict(),
+                            discriminator=loaded.discriminator, meta=meta)
+    again = ckpt.load_checkpoint(out)
+    assert again.step == 7 and again.meta["note"] == "kept" and again.render == loaded.render
+    for key, value in loaded.generator.state_dict().items():
+        assert torch.equal(value, again.generator.state_dict()[key]), key
 
 
 def test_resolve_checkpoint_prefers_best_then_latest(trained_run, tmp_path):

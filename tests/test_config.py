@@ -115,3 +115,15 @@ def test_cli_train_writes_the_resolved_config(tiny_dataset, tmp_path, capsys):
     # Starting again in the same place is refused; the message names both ways out.
     assert main(argv) == 1
     assert "--resume" in capsys.readouterr().err
+
+
+def test_a_key_is_chosen_only_by_an_override_or_the_config_file(tmp_path):
+    from zi2zi.config import is_chosen
+
+    sized, other = tmp_path / "sized.yaml", tmp_path / "other.yaml"
+    sized.write_text("model:\n  image_size: 64\n", encoding="utf-8")
+    other.write_text("model:\n  generator:\n    ngf: 8\n", encoding="utf-8")
+    assert is_chosen("model.image_size", overrides=["model.image_size = 128"])
+    assert is_chosen("model.image_size", config_file=sized)
+    assert not is_chosen("model.image_size", config_file=other, overrides=["train.lr=1e-4"])
+    assert is_chosen("model.generator.ngf", config_file=other) and not is_chosen("model.image_size")

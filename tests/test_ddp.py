@@ -33,12 +33,12 @@ def _worker(rank: int, data: str, run: str, out: str, port: int) -> None:
     cfg = tiny_config("train.batch_size=4", "train.max_steps=4", "train.checkpoint_every=2",
                       "train.eval_every=2", "train.sample_every=2", "train.deterministic=false")
     trainer = Trainer(TrainOptions(config=cfg, data=data, out=run, progress=False), dist_info=info)
-    shards = [trainer._epoch_order(0)]  # this rank's slice of epoch 0
+    shards = [trainer.run.epoch_order(0)]  # this rank's slice of epoch 0
     trainer.fit()
     torch.save(
         {
-            "generator": {k: v.clone() for k, v in trainer.G.named_parameters()},
-            "discriminator": {k: v.clone() for k, v in trainer.D.named_parameters()},
+            "generator": {k: v.clone() for k, v in trainer.run.G.named_parameters()},
+            "discriminator": {k: v.clone() for k, v in trainer.run.D.named_parameters()},
             "order": shards[0],
         },
         Path(out) / f"rank{rank}.pt",

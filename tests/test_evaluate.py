@@ -18,7 +18,7 @@ from zi2zi.images import to_unit
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.metrics.pixel import METRICS, l1, ssim
 from zi2zi.models import Generator
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 from trainhelpers import tiny_config
 
@@ -124,7 +124,8 @@ def test_a_classifier_that_cannot_read_its_unseen_font_is_not_reported(data, tmp
 @pytest.fixture(scope="module")
 def trained_run(data, tmp_path_factory):
     run = tmp_path_factory.mktemp("eval") / "run"
-    train(tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0"), data, run, progress=False)
+    train(TrainOptions(data=data, out=run, progress=False,
+                       config=tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0")))
     return run
 
 

@@ -21,8 +21,9 @@ from PIL import Image
 
 from zi2zi.cli import main
 from zi2zi.config import RenderSettings
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.errors import ExportError
-from zi2zi.export import check_font, export_font, merge_into_font, read_glyph_folder
+from zi2zi.export import check_font, export_font, merge_into_font
 from zi2zi.export.trace import TraceOptions, trace_bitmap, trace_files
 from zi2zi.fonts import EmBox, Renderer, open_font
 

@@ -148,7 +148,7 @@ def test_finetune_with_a_fresh_discriminator(shipped, tiny_fonts, tmp_path, caps
 
 def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp_path, monkeypatch):
     meta = ckpt.read_metadata(shipped)
-    from zi2zi.finetune.inputs import base_source_font
+    from zi2zi.generation import base_source_font
 
     info = json.loads(json.dumps(meta["data_info"]))
     info["source"]["font"]["path"] = str(tmp_path / "gone" / "NotoSerifCJK-Regular.ttc")
@@ -179,3 +179,23 @@ def test_every_shipped_base_loads_offline_within_its_limits(name):
     with torch.no_grad():
         out = loaded.generator(torch.zeros(1, 1, size, size), torch.tensor([0]))
     assert out.shape == (1, 1, size, size) and torch.isfinite(out).all()
+
+
+def test_a_run_stopped_while_its_dataset_renders_is_still_ours(shipped, tiny_fonts, tmp_path, monkeypatch):
+    """The run's marker is written before its dataset, so the same command starts it again."""
+    from zi2zi.finetune import inputs
+    from zi2zi.training.rundir import FINETUNE_KIND
+
+    run = tmp_path / "ft"
+
+    def stopped(*args, **kwargs):
+        (run / ".data.rendering-killed").mkdir()  # what a killed render leaves
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inputs, "dataset_from_font", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            finetune("tiny", run, target=str(tiny_fonts["light"]), steps=1, progress=False, device="cpu")
+    assert FINETUNE_KIND.read_marker(run) is not None
+    summary = finetune("tiny", run, target=str(tiny_fonts["light"]), steps=1, progress=False, device="cpu")
+    assert summary.step == 1 and not (run / ".data.rendering-killed").exists()

@@ -12,9 +12,8 @@ from zi2zi.cli import main
 from zi2zi.config import load_config
 from zi2zi.errors import CheckpointError, Zi2ziError
 from zi2zi.fonts import open_font
-from zi2zi.generation import generate_to_folder, write_interpolation, write_specimen
-from zi2zi.inference import GlyphGenerator
-from zi2zi.training.trainer import train
+from zi2zi.generation import GlyphGenerator, generate_to_folder, write_interpolation, write_specimen
+from zi2zi.training import TrainOptions, train
 
 from conftest import TINY_CHARS
 
@@ -27,7 +26,8 @@ TINY = ["model.generator.ngf=8", "model.generator.style_dim=8", "model.discrimin
 def checkpoint(make_tiny_dataset, tmp_path_factory):
     data = make_tiny_dataset()
     run = tmp_path_factory.mktemp("run") / "tiny"
-    summary = train(load_config("cpu-small", overrides=TINY), data, run, image_size_from_data=True, progress=False)
+    summary = train(TrainOptions(data=data, out=run, image_size_from_data=True, progress=False,
+                                 config=load_config("cpu-small", overrides=TINY)))
     return summary.checkpoint
 
 
@@ -51,6 +51,10 @@ def test_generate_writes_glyphs_manifest_and_resumes(checkpoint, tiny_fonts, tmp
     assert again.written == ["了"] and again.skipped_existing == list("的一")
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["characters"] == "".join(
         sorted("的一是了", key=ord))
+    # overwrite (the web app's): the earlier glyphs go, even of another style.
+    replaced = generate_to_folder(model, style=model.style(0), source=source, chars="我", out=out, overwrite=True)
+    assert replaced.written == ["我"] and sorted(p.name for p in out.glob("U+*.png")) == [f"U+{ord('我'):04X}.png"]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["style"]["id"] == 0
 
 
 def test_generation_is_the_model_on_rendered_sources(checkpoint, tiny_fonts):

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from zi2zi.cli import main
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.errors import Zi2ziError
-from zi2zi.export import read_glyph_folder
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.handwriting.charset import default_charset, template_charset
 from zi2zi.handwriting.intake import ScanSettings, read_page
@@ -308,7 +308,7 @@ def test_demo_end_to_end_on_test_fonts(tmp_path, fonts, monkeypatch):
     """The demo's path (template -> photos -> scan -> export -> report) on the test fonts; with no
     base model installed the completion step must say it was not done rather than pretend."""
     import zi2zi.bases
-    from zi2zi.handwriting.demo import run_demo
+    from zi2zi.demo import run_handwriting_demo as run_demo
 
     monkeypatch.setattr(zi2zi.bases, "bases_dir", lambda: tmp_path / "no-bases")
     summary = run_demo(tmp_path / "demo", charset=f"text:{CHARS[:8]}", hand_font=str(fonts["hand"]),
@@ -333,12 +333,27 @@ def test_demo_end_to_end_on_test_fonts(tmp_path, fonts, monkeypatch):
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
+def test_zi2zi_demo_handwriting_runs_the_handwriting_demo(tmp_path, fonts, monkeypatch, capsys):
+    import zi2zi.bases
+
+    monkeypatch.setattr(zi2zi.bases, "bases_dir", lambda: tmp_path / "no-bases")
+    out = tmp_path / "hw"
+    assert main(["demo", "--handwriting", "--out", str(out), "--charset", f"text:{CHARS[:8]}",
+                 "--hand-font", str(fonts["hand"]), "--reference-font", str(fonts["ref"]), "--size", "64"]) == 0
+    assert (out / "report.html").is_file() and (out / "my-handwriting.ttf").is_file()
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["glyphs"] == 8
+    capsys.readouterr()
+    # The font demo's options are refused, not ignored, and nothing is touched.
+    assert main(["demo", "--handwriting", "--out", str(tmp_path / "x"), "--glyphs", "30"]) == 1
+    assert "--glyphs belongs to the font demo" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
 def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped):
     """With a base installed (a tiny one here) the demo fine-tunes it on the scanned glyphs,
     generates the characters the hand did not write and merges them: written glyphs stay as written."""
     from zi2zi.config import RenderSettings
+    from zi2zi.demo import run_handwriting_demo as run_demo
     from zi2zi.fonts import Renderer
-    from zi2zi.handwriting.demo import run_demo
 
     from conftest import TINY_CHARS
 

@@ -4,18 +4,14 @@ between the two means something only if both compute the same update."""
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
+from benchmarks.plain_step import PlainStep
 from zi2zi.config import load_config
 from zi2zi.models import build_models
 from zi2zi.training.step import Zi2ziStep
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from plain_step import PlainStep  # noqa: E402
 
 
 @pytest.mark.parametrize("blur", ["none", "input"])

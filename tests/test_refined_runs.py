@@ -11,8 +11,8 @@ import pytest
 from zi2zi.cli import main
 from zi2zi.errors import CheckpointError
 from zi2zi.finetune import finetune
+from zi2zi.generation import GlyphGenerator
 from zi2zi.images import read_grey
-from zi2zi.inference import GlyphGenerator
 from zi2zi.refine.files import read_refiner_metadata
 from zi2zi.refine.runtime import RUN_REFINER
 

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from zi2zi.errors import Zi2ziError
-from zi2zi.storage import FolderKind, FolderLock, LockError, atomic_folder, folder_state, write_text
+from zi2zi.storage import (
+    FolderKind,
+    FolderLock,
+    LockError,
+    atomic_folder,
+    built_folder,
+    folder_state,
+    owned_folder,
+    write_text,
+)
 from zi2zi.storage.atomic import remove_stale
 from zi2zi.storage.folders import check_replaceable
 from zi2zi.storage.lock import lock_path
@@ -121,3 +130,42 @@ def test_missing_and_empty_folders(tmp_path):
     Path(tmp_path / "file").write_text("x")
     with pytest.raises(Zi2ziError, match="is a file"):
         check_replaceable(tmp_path / "file", KIND, overwrite=True)
+
+
+def test_an_owned_folder_is_cleared_only_when_ours_and_gets_its_marker_first(tmp_path):
+    out = tmp_path / "out"
+    with owned_folder(out, KIND, marker={"complete": False}):
+        # The marker is there before anything else: a writer stopped now leaves a folder that is ours.
+        assert KIND.read_marker(out) == {"format": "zi2zi-thing", "version": 1, "complete": False}
+        assert lock_path(out).is_file()
+        (out / "old.txt").write_text("from the last run")
+    assert not lock_path(out).exists()
+    with pytest.raises(Zi2ziError, match="pass --overwrite"):
+        with owned_folder(out, KIND):
+            pass
+    with owned_folder(out, KIND, overwrite=True):
+        assert not (out / "old.txt").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(Zi2ziError, match="not a zi2zi thing"):
+        with owned_folder(mine, KIND, overwrite=True):
+            pass
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and not lock_path(mine).exists()
+
+
+def test_a_built_folder_appears_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "out"
+    (tmp_path / ".out.building-killed").mkdir()  # what a killed writer left beside it
+    with pytest.raises(RuntimeError):
+        with built_folder(out, KIND) as tmp:
+            (tmp / "half.txt").write_text("x")
+            raise RuntimeError("stopped half-way")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == []
+    with built_folder(out, KIND) as tmp:
+        (tmp / "manifest.json").write_text(json.dumps({"format": "zi2zi-thing", "version": 1}))
+        assert not out.exists()
+    assert folder_state(out, KIND) == "ours"
+    with pytest.raises(Zi2ziError, match="pass --overwrite"):
+        with built_folder(out, KIND):
+            pass

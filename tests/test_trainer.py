@@ -19,11 +19,11 @@ from PIL import Image
 from zi2zi import checkpoints as ckpt
 from zi2zi.cli import main
 from zi2zi.config import Config, ConfigError
-from zi2zi.errors import CheckpointError
+from zi2zi.errors import CheckpointError, TrainingError
 from zi2zi.training.options import TrainOptions
 from zi2zi.training.runlog import read_metrics
 from zi2zi.training.schedule import learning_rate
-from zi2zi.training.trainer import Trainer, TrainingError, train
+from zi2zi.training.trainer import Trainer, train
 
 from trainhelpers import LOSS_KEYS, tiny_config, tiny_overrides, train_records
 
@@ -37,7 +37,7 @@ def _assert_same_losses(a: list[dict], b: list[dict], tol: float = 1e-6) -> None
 
 def test_run_directory_has_config_metrics_samples_and_checkpoints(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    summary = train(tiny_config(), tiny_dataset, run, progress=False)
+    summary = train(TrainOptions(data=tiny_dataset, out=run, progress=False, config=tiny_config()))
 
     assert summary.step == 6 and summary.stopped == "completed"
     saved = Config.from_dict(json.loads((run / "config.json").read_text()))
@@ -77,8 +77,9 @@ def test_run_directory_has_config_metrics_samples_and_checkpoints(tiny_dataset, 
 
 def test_keep_last_prunes_old_checkpoints(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    train(tiny_config("train.checkpoint_every=1", "train.keep_last=2", "train.eval_every=0",
-                      "train.sample_every=0"), tiny_dataset, run, progress=False)
+    train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                       config=tiny_config("train.checkpoint_every=1", "train.keep_last=2", "train.eval_every=0",
+                                          "train.sample_every=0")))
     assert [p.name for p in ckpt.list_checkpoints(run)] == ["step-00000005.safetensors", "step-00000006.safetensors"]
     assert sorted(p.name for p in (run / "checkpoints").glob("*.state.pt")) == [
         "step-00000005.state.pt", "step-00000006.state.pt"]
@@ -89,7 +90,7 @@ def test_resume_from_checkpoint_reproduces_uninterrupted_losses(tiny_dataset, tm
     cfg = tiny_config("train.max_steps=10", "train.checkpoint_every=3", "train.keep_last=5",
                       "loss.flip_labels=true")
     straight = tmp_path / "straight"
-    train(cfg, tiny_dataset, straight, progress=False)
+    train(TrainOptions(data=tiny_dataset, out=straight, progress=False, config=cfg))
 
     # What a kill right after step 3's checkpoint leaves: checkpoints up to 3, metrics to ~5.
     killed = tmp_path / "killed"
@@ -99,7 +100,7 @@ def test_resume_from_checkpoint_reproduces_uninterrupted_losses(tiny_dataset, tm
             path.unlink()
             ckpt.state_path(path).unlink()
     trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=killed, resume=True, progress=False))
-    assert trainer.step == 3
+    assert trainer.run.step == 3
     trainer.fit()
 
     _assert_same_losses(train_records(straight), train_records(killed))
@@ -115,7 +116,7 @@ def test_sigkill_and_resume_matches_uninterrupted_run(tiny_dataset, tmp_path):
     extra = ("train.max_steps=30", "train.checkpoint_every=2", "train.keep_last=20", "train.eval_every=0",
              "train.sample_every=0")
     reference = tmp_path / "reference"
-    train(tiny_config(*extra), tiny_dataset, reference, progress=False)
+    train(TrainOptions(data=tiny_dataset, out=reference, progress=False, config=tiny_config(*extra)))
 
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "zi2zi", "train", "--data", str(tiny_dataset), "--out", str(run),
@@ -166,40 +167,43 @@ def test_sigterm_stops_after_the_iteration_with_a_checkpoint(tiny_dataset, tmp_p
 def test_refuses_to_overwrite_a_run_without_resume_or_overwrite(tiny_dataset, tmp_path):
     run = tmp_path / "run"
     cfg = tiny_config("train.max_steps=3", "train.sample_every=0")
-    train(cfg, tiny_dataset, run, progress=False)
+    train(TrainOptions(data=tiny_dataset, out=run, progress=False, config=cfg))
     before = (run / "checkpoints" / "step-00000003.safetensors").read_bytes()
 
     with pytest.raises(TrainingError, match="--resume.*--overwrite"):
-        train(cfg, tiny_dataset, run, progress=False)
+        train(TrainOptions(data=tiny_dataset, out=run, progress=False, config=cfg))
     assert (run / "checkpoints" / "step-00000003.safetensors").read_bytes() == before
 
-    summary = train(tiny_config("train.max_steps=2", "train.sample_every=0"), tiny_dataset, run,
-                    overwrite=True, progress=False)
+    summary = train(TrainOptions(data=tiny_dataset, out=run, overwrite=True, progress=False,
+                                 config=tiny_config("train.max_steps=2", "train.sample_every=0")))
     assert summary.step == 2
     assert [p.name for p in ckpt.list_checkpoints(run)] == ["step-00000002.safetensors"]
 
     with pytest.raises(TrainingError, match="no checkpoint to resume"):
-        train(cfg, tiny_dataset, tmp_path / "empty", resume=True, progress=False)
+        train(TrainOptions(data=tiny_dataset, out=tmp_path / "empty", resume=True, progress=False, config=cfg))
 
 
 def test_resume_refuses_a_changed_model_but_accepts_more_steps(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    train(tiny_config("train.max_steps=3", "train.sample_every=0"), tiny_dataset, run, progress=False)
+    train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                       config=tiny_config("train.max_steps=3", "train.sample_every=0")))
     with pytest.raises(TrainingError, match="loss.l1_weight"):
-        train(tiny_config("loss.l1_weight=5"), tiny_dataset, run, resume=True, progress=False)
-    summary = train(tiny_config("train.max_steps=5", "train.sample_every=0"), tiny_dataset, run,
-                    resume=True, progress=False)
+        train(TrainOptions(data=tiny_dataset, out=run, resume=True, progress=False,
+                           config=tiny_config("loss.l1_weight=5")))
+    summary = train(TrainOptions(data=tiny_dataset, out=run, resume=True, progress=False,
+                                 config=tiny_config("train.max_steps=5", "train.sample_every=0")))
     assert summary.step == 5
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    trainer = Trainer(TrainOptions(config=tiny_config("train.max_steps=8", "train.checkpoint_every=2"), data=tiny_dataset, out=run, progress=False))
+    trainer = Trainer(TrainOptions(config=tiny_config("train.max_steps=8",
+                                                      "train.checkpoint_every=2"), data=tiny_dataset, out=run, progress=False))
 
     def poison(module, inputs, output):  # G's output turns NaN from iteration 6 on
-        return output * float("nan") if trainer.step >= 5 else output
+        return output * float("nan") if trainer.run.step >= 5 else output
 
-    trainer.G.up[0].register_forward_hook(poison)
+    trainer.run.G.up[0].register_forward_hook(poison)
     with pytest.raises(TrainingError) as err:
         trainer.fit()
     message = str(err.value)
@@ -231,7 +235,8 @@ def test_cli_exits_non_zero_on_exploding_learning_rate(tiny_dataset, tmp_path, c
 
 def test_finetune_new_style_keeps_other_styles_and_encoder_bit_identical(make_tiny_dataset, tmp_path):
     base_run = tmp_path / "base"
-    train(tiny_config("train.max_steps=3", "train.sample_every=0"), make_tiny_dataset(), base_run, progress=False)
+    train(TrainOptions(data=make_tiny_dataset(), out=base_run, progress=False,
+                       config=tiny_config("train.max_steps=3", "train.sample_every=0")))
     base = ckpt.load_checkpoint(base_run)
     new_data = make_tiny_dataset(styles=("light",))  # a font the base already knows by name...
     new_id = len(base.styles)  # ...added as a new style anyway, under another name, in the first spare row
@@ -268,11 +273,13 @@ def test_finetune_new_style_keeps_other_styles_and_encoder_bit_identical(make_ti
 
 def test_new_style_name_already_in_checkpoint_is_refused(make_tiny_dataset, tmp_path):
     base_run = tmp_path / "base"
-    train(tiny_config("train.max_steps=1", "train.sample_every=0"), make_tiny_dataset(), base_run, progress=False)
+    train(TrainOptions(data=make_tiny_dataset(), out=base_run, progress=False,
+                       config=tiny_config("train.max_steps=1", "train.sample_every=0")))
     taken = ckpt.load_checkpoint(base_run).styles[0]["name"]
     with pytest.raises(CheckpointError, match="already has a style named"):
-        train(tiny_config(), make_tiny_dataset(styles=("light",)), tmp_path / "x", init_from=base_run,
-              new_style=taken, progress=False)
+        train(TrainOptions(data=make_tiny_dataset(styles=("light",)), out=tmp_path / "x", init_from=base_run,
+                           new_style=taken, progress=False,
+                           config=tiny_config()))
 
 
 def test_image_size_from_data_or_clear_error(tiny_dataset, tmp_path):
@@ -280,14 +287,15 @@ def test_image_size_from_data_or_clear_error(tiny_dataset, tmp_path):
     with pytest.raises(ConfigError, match="rendered at 32 px"):
         Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "a", progress=False))
     trainer = Trainer(TrainOptions(config=cfg, data=tiny_dataset, out=tmp_path / "b", image_size_from_data=True, progress=False))
-    assert trainer.cfg.model.image_size == 32
-    assert any("taken from the dataset" in n for n in trainer.notes)
+    assert trainer.run.cfg.model.image_size == 32
+    assert any("taken from the dataset" in n for n in trainer.run.notes)
 
 
 def test_max_minutes_stops_cleanly_with_a_checkpoint(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    summary = train(tiny_config("train.max_steps=1000", "train.max_minutes=0.0001", "train.sample_every=0"),
-                    tiny_dataset, run, progress=False)
+    summary = train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                                 config=tiny_config("train.max_steps=1000", "train.max_minutes=0.0001",
+                                                    "train.sample_every=0")))
     assert summary.stopped == "max_minutes" and summary.step == 1
     assert [p.name for p in ckpt.list_checkpoints(run)] == ["step-00000001.safetensors"]
     assert ckpt.state_path(ckpt.list_checkpoints(run)[0]).is_file()
@@ -307,7 +315,7 @@ def test_schedules():
 
 def test_train_styles_restricts_the_data(tiny_dataset, tmp_path):
     trainer = Trainer(TrainOptions(config=tiny_config("train.train_styles=[1]"), data=tiny_dataset, out=tmp_path / "r", progress=False))
-    assert set(trainer.train_data.style_ids.tolist()) == {1}
+    assert set(trainer.run.train_data.style_ids.tolist()) == {1}
     with pytest.raises(ConfigError, match="train_styles"):
         Trainer(TrainOptions(config=tiny_config("train.train_styles=[99]"), data=tiny_dataset, out=tmp_path / "s", progress=False))
 

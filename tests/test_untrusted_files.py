@@ -14,7 +14,7 @@ import torch
 
 from zi2zi import checkpoints as ckpt
 from zi2zi.errors import CheckpointError
-from zi2zi.training.trainer import train
+from zi2zi.training import TrainOptions, train
 
 from clihelpers import fails_with_one_line
 from trainhelpers import tiny_config, tiny_overrides
@@ -35,8 +35,8 @@ class Payload:
 @pytest.fixture
 def run_dir(tiny_dataset, tmp_path):
     run = tmp_path / "run"
-    train(tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0"), tiny_dataset, run,
-          progress=False)
+    train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                       config=tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0")))
     return run
 
 

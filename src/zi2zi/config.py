@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -352,6 +353,21 @@ def load_config(
             raise ConfigError(f"override {item!r} must look like section.key=value, e.g. train.lr=2e-4")
         _set_dotted(data, key.strip(), _parse_value(raw.strip()))
     return Config.from_dict(data)
+
+
+def is_chosen(key: str, *, config_file: str | Path | None = None, overrides: Sequence[str] = ()) -> bool:
+    """Did the user choose the dotted ``key`` (``model.image_size``) in an override or the config
+    file, rather than leave it to the preset?"""
+    if any(o.split("=", 1)[0].strip() == key for o in overrides):
+        return True
+    if config_file is None:
+        return False
+    data: Any = _read_config_file(Path(config_file))
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from zi2zi.grid import glyph_grid
+
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
     """The records of a run's ``metrics.jsonl`` (through the one reader, which skips a torn last line)."""
@@ -59,17 +61,7 @@ def comparison_grid(
     ``columns[k][i]`` is image k of item i; items are separated by a gap, images of one item
     touch, so the eye reads each triple as one unit.
     """
-    count = len(columns[0])
-    k = len(columns)
-    rows = max(1, -(-count // per_row))
-    item_w = k * cell + gap
-    sheet = Image.new("L", (per_row * item_w, rows * (cell + gap)), 255)
-    for i in range(count):
-        x, y = (i % per_row) * item_w, (i // per_row) * (cell + gap)
-        for j in range(k):
-            tile = Image.fromarray(columns[j][i]).resize((cell, cell), Image.Resampling.LANCZOS)
-            sheet.paste(tile, (x + j * cell, y))
-    return sheet
+    return glyph_grid(list(zip(*columns)), per_line=per_row, cell=cell, gap=gap)
 
 
 def html_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -9,7 +9,6 @@ rebuilds each base from scratch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -178,19 +177,16 @@ def package_base(
     ``selection``: how this checkpoint was chosen among the run's, in words.
     """
     import torch
-    from safetensors.torch import save_file
 
     from zi2zi import checkpoints as ckpt
     from zi2zi.device import cpu_name
-    from zi2zi.storage.atomic import atomic_path, write_text
+    from zi2zi.storage.atomic import write_text
 
     source = ckpt.resolve_checkpoint(checkpoint)
     doc = ckpt.read_metadata(source)
-    weights = ckpt.read_weights(source)
-    tensors = {
-        f"{net}.{key}": (t.half() if t.is_floating_point() else t).contiguous()
-        for net, part in weights.items()
-        for key, t in part.items()
+    halved = {
+        net: {key: t.half() if t.is_floating_point() else t for key, t in part.items()}
+        for net, part in ckpt.read_weights(source).items()
     }
     base = {
         "name": name,
@@ -204,14 +200,14 @@ def package_base(
         "hardware": f"{cpu_name()}, {_cpu_count()} CPU cores, torch {torch.__version__}",
         "metrics": metrics,
     }
-    doc["base"] = base
-    doc["metrics"] = {}
+    # The run's own document, with the base's record; its metrics were the run's at save time.
+    kept = {k: v for k, v in doc.items() if k not in ckpt.FORMAT_FIELDS}
+    meta = ckpt.checkpoint_meta(**(kept | {"base": base, "metrics": {}}))
     out = Path(out_dir) if out_dir is not None else bases_dir()
     path = out / f"{name}{SUFFIX}"
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": ckpt.FORMAT, ckpt.META_KEY: json.dumps(doc, ensure_ascii=False)})
+    ckpt.save_weights(path, generator=halved["generator"], discriminator=halved["discriminator"], meta=meta)
     card = path.with_suffix(".md")
-    write_text(card, model_card(_describe(path), doc))
+    write_text(card, model_card(_describe(path), meta))
     return card
 
 

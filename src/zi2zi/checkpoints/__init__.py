@@ -9,11 +9,12 @@ from zi2zi.checkpoints.files import (
     BEST,
     CHECKPOINT_DIR,
     FORMAT,
+    FORMAT_FIELDS,
     FORMAT_VERSION,
     META_KEY,
     LoadedCheckpoint,
+    checkpoint_meta,
     checkpoint_name,
-    copy_atomic,
     find_style,
     latest_resumable,
     list_checkpoints,
@@ -23,7 +24,6 @@ from zi2zi.checkpoints.files import (
     read_weights,
     resolve_checkpoint,
     save_weights,
-    write_text_atomic,
 )
 from zi2zi.checkpoints.resume import load_state, rng_state, save_state, set_rng_state, state_path
 
@@ -31,11 +31,12 @@ __all__ = [
     "BEST",
     "CHECKPOINT_DIR",
     "FORMAT",
+    "FORMAT_FIELDS",
     "FORMAT_VERSION",
     "META_KEY",
     "LoadedCheckpoint",
+    "checkpoint_meta",
     "checkpoint_name",
-    "copy_atomic",
     "find_style",
     "latest_resumable",
     "list_checkpoints",
@@ -50,5 +51,4 @@ __all__ = [
     "save_weights",
     "set_rng_state",
     "state_path",
-    "write_text_atomic",
 ]

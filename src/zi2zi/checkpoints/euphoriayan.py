@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -155,7 +154,7 @@ def import_pair(
     initialisation (fine-tuning then trains it from scratch). ``mode`` / ``margin``: how the
     model's training glyphs were drawn; ``generate`` renders its input the same way.
     """
-    from zi2zi.checkpoints.files import save_weights
+    from zi2zi.checkpoints.files import checkpoint_meta, save_weights
     from zi2zi.models import build_models
 
     out = Path(out)
@@ -193,19 +192,11 @@ def import_pair(
         f"render settings assumed: {settings.mode}, margin {settings.margin}; zi2zi-pytorch records none, so "
         "give the ones matching how its training images were drawn"
     )
-    meta: dict[str, Any] = {
-        "config": cfg.to_dict(),
-        "step": 0,
-        "epoch": epoch_of(g_path),
-        "num_styles": num_styles,
-        "styles": [{"id": i, "name": n} for i, n in enumerate(names)],
-        "style_map": {},
-        "render": {"size": settings.size, "mode": settings.mode, "margin": settings.margin},
-        "data_info": {},
-        "metrics": {},
-        "init_from": None,
-        "imported_from": {"layout": "zi2zi-pytorch", "generator": g_path.name,
-                          "discriminator": d_path.name if d_path else None},
-    }
+    meta = checkpoint_meta(
+        config=cfg, num_styles=num_styles, styles=[{"id": i, "name": n} for i, n in enumerate(names)],
+        render=settings, epoch=epoch_of(g_path),
+        imported_from={"layout": "zi2zi-pytorch", "generator": g_path.name,
+                       "discriminator": d_path.name if d_path else None},
+    )
     save_weights(out, generator=G, discriminator=D, meta=meta)
     return out, notes

@@ -4,7 +4,10 @@ A run directory holds ``checkpoints/step-00001000.safetensors``: the weights of 
 ``generator.*`` / ``discriminator.*``) with, in the safetensors metadata, one JSON document that
 describes everything else: format and version, zi2zi version, the resolved config, step and epoch,
 the style list, the dataset's render settings and font records (em boxes included), and the
-validation metrics at save time. That file alone is enough to generate glyphs.
+validation metrics at save time. That file alone is enough to generate glyphs. Training, importing
+(:mod:`zi2zi.checkpoints.euphoriayan`) and base packaging (:mod:`zi2zi.bases`) all build the
+document with :func:`checkpoint_meta` and write it with :func:`save_weights`; the file names
+(:func:`checkpoint_name`, :func:`state_path`, :data:`BEST`) are decided here only.
 
 ``step-00001000.state.pt`` beside it holds what only resuming needs (optimisers, RNG states, the
 position in the epoch; see :mod:`zi2zi.checkpoints.resume`). ``best.safetensors`` is a copy of
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,13 +31,10 @@ from torch import nn
 from zi2zi import __version__
 from zi2zi.config import Config, ConfigError, RenderSettings
 from zi2zi.errors import CheckpointError
-from zi2zi.storage.atomic import atomic_path, copy_file, write_text
+from zi2zi.storage.atomic import atomic_path
 
 if TYPE_CHECKING:  # models import torch modules that only loading needs
     from zi2zi.models import Discriminator, Generator
-
-# The earlier name of zi2zi.storage.write_text, kept for callers of this module.
-write_text_atomic = write_text
 
 FORMAT = "zi2zi-checkpoint"
 FORMAT_VERSION = 1
@@ -52,28 +53,68 @@ def state_path(weights: Path) -> Path:
     return weights.with_name(weights.name[: -len(".safetensors")] + ".state.pt")
 
 
-def copy_atomic(src: Path, dst: Path) -> None:
-    copy_file(src, dst)
-
-
 # ---- writing ---------------------------------------------------------------------------------
 
+FORMAT_FIELDS = ("format", "format_version", "zi2zi_version")  # what the builder adds by itself
 
-def _flat_state(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
+
+def checkpoint_meta(
+    *,
+    config: Config | Mapping[str, Any],
+    num_styles: int,
+    styles: list[dict[str, Any]],
+    render: RenderSettings | Mapping[str, Any],
+    step: int = 0,
+    epoch: int = 0,
+    style_map: Mapping[str, Any] | None = None,
+    data_info: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    init_from: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The metadata document of a checkpoint: the one builder, for training, importing and
+    packaging alike (see the module docstring for what each field is). ``extra``: records of
+    where the weights came from (``imported_from``, a base's ``base``)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "zi2zi_version": __version__,
+        "config": config.to_dict() if isinstance(config, Config) else dict(config),
+        "step": int(step),
+        "epoch": int(epoch),
+        "num_styles": int(num_styles),
+        "styles": list(styles),
+        "style_map": dict(style_map or {}),
+        "render": dataclasses.asdict(render) if isinstance(render, RenderSettings) else dict(render),
+        "data_info": dict(data_info or {}),
+        "metrics": dict(metrics or {}),
+        "init_from": init_from,
+        **extra,
+    }
+
+
+def _flat_state(prefix: str, weights: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
     # contiguous(): channels_last weights and views must be plain dense tensors in safetensors.
-    return {f"{prefix}.{k}": v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    return {f"{prefix}.{k}": v.detach().to("cpu").contiguous() for k, v in state.items()}
 
 
 def save_weights(
-    path: Path, *, generator: nn.Module, discriminator: nn.Module, meta: dict[str, Any]
+    path: Path,
+    *,
+    generator: nn.Module | Mapping[str, torch.Tensor],
+    discriminator: nn.Module | Mapping[str, torch.Tensor],
+    meta: dict[str, Any],
 ) -> Path:
-    """Write G + D weights and the metadata document atomically. ``meta`` gets format fields added."""
+    """Write G + D weights (modules or state dicts) and the metadata document from
+    :func:`checkpoint_meta`, atomically."""
     from safetensors.torch import save_file
 
-    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "zi2zi_version": __version__, **meta}
+    if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError("save_weights writes the document of checkpoint_meta(); build the metadata with it")
     tensors = {**_flat_state("generator", generator), **_flat_state("discriminator", discriminator)}
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
+        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(meta, ensure_ascii=False)})
     return Path(path)
 
 

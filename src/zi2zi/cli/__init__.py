@@ -6,29 +6,11 @@ Subcommand modules parse arguments and call the library; they hold no logic of t
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import sys
 
 from zi2zi import __version__
-from zi2zi.errors import Zi2ziError
-
-_OS_ADVICE = {
-    errno.ENOSPC: "free some space or choose an output on another disk",
-    errno.EDQUOT: "free some space or choose an output on another disk",
-    errno.EACCES: "check its permissions or choose another output",
-    errno.EPERM: "check its permissions or choose another output",
-    errno.EROFS: "the file system is read-only: choose another output",
-    errno.ENOTDIR: "a part of the path is a file, not a folder: fix the path",
-    errno.EISDIR: "it is a folder: give a file path",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    where = exc.filename if exc.filename is not None else "a file"
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    advice = _OS_ADVICE.get(exc.errno or 0, "check the path and try again")
-    return f"cannot use {where}: {reason}; {advice}"
+from zi2zi.errors import Zi2ziError, describe_os_error
 
 # Order is the order shown in --help.
 COMMANDS = [

@@ -40,25 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def recorded_data_dir(checkpoint: str | Path) -> Path | None:
-    """The dataset a checkpoint was trained on: its metadata, else its run directory's run.json."""
-    from zi2zi.checkpoints import CHECKPOINT_DIR, read_metadata, resolve_checkpoint
-    from zi2zi.training.rundir import RUN_FILE
-
-    path = resolve_checkpoint(checkpoint)
-    recorded = (read_metadata(path).get("data_info") or {}).get("data_dir")
-    if not recorded and path.parent.name == CHECKPOINT_DIR:
-        run_file = path.parent.parent / RUN_FILE
-        try:
-            recorded = json.loads(run_file.read_text(encoding="utf-8")).get("data_dir")
-        except (OSError, json.JSONDecodeError):
-            recorded = None
-    return Path(recorded) if recorded else None
-
-
 def run(args: argparse.Namespace) -> int:
     from zi2zi.cli.checks import int_in_range
     from zi2zi.metrics.evaluate import evaluate
+    from zi2zi.training.rundir import recorded_data_dir
 
     int_in_range("--batch-size", args.batch_size, 1, 4096)
     data = Path(args.data) if args.data else recorded_data_dir(args.checkpoint)

@@ -63,44 +63,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.export import (
-        FontInfo,
-        MetricsOptions,
-        TakeGlyphs,
-        check_font,
-        export_font,
-        merge_into_font,
-        read_glyph_folder,
-    )
+    from zi2zi.data.glyphfolder import read_glyph_folder
+    from zi2zi.export import FontInfo, MetricsOptions, TakeGlyphs, check_font, export_glyphs
 
-    if args.merge_into is None and not args.family:
-        raise ExportError("a new font needs a name: pass --family NAME (or --merge-into BASE_FONT)")
-    folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
-    for warning in folder.warnings:  # before the long part, so a wrong em box can be stopped early
-        print(f"warning: {warning}", file=sys.stderr)
+    if args.merge_into is not None and args.style != "Regular":
+        print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
     take = [TakeGlyphs(args.punctuation_from, "punctuation")] if args.punctuation_from else []
     take += [TakeGlyphs(args.latin_from, "latin")] if args.latin_from else []
-    if args.merge_into is not None:
-        if take:
-            raise ExportError("--punctuation-from / --latin-from make a new font; the merged font keeps the base's glyphs")
-        if args.style != "Regular":
-            print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
-        face = int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face
-        result = merge_into_font(
-            folder, args.merge_into, args.out, face=face, family=args.family, keep_names=args.keep_base_names,
-            overwrite=args.overwrite, workers=args.workers,
-        )
-    else:
-        info = FontInfo(
-            version=args.font_version, copyright=args.copyright, license=args.license, license_url=args.license_url
-        )
-        metrics = MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics)
-        result = export_font(
-            folder, args.out, family=args.family, style=args.style, info=info, metrics=metrics,
-            overwrite=args.overwrite, workers=args.workers, take=take,
-        )
-    for warning in result.warnings[len(folder.warnings) :]:
-        print(f"warning: {warning}", file=sys.stderr)
+    result = export_glyphs(
+        args.glyphs, args.out, merge_into=args.merge_into, family=args.family, style=args.style,
+        info=FontInfo(version=args.font_version, copyright=args.copyright, license=args.license,
+                      license_url=args.license_url),
+        metrics=MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics),
+        face=int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face,
+        keep_names=args.keep_base_names, overwrite=args.overwrite, workers=args.workers, em_box=_em_box(args.em_box),
+        warn=lambda warning: print(f"warning: {warning}", file=sys.stderr), take=take,
+    )
     if args.merge_into is not None:
         print(
             f"added {result.glyphs} glyph(s) to {args.merge_into}; {len(result.skipped)} character(s) "
@@ -113,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
            if result.borrowed else "")
     )
     if args.check:
+        folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
         report = check_font(result.path, folder, codepoints=result.codepoints, face=0, embox=result.embox)
         print(f"check: {report.summary()}")
     return 0

@@ -61,13 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zi2zi.errors import Zi2ziError
+    from zi2zi.cli.checks import int_at_least
     from zi2zi.finetune import finetune
 
-    for name in ("holdout", "steps"):
-        value = getattr(args, name)
-        if value is not None and value < (1 if name == "steps" else 0):
-            raise Zi2ziError(f"--{name} {value}: give a {'positive' if name == 'steps' else 'non-negative'} number")
+    int_at_least("--holdout", args.holdout, 0)
+    int_at_least("--steps", args.steps, 1)
     summary = finetune(
         args.base, args.out, target=args.target, chars=args.chars, target_glyphs=args.target_glyphs,
         data=args.data, holdout=args.holdout, steps=args.steps, discriminator=args.discriminator,

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
 
 
 def add_generator_options(p: argparse.ArgumentParser) -> None:
@@ -19,7 +19,7 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
 
 def open_generator(args: argparse.Namespace) -> GlyphGenerator:
     from zi2zi.errors import Zi2ziError
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
 
     if args.no_refine and args.refiner:
         raise Zi2ziError("--refiner and --no-refine contradict each other; give one")

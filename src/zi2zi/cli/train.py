@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from zi2zi.config import PRESETS, Config, load_config
+from zi2zi.config import PRESETS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,59 +61,32 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return items
 
 
-def _image_size_explicit(args: argparse.Namespace) -> bool:
-    """Did the user choose model.image_size (an override or the config file)? Otherwise the
-    dataset's size is used, and the preset's value is only a default."""
-    if any(o.split("=", 1)[0].strip() == "model.image_size" for o in args.overrides):
-        return True
-    if args.config:
-        from zi2zi.config import _read_config_file
-
-        data = _read_config_file(Path(args.config))
-        return isinstance(data.get("model"), dict) and "image_size" in data["model"]
-    return False
-
-
-def _base_config(args: argparse.Namespace) -> Config:
-    saved = Path(args.out) / "config.json"
-    if args.resume and args.preset is None and args.config is None and saved.is_file():
-        # A resumed run starts from its own resolved config; --set and flags change what may change.
-        return load_config("classic", saved, _overrides(args))
-    return load_config(args.preset or "classic", args.config, _overrides(args))
-
-
 def _options(args: argparse.Namespace):  # -> TrainOptions (imported lazily: torch)
+    from zi2zi.config import is_chosen
     from zi2zi.training.options import TrainOptions
+    from zi2zi.training.rundir import start_config
 
+    overrides = _overrides(args)
+    config = start_config(Path(args.out), resume=args.resume, preset=args.preset, config_file=args.config,
+                          overrides=overrides)
     return TrainOptions(
-        data=args.data, out=args.out, config=_base_config(args), resume=args.resume, overwrite=args.overwrite,
+        data=args.data, out=args.out, config=config, resume=args.resume, overwrite=args.overwrite,
         init_from=args.init_from, new_style=args.new_style, only_new_styles=args.only_new_styles,
-        image_size_from_data=not _image_size_explicit(args), progress=not args.no_progress,
+        # A size the user did not choose is only the preset's default: the dataset's is taken.
+        image_size_from_data=not is_chosen("model.image_size", config_file=args.config, overrides=args.overrides),
+        progress=not args.no_progress,
     ).check()
 
 
 def _dry_run(args: argparse.Namespace) -> int:
     """The same refusals and the same resolved config as a real start, touching nothing."""
-    from zi2zi import checkpoints as ckpt
     from zi2zi.data import read_manifest
-    from zi2zi.errors import TrainingError
-    from zi2zi.storage import folder_state
     from zi2zi.training import rundir
     from zi2zi.training.plan import plan_run
 
     options = _options(args)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise TrainingError(f"--out {out} is a file; give a folder for the run")
-    ours = out.is_dir() and rundir.is_run(out)
-    resume_from = ckpt.latest_resumable(out) if args.resume and ours else None
-    if args.resume and resume_from is None:
-        raise TrainingError(f"--resume: {out} has no checkpoint to resume from; start the run without --resume")
-    if not args.resume:
-        if not ours and folder_state(out, rundir.KIND) == "foreign":
-            raise TrainingError(f"--out {out} is a non-empty folder that is not a zi2zi run; choose an empty or new folder")
-        if not args.overwrite and ckpt.list_checkpoints(out):
-            raise TrainingError(f"{out} already holds a run; pass --resume, --overwrite, or choose another --out")
+    resume_from = rundir.check(out, resume=args.resume, overwrite=args.overwrite)
     plan = plan_run(
         options.config, read_manifest(args.data), data_dir=Path(args.data), run_dir=out,
         resume_from=resume_from, init_from=args.init_from, new_style=args.new_style,

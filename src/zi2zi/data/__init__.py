@@ -1,4 +1,5 @@
-"""Datasets: rendering paired glyph directories, loading them, paired augmentation, previews."""
+"""Datasets: rendering paired glyph directories, loading them, paired augmentation, previews; and
+the glyph-folder format (:mod:`zi2zi.data.glyphfolder`) that generation and scanning write."""
 
 from zi2zi.data.augment import paired_augment
 from zi2zi.data.build import RenderReport, render_dataset

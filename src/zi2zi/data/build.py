@@ -25,14 +25,11 @@ from zi2zi.config import RenderSettings
 from zi2zi.data import layout
 from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, Renderer
-from zi2zi.fonts.font import open_font_spec, parse_font_spec
-from zi2zi.images import PNG_LEVEL, read_grey
-from zi2zi.storage import FolderLock, atomic_folder
-from zi2zi.storage.atomic import remove_stale
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.fonts.font import open_font_spec
+from zi2zi.images import PNG_LEVEL
+from zi2zi.storage import built_folder
 
-# Kept importable from here for callers of the earlier layout.
-__all__ = ["RenderReport", "make_split", "open_font_spec", "parse_font_spec", "render_dataset"]
+__all__ = ["RenderReport", "make_split", "render_dataset"]
 
 
 @dataclass(frozen=True)
@@ -171,13 +168,11 @@ def render_dataset(
     out = Path(out)
     settings.validate()
     _check_split_options(holdout, val_fraction)
-    check_replaceable(out, layout.KIND, overwrite=overwrite, error=DatasetError)
-    with FolderLock(out, what="dataset"):
-        # Holding the lock, any hidden render folder beside ``out`` belongs to a killed render.
-        remove_stale(out)
-        check_replaceable(out, layout.KIND, overwrite=overwrite, error=DatasetError)  # may have changed while we waited
-        return _render(source, targets, chars, out, settings, style_names, holdout, val_fraction, seed,
-                       workers, progress, started, holdout_chars)
+    with built_folder(out, layout.KIND, overwrite=overwrite, error=DatasetError, tag="rendering") as tmp:
+        report = _render(source, targets, chars, out, tmp, settings, style_names, holdout, val_fraction, seed,
+                         workers, progress, holdout_chars)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _check_split_options(holdout: int, val_fraction: float) -> None:
@@ -192,6 +187,7 @@ def _render(
     targets: Sequence[str | FontFile],
     chars: Sequence[str],
     out: Path,
+    tmp: Path,
     settings: RenderSettings,
     style_names: Sequence[str] | None,
     holdout: int,
@@ -199,9 +195,9 @@ def _render(
     seed: int,
     workers: int | None,
     progress: Callable[[int], None] | None,
-    started: float,
     holdout_chars: Sequence[str] | None,
 ) -> RenderReport:
+    """Render into ``tmp``, the hidden folder that becomes ``out``."""
     if not targets:
         raise DatasetError("no target font given; pass at least one --target FONT")
     chars = list(dict.fromkeys(chars))
@@ -216,51 +212,50 @@ def _render(
     renderers = [Renderer(src, settings)] + [Renderer(t, settings) for t in tgts]
     workers = workers or os.cpu_count() or 1
 
-    with atomic_folder(out, tag="rendering") as tmp:
-        folders = [tmp / layout.SOURCE_DIR] + [layout.style_dir(tmp, i) for i in range(len(tgts))]
-        for folder in folders:
-            folder.mkdir(parents=True)
-        # Only characters the source's cmap covers are worth rendering at all.
-        wanted = [c for c in chars if src.covers(c)]
-        missing = _render_all(renderers, folders, wanted, workers, progress)
-        src_missing = sorted(set(chars) - set(wanted) | missing[0], key=ord)
-        rendered_src = [c for c in wanted if c not in missing[0]]
-        per_style = [[c for c in rendered_src if c not in missing[i + 1]] for i in range(len(tgts))]
-        # Remove target glyphs whose source is missing (empty source glyph): no pair, no file.
-        for i in range(len(tgts)):
-            for c in missing[0] - missing[i + 1]:
-                (folders[i + 1] / layout.glyph_filename(c)).unlink(missing_ok=True)
-        style_sets = [set(s) for s in per_style]
-        paired = [c for c in rendered_src if any(c in s for s in style_sets)]
-        if not paired:
-            raise DatasetError(
-                "no character of the charset is covered by the source and any target font; "
-                "check the fonts' coverage with `zi2zi fontinfo`"
-            )
-        common = set(rendered_src).intersection(*style_sets)
-        split = make_split(paired, [c for c in paired if c in common], holdout=holdout,
-                           val_fraction=val_fraction, seed=seed, holdout_chars=holdout_chars)
-        styles: list[dict[str, Any]] = [
-            {
-                "id": i,
-                "name": names[i],
-                "dir": f"{layout.STYLES_DIR}/{i}",
-                "font": t.record(),
-                "embox": t.embox(settings.size, settings.margin).to_dict(),
-                "characters": "".join(per_style[i]),
-                "missing": "".join(c for c in wanted if c in missing[i + 1]),
-            }
-            for i, t in enumerate(tgts)
-        ]
-        write_manifest(tmp, settings=settings, source=src, source_missing=src_missing, styles=styles,
-                       characters=paired, split=split, seed=seed, val_fraction=val_fraction)
+    folders = [tmp / layout.SOURCE_DIR] + [layout.style_dir(tmp, i) for i in range(len(tgts))]
+    for folder in folders:
+        folder.mkdir(parents=True)
+    # Only characters the source's cmap covers are worth rendering at all.
+    wanted = [c for c in chars if src.covers(c)]
+    missing = _render_all(renderers, folders, wanted, workers, progress)
+    src_missing = sorted(set(chars) - set(wanted) | missing[0], key=ord)
+    rendered_src = [c for c in wanted if c not in missing[0]]
+    per_style = [[c for c in rendered_src if c not in missing[i + 1]] for i in range(len(tgts))]
+    # Remove target glyphs whose source is missing (empty source glyph): no pair, no file.
+    for i in range(len(tgts)):
+        for c in missing[0] - missing[i + 1]:
+            (folders[i + 1] / layout.glyph_filename(c)).unlink(missing_ok=True)
+    style_sets = [set(s) for s in per_style]
+    paired = [c for c in rendered_src if any(c in s for s in style_sets)]
+    if not paired:
+        raise DatasetError(
+            "no character of the charset is covered by the source and any target font; "
+            "check the fonts' coverage with `zi2zi fontinfo`"
+        )
+    common = set(rendered_src).intersection(*style_sets)
+    split = make_split(paired, [c for c in paired if c in common], holdout=holdout,
+                       val_fraction=val_fraction, seed=seed, holdout_chars=holdout_chars)
+    styles: list[dict[str, Any]] = [
+        {
+            "id": i,
+            "name": names[i],
+            "dir": f"{layout.STYLES_DIR}/{i}",
+            "font": t.record(),
+            "embox": t.embox(settings.size, settings.margin).to_dict(),
+            "characters": "".join(per_style[i]),
+            "missing": "".join(c for c in wanted if c in missing[i + 1]),
+        }
+        for i, t in enumerate(tgts)
+    ]
+    write_manifest(tmp, settings=settings, source=src, source_missing=src_missing, styles=styles,
+                   characters=paired, split=split, seed=seed, val_fraction=val_fraction)
     return RenderReport(
         out=out,
         pairs=sum(len(s) for s in per_style),
         characters=len(paired),
         styles=[{"id": s["id"], "name": s["name"], "pairs": len(s["characters"])} for s in styles],
         missing_source=src_missing,
-        seconds=time.perf_counter() - started,
+        seconds=0.0,  # the caller's clock
     )
 
 
@@ -309,7 +304,3 @@ def _unique_names(names: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         result.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
     return result
-
-
-# The earlier name of zi2zi.images.read_grey.
-load_glyph = read_grey

@@ -21,8 +21,7 @@ from zi2zi.errors import DatasetError
 from zi2zi.fonts import FontFile, Renderer
 from zi2zi.fonts.geometry import EmBox
 from zi2zi.images import PNG_LEVEL, resize_glyph
-from zi2zi.storage import FolderLock, atomic_folder
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.storage import built_folder
 
 
 def dataset_from_glyphs(
@@ -42,9 +41,8 @@ def dataset_from_glyphs(
     """Write a one-style dataset: ``images`` (character -> (S, S) uint8 glyph drawn in ``embox``)
     as the target, ``source`` rendered with ``settings`` as the input."""
     out = Path(out)
-    check_replaceable(out, layout.KIND, overwrite=overwrite, error=DatasetError)
     renderer = Renderer(source, settings)
-    with FolderLock(out, what="dataset"), atomic_folder(out, tag="rendering") as tmp:
+    with built_folder(out, layout.KIND, overwrite=overwrite, error=DatasetError, tag="rendering") as tmp:
         src_dir, style_dir = tmp / layout.SOURCE_DIR, layout.style_dir(tmp, 0)
         src_dir.mkdir(parents=True)
         style_dir.mkdir(parents=True)

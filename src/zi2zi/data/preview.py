@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from zi2zi.data import layout
 from zi2zi.errors import DatasetError
+from zi2zi.grid import glyph_grid
 from zi2zi.images import read_grey, save_png
 
 MAX_PER_STYLE = 200
@@ -36,13 +37,14 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
         draw = ImageDraw.Draw(block)
         label = f"style {style['id']}: {style['name']}  (source | target; held-out first)"
         draw.text((2, 1), label.encode("ascii", "replace").decode(), fill=0)
-        for i, char in enumerate(chars):
-            src = _glyph(layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir"), char)
-            tgt = _glyph(layout.style_folder(root, style), char)
-            pair = np.concatenate([src, tgt], axis=1)
-            tile = Image.fromarray(pair).resize((2 * cell, cell), Image.Resampling.LANCZOS)
+        source_dir = layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir")
+        # Each pair is scaled as one picture, so that source and target meet without a seam.
+        pairs = [[np.concatenate([_glyph(source_dir, c), _glyph(layout.style_folder(root, style), c)], axis=1)]
+                 for c in chars]
+        if pairs:
+            block.paste(glyph_grid(pairs, per_line=per_style, cell=(2 * cell, cell), gap=(gap, 0)), (0, label_h))
+        for i in range(len(chars)):
             x = i * pair_w
-            block.paste(tile, (x, label_h))
             draw.line([(x + cell, label_h), (x + cell, label_h + cell - 1)], fill=160)
         blocks.append(block)
     width = max(b.width for b in blocks)

@@ -1,24 +1,27 @@
-"""The end-to-end demo: settings (light to import), its fonts, the pipeline and its report.
+"""The demos: the font demo (settings, light to import; its fonts, the pipeline and its report) and
+the handwriting demo (:mod:`~zi2zi.demo.handwriting`), both run by ``zi2zi demo``.
 
-``from zi2zi.demo import DemoSettings`` stays cheap for the CLI; :func:`run_demo` loads torch.
+``from zi2zi.demo import DemoSettings`` stays cheap for the CLI; the demos load torch when asked
+for (PEP 562).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zi2zi.demo.settings import DemoSettings
+from zi2zi.lazy import lazy_attributes
+
+_HOMES = {
+    "run_demo": "zi2zi.demo.pipeline",
+    "run_handwriting_demo": "zi2zi.demo.handwriting",
+}
 
 if TYPE_CHECKING:
+    from zi2zi.demo.handwriting import run_handwriting_demo
     from zi2zi.demo.pipeline import run_demo
 
-
-def __getattr__(name: str) -> Any:
-    if name == "run_demo":
-        from zi2zi.demo.pipeline import run_demo
-
-        return run_demo
-    raise AttributeError(f"module 'zi2zi.demo' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
-__all__ = ["DemoSettings", "run_demo"]
+__all__ = ["DemoSettings", "run_demo", "run_handwriting_demo"]

@@ -1,16 +1,17 @@
 """The end-to-end demo pipeline: fonts in, a trained model, generated glyphs, a font file and a report out.
 
 Every step is the library call a user would make by hand (and the report lists the equivalent
-commands): render a dataset with held-out characters, train the ``cpu-small`` preset for a
-bounded time, generate the held-out characters, export them as a TTF, evaluate against the
-trivial baseline, and write an HTML report.
+commands): fine-tune the base on the target's first glyphs (or, without a base, render a dataset
+with held-out characters and train the ``cpu-small`` preset for a bounded time), generate the
+held-out characters and export them as a TTF (the last two stages of the font-making chain,
+:func:`zi2zi.fontmaking.font_from_model`), evaluate against the trivial baseline, and write an
+HTML report.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,21 +19,18 @@ from pathlib import Path
 
 from zi2zi.config import RenderSettings, load_config
 from zi2zi.data import layout, render_dataset, write_preview
-from zi2zi.data.build import load_glyph
 from zi2zi.demo.fonts import demo_font
 from zi2zi.demo.report import font_sample, report_html
 from zi2zi.demo.settings import DemoSettings
 from zi2zi.errors import Zi2ziError
-from zi2zi.export import export_font
+from zi2zi.fontmaking import font_from_model
 from zi2zi.fonts import open_font, resolve_charset
 from zi2zi.fonts.corpus import classifier_fonts
-from zi2zi.generation import generate_to_folder
-from zi2zi.inference import GlyphGenerator
+from zi2zi.generation import GlyphGenerator
+from zi2zi.images import read_grey
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.reporting import comparison_grid, plot_loss_curves, read_metrics
-from zi2zi.storage import FolderLock
-from zi2zi.storage.atomic import write_json
-from zi2zi.storage.folders import FolderKind, check_replaceable, folder_state
+from zi2zi.storage import FolderKind, owned_folder, write_text
 from zi2zi.training import TrainOptions, train
 
 # demo.json marks a demo folder (written first, "complete" once the report is there): only such a
@@ -55,16 +53,10 @@ def run_demo(
             f"beside --holdout {settings.holdout}; give more characters or hold out fewer"
         )
     settings = _choose_base(settings, echo)
-    check_replaceable(out, DEMO_KIND, overwrite=overwrite, error=Zi2ziError)
-    with FolderLock(out, what="demo folder"):
-        if folder_state(out, DEMO_KIND) == "ours":
-            shutil.rmtree(out)  # a demo folder holds only what a demo wrote
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / DEMO_KIND.marker, {"format": DEMO_KIND.format, "version": DEMO_KIND.version,
-                                            "complete": False})
+    # A demo folder holds only what a demo wrote: --overwrite replaces it whole.
+    with owned_folder(out, DEMO_KIND, overwrite=overwrite, marker={"complete": False}):
         report = _run(out, settings, chars, source_path, target_path, started, echo)
-        write_json(out / DEMO_KIND.marker, {"format": DEMO_KIND.format, "version": DEMO_KIND.version,
-                                            "complete": True})
+        DEMO_KIND.write_marker(out, complete=True)
     return report
 
 
@@ -138,31 +130,33 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
     echo(f"[demo] target font {target_path}; " + (f"fine-tuning {settings.base}" if settings.base
                                                    else f"from scratch, source font {source_path}"))
 
-    def timed(name: str, t0: float) -> None:
-        timings[name] = round(time.perf_counter() - t0, 1)
+    def timed(name: str, seconds: float) -> None:
+        timings[name] = round(seconds, 1)
         echo(f"[demo] {name}: {timings[name]} s")
 
 
     t0 = time.perf_counter()
     trained = (_finetune_base(out, settings.base, settings, chars, target_path, echo) if settings.base
                else _train_from_scratch(out, settings, chars, source_path, target_path, echo))
-    timed("train", t0)
+    timed("train", time.perf_counter() - t0)
     data_dir = trained.data_dir
 
     t0 = time.perf_counter()
     model = GlyphGenerator(trained.checkpoint, device="cpu")
-    style = model.style(trained.style)
     manifest = layout.read_manifest(data_dir)
     held_out = list(manifest["split"]["holdout"])
-    glyph_dir = out / "generated"
-    generate_to_folder(model, style=style, source=open_font(trained.source_font), chars=held_out, out=glyph_dir)
-    timed("generate", t0)
+    glyph_dir, font_path = out / "generated", out / "zi2zi-demo.ttf"
+    loaded = time.perf_counter() - t0
+    made = font_from_model(model, style=model.style(trained.style), chars=held_out, glyphs=glyph_dir, out=font_path,
+                           source=open_font(trained.source_font), family="zi2zi Demo Kai", overwrite=True, echo=echo)
+    if made.export is None:
+        raise Zi2ziError(f"none of the held-out characters could be generated from {trained.source_font.name}; "
+                         "nothing to export: choose a source font that has them")
+    timed("generate", loaded + made.seconds["generate"])
 
     t0 = time.perf_counter()
-    font_path = out / "zi2zi-demo.ttf"
-    exported = export_font(glyph_dir, font_path, family="zi2zi Demo Kai", overwrite=True)
     sample = font_sample(font_path, "".join(held_out[:20]), out / "exported-font-sample.png")
-    timed("export", t0)
+    timed("export", made.seconds["export"] + time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     splits = [split for split in ("holdout", "val") if manifest["split"][split]]
@@ -171,13 +165,13 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
                         classifier_fonts=classifier_fonts(), log=echo)
         for split in splits
     }
-    timed("evaluate", t0)
+    timed("evaluate", time.perf_counter() - t0)
 
     grid = comparison_grid(
         [
-            [load_glyph(data_dir / layout.SOURCE_DIR / layout.glyph_filename(c)) for c in held_out],
-            [load_glyph(glyph_dir / layout.glyph_filename(c)) for c in held_out],
-            [load_glyph(layout.style_dir(data_dir, 0) / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(data_dir / layout.SOURCE_DIR / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(glyph_dir / layout.glyph_filename(c)) for c in held_out],
+            [read_grey(layout.style_dir(data_dir, 0) / layout.glyph_filename(c)) for c in held_out],
         ],
         per_row=10,
     )
@@ -190,13 +184,12 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
         "fonts": {"source": str(trained.source_font), "target": str(target_path)},
         "train": {"how": trained.how, "steps": trained.steps, "train_glyphs": len(manifest["split"]["train"]),
                   "checkpoint": str(trained.checkpoint)},
-        "export": {"glyphs": exported.glyphs, "path": str(font_path)},
+        "export": {"glyphs": made.export.glyphs, "path": str(font_path)},
         "metrics": results,
         "timings_s": timings,
     }
-    (out / "summary.json").write_text(json.dumps(summary_json, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    report = out / "report.html"
-    report.write_text(report_html(summary_json, results, sample is not None), encoding="utf-8")
+    write_text(out / "summary.json", json.dumps(summary_json, indent=2, ensure_ascii=False, default=str))
+    report = write_text(out / "report.html", report_html(summary_json, results, sample is not None))
     echo(f"[demo] report: {report}")
     return report
 

@@ -1,4 +1,4 @@
-"""The demo's defaults, apart from the pipeline so `zi2zi --help` stays light."""
+"""The demos' defaults, apart from the pipelines so `zi2zi --help` stays light."""
 
 from __future__ import annotations
 
@@ -25,3 +25,11 @@ class DemoSettings:
     # training from scratch; when the default base is not installed the demo trains from scratch.
     base: str | None = "base-64"
     glyphs: int = 200
+
+
+DEMO_OUT = "demo-out"  # where the font demo writes by default
+
+# The handwriting demo (zi2zi.demo.handwriting): where it writes, and what the completed font covers.
+HANDWRITING_OUT = "handwriting-demo-out"
+COMPLETE_CHARSET = "gb2312-1"  # the 3755 common hanzi
+TEMPLATE_SIZE = 128  # px of the scanned glyphs

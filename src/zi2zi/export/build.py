@@ -24,19 +24,19 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.borrow import Borrowed, TakeGlyphs, borrow_glyphs
 from zi2zi.export.coverage import set_coverage_bits
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
-from zi2zi.export.metrics import (
+from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
+from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
+from zi2zi.export.vertical import (
     MetricsOptions,
     VerticalMetrics,
     add_base_table,
     vertical_glyph_metrics,
     vertical_metrics,
 )
-from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
-from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.export.widths import set_widths
 from zi2zi.fonts.geometry import EmBox
 from zi2zi.storage.atomic import atomic_path

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from zi2zi.config import RenderSettings
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.fonts import EmBox, Renderer, open_font
 
 

@@ -17,6 +17,7 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
 from zi2zi import __version__
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError, FontError
 from zi2zi.export.build import (
     MAX_GLYPHS,
@@ -27,7 +28,6 @@ from zi2zi.export.build import (
     save_font,
     tt_glyph,
 )
-from zi2zi.export.glyphs import GlyphFolder, read_glyph_folder
 from zi2zi.export.names import VENDOR_ID, FontNames
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.fonts import EmBox, FontFile, open_font

@@ -26,8 +26,8 @@ from fontTools.pens.filterPen import FilterPen
 from fontTools.pens.recordingPen import RecordingPen
 from fontTools.pens.roundingPen import RoundingPen
 
+from zi2zi.data.glyphfolder import load_image
 from zi2zi.export.fit import FitTolerances, fit_loop
-from zi2zi.export.glyphs import load_image
 from zi2zi.fonts.geometry import EmBox
 
 # Pen commands as recorded by fontTools' RecordingPen: [("moveTo", ((x, y),)), ...].

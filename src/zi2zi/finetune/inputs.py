@@ -8,7 +8,7 @@ existing dataset, which must have been rendered the way the base was.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,36 +16,11 @@ from typing import Any
 from zi2zi.config import RenderSettings
 from zi2zi.data import layout, render_dataset
 from zi2zi.data.from_glyphs import dataset_from_glyphs
-from zi2zi.errors import DatasetError, FontError
+from zi2zi.data.glyphfolder import read_glyph_folder
+from zi2zi.errors import DatasetError
 from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
-from zi2zi.fonts import FontFile, open_font, resolve_charset
-from zi2zi.fonts.corpus import CORPUS
+from zi2zi.fonts import FontFile, resolve_charset
 from zi2zi.fonts.font import open_font_spec
-from zi2zi.fonts.system import find_font
-
-
-def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> FontFile:
-    """The source font the base was trained with, found on this machine.
-
-    The recorded path is tried first, then the file name under the system font folders; a
-    different version of the file (another hash) is used with a note, since it renders the same
-    characters nearly identically.
-    """
-    rec = (data_info.get("source") or {}).get("font") or {}
-    if not rec.get("path"):
-        raise DatasetError("the base checkpoint does not record its source font; it cannot be fine-tuned")
-    name = Path(rec["path"]).name
-    path = Path(rec["path"])
-    if not path.is_file():
-        package = next((f.package for f in CORPUS if f.file == name), None)
-        try:
-            path = find_font(name, package, hint="scripts/install-corpus-fonts.sh")
-        except FontError as exc:
-            raise FontError(f"the base's source font is missing: {exc}") from None
-    font = open_font(path, rec.get("face", 0))
-    if rec.get("sha256") and font.sha256 != rec["sha256"]:
-        echo(f"note: {path} is another version of the base's source font {name}; glyphs may differ slightly")
-    return font
 
 
 def _holdout_pick(candidates: Sequence[str], n: int, seed: int) -> list[str]:
@@ -104,8 +79,6 @@ def dataset_from_glyph_folder(
     overwrite: bool = False,
 ) -> tuple[Path, str]:
     """A dataset from a glyph folder; ``holdout`` of its glyphs are kept out of training."""
-    from zi2zi.export.glyphs import read_glyph_folder
-
     glyphs = read_glyph_folder(folder)
     images = {chr(cp): glyphs.load(cp) for cp in glyphs.codepoints}
     if holdout >= len(images):

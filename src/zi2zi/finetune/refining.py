@@ -41,7 +41,7 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
     """Fine-tune the run's refiner unless it is already there for this checkpoint; its path."""
     from zi2zi.data.layout import read_manifest
     from zi2zi.fonts import open_font
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
     from zi2zi.refine.files import read_refiner_metadata
     from zi2zi.refine.pairs import pairs_from_font, pairs_from_images
     from zi2zi.refine.runtime import RUN_REFINER, GlyphRefiner
@@ -63,7 +63,7 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
     source = open_font(source_rec["path"], source_rec.get("face", 0))
     style_font = manifest["styles"][0].get("font")
     if record.get("target_glyphs"):
-        from zi2zi.export.glyphs import read_glyph_folder
+        from zi2zi.data.glyphfolder import read_glyph_folder
 
         folder = read_glyph_folder(record["target_glyphs"])
         wanted = set(train_chars)
@@ -77,9 +77,9 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
         where = f"{Path(style_font['path']).name} rendered at {base_refiner.size} px"
     else:  # a dataset of images only: its targets at the dataset's size are all there is
         from zi2zi.data import layout
-        from zi2zi.data.build import load_glyph
+        from zi2zi.images import read_grey
 
-        images = {c: load_glyph(layout.style_dir(Path(record["data"]), 0) / layout.glyph_filename(c))
+        images = {c: read_grey(layout.style_dir(Path(record["data"]), 0) / layout.glyph_filename(c))
                   for c in train_chars}
         pairs = pairs_from_images(generator, style, source=source, images=images, size=base_refiner.size)
         where = f"the dataset's {manifest['render']['size']} px glyphs"

@@ -12,14 +12,18 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zi2zi.config import Config, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import FinetuneRecipe, check_discriminator, recipe_for
 from zi2zi.finetune.refining import choose_refiner, run_refining_stage
+
+if TYPE_CHECKING:
+    from zi2zi.checkpoints import LoadedCheckpoint
 
 DATA_DIR = "data"
 
@@ -73,8 +77,7 @@ def finetune(
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
-    from zi2zi.data.layout import read_manifest
-    from zi2zi.storage.folders import check_replaceable
+    from zi2zi.storage.folders import check_replaceable, claim_folder
     from zi2zi.training.rundir import FINETUNE_KIND
 
     say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -84,21 +87,40 @@ def finetune(
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
     check_discriminator(discriminator)  # refused before anything is written
     out = Path(out)
-    record_path = out / FINETUNE_KIND.marker
     record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
     if record is not None and not overwrite and ckpt.latest_resumable(out) is not None:
         say(f"resuming the fine-tuning run in {out}")
         cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
         return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say, on_step=on_step)
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
-    # checkpoint) one of ours; anything else is somebody's and is refused.
-    check_replaceable(out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
-
+    # checkpoint) one of ours; anything else is somebody's and is refused. The marker goes first, so
+    # that a run killed while its dataset renders is still ours; training clears what a run wrote.
+    check = partial(check_replaceable, out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
+    check()  # the base and the refiner are checked before anything is written, the folder first
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
     chosen_refiner = choose_refiner(base_path, loaded.render, refine=refine, refiner=refiner, say=say)
-    source = inputs.base_source_font(loaded.data_info, say)
-    out.mkdir(parents=True, exist_ok=True)
+    with claim_folder(out, FINETUNE_KIND, check):
+        out.mkdir(parents=True, exist_ok=True)
+        FINETUNE_KIND.write_marker(out)
+        cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
+                               data=data, holdout=holdout, steps=steps, discriminator=discriminator,
+                               style_name=style_name, seed=seed, refiner=chosen_refiner, say=say)
+    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
+                  on_step=on_step)
+
+
+def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
+             target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None, steps: int | None,
+             discriminator: str | None, style_name: str | None, seed: int, refiner: Path | None,
+             say: Callable[[str], None]) -> tuple[Config, dict[str, Any]]:
+    """The dataset, the recipe and the config of a new run in ``out`` from the base ``loaded``
+    (read from ``base_path``); its record written."""
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.generation import base_source_font
+    from zi2zi.training.rundir import FINETUNE_KIND
+
+    source = base_source_font(loaded.data_info, say)
     base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
     if data is not None:
         inputs.check_dataset(data, source=source, settings=loaded.render)
@@ -132,21 +154,18 @@ def finetune(
     t.checkpoint_every = max(50, recipe.steps // 2)
     t.sample_every = t.eval_every = max(50, recipe.steps // 4)
     t.train_styles = []
-    record = {
-        "format": FINETUNE_KIND.format, "version": FINETUNE_KIND.version, "base": str(base_path),
-        "base_name": base_path.stem, "data": str(data_dir), "style": style, "train_glyphs": n_train,
-        "holdout_glyphs": n_held, "recipe": recipe.to_dict(),
-        "refiner": str(chosen_refiner) if chosen_refiner else None,
-        "target_glyphs": str(Path(target_glyphs).resolve()) if target_glyphs is not None else None,
-    }
+    record = FINETUNE_KIND.marker_doc(
+        base=str(base_path), base_name=base_path.stem, data=str(data_dir), style=style, train_glyphs=n_train,
+        holdout_glyphs=n_held, recipe=recipe.to_dict(), refiner=str(refiner) if refiner else None,
+        target_glyphs=str(Path(target_glyphs).resolve()) if target_glyphs is not None else None,
+    )
     from zi2zi.storage.atomic import write_json
 
-    write_json(record_path, record, indent=2)
+    write_json(out / FINETUNE_KIND.marker, record, indent=2)
     say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
         f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}, "
         f"discriminator {recipe.discriminator}")
-    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
-                  on_step=on_step)
+    return cfg, record
 
 
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,

@@ -1,4 +1,5 @@
-"""Writing generated glyphs to a folder: one ``U+XXXX.png`` per character plus a manifest.
+"""Writing generated glyphs to a glyph folder (:mod:`zi2zi.data.glyphfolder`): one ``U+XXXX.png``
+per character plus a manifest.
 
 The manifest records the model (its fingerprint), the style, the renderer settings and the
 style's em box, which is what ``zi2zi export`` needs to put the glyphs back into font units where
@@ -10,23 +11,21 @@ refuse to mix glyphs of another model or style into the folder.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zi2zi import __version__
+import numpy as np
+
+from zi2zi.data.glyphfolder import FORMAT, KIND, write_glyph, write_manifest
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
-from zi2zi.images import save_png
-from zi2zi.inference import GlyphGenerator, Style
-from zi2zi.storage import FolderKind, FolderLock, folder_state, write_json
+from zi2zi.generation.model import GlyphGenerator, Style
+from zi2zi.storage import claim_folder, clear_if_ours, folder_state
 from zi2zi.storage.atomic import remove_stale_files
 
-FORMAT = "zi2zi-glyphs"
-FORMAT_VERSION = 1
-KIND = FolderKind(noun="glyph folder", marker=MANIFEST, format=FORMAT, version=FORMAT_VERSION)
 MAX_BATCH = 4096
 
 
@@ -40,6 +39,19 @@ class GenerateReport:
     seconds: float = 0.0
 
 
+def generated_glyphs(
+    model: GlyphGenerator, *, style: Style, source: FontFile, chars: Sequence[str], batch_size: int = 32
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(characters, uint8 (B, S, S) glyphs) batches of ``chars`` in ``style``: the one place the
+    font-making chain takes generated images from before they go into a glyph folder.
+
+    The glyphs are the model's at its output size: through the run's refiner, when the model has
+    one (:attr:`GlyphGenerator.refiner`), at the refiner's size; so every caller of the chain
+    gets refined glyphs.
+    """
+    yield from model.generate_chars(source, chars, style, batch_size=batch_size)
+
+
 def generate_to_folder(
     model: GlyphGenerator,
     *,
@@ -48,13 +60,16 @@ def generate_to_folder(
     chars: Sequence[str],
     out: str | Path,
     resume: bool = False,
+    overwrite: bool = False,
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> GenerateReport:
-    """Generate ``chars`` in ``style`` from ``source`` glyphs into ``out``.
+    """Generate ``chars`` in ``style`` from ``source`` glyphs into ``out``: the glyph stage of the
+    font-making chain (:mod:`zi2zi.fontmaking`), fed by :func:`generated_glyphs`.
 
     ``out`` must be new or empty; with ``resume`` it may also be a glyph folder of the same model
-    and style, whose glyphs are kept and skipped. Each PNG is written atomically.
+    and style, whose glyphs are kept and skipped; with ``overwrite``, any glyph folder, which is
+    replaced. The manifest is written first (``complete`` false) and each PNG atomically.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -62,8 +77,11 @@ def generate_to_folder(
         raise Zi2ziError(f"--batch-size {batch_size!r} must be a whole number from 1 to {MAX_BATCH}")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
-    with FolderLock(out, what="glyph folder"):
-        previous = _check_folder(out, model, style, resume)
+    if resume and overwrite:
+        raise Zi2ziError("--resume and --overwrite contradict each other; pick one")
+    with claim_folder(out, KIND, lambda: _check_folder(out, model, style, resume, overwrite)) as previous:
+        if previous is None:
+            clear_if_ours(out, KIND)  # with overwrite: the earlier glyphs go
         out.mkdir(exist_ok=True)
         remove_stale_files(out)
         existing = set(previous.get("characters", "")) if previous else set()
@@ -81,9 +99,10 @@ def generate_to_folder(
         if progress and report.skipped_existing:
             progress(len(report.skipped_existing))
         done = set(existing)
-        for batch_chars, images in model.generate_chars(source, todo, style, batch_size=batch_size):
+        for batch_chars, images in generated_glyphs(model, style=style, source=source, chars=todo,
+                                                    batch_size=batch_size):
             for char, image in zip(batch_chars, images):
-                save_png(out / glyph_filename(char), image)
+                write_glyph(out, char, image)
                 report.written.append(char)
             done.update(batch_chars)
             if progress:
@@ -95,8 +114,10 @@ def generate_to_folder(
     return report
 
 
-def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) -> dict[str, Any] | None:
-    """The manifest of the glyph folder being resumed, None for a new or empty one; refuses the rest."""
+def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool,
+                  overwrite: bool) -> dict[str, Any] | None:
+    """The manifest of the glyph folder being resumed, None for a new, empty or replaced one;
+    refuses the rest."""
     state = folder_state(out, KIND)
     if state in ("missing", "empty"):
         return None
@@ -110,6 +131,8 @@ def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) 
             )
         raise Zi2ziError(f"--out {out} is a non-empty folder that is not a zi2zi glyph folder; "
                          "choose an empty or new folder")
+    if overwrite:
+        return None
     if not resume:
         raise Zi2ziError(f"{out} already holds generated glyphs; pass --resume to continue it or choose another --out")
     manifest = KIND.read_marker(out) or {}
@@ -131,26 +154,13 @@ def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) 
 
 def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontFile, done: set[str],
                     *, complete: bool) -> None:
-    embox = model.style_embox(report.style)
-    manifest = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "zi2zi_version": __version__,
-        "complete": complete,
-        "checkpoint": str(model.checkpoint_path),
-        "checkpoint_step": model.step,
-        "model": model.fingerprint,
-        "style": asdict(report.style),
-        "target_font": model.style_font_record(report.style),
-        "source_font": source.record(),
-        "render": asdict(model.output_render),
-        "embox": embox.to_dict(),
-        "refiner": model.refiner.record() if model.refiner is not None else None,
-        "advance": embox.units_per_em,
-        "characters": "".join(sorted(done, key=ord)),
-        "missing_in_source": "".join(report.missing_in_source),
-    }
-    write_json(report.out / MANIFEST, manifest)
+    write_manifest(
+        report.out, render=model.output_render, embox=model.style_embox(report.style), characters=done,
+        complete=complete, checkpoint=str(model.checkpoint_path), checkpoint_step=model.step,
+        model=model.fingerprint, style=asdict(report.style), target_font=model.style_font_record(report.style),
+        source_font=source.record(), missing_in_source="".join(report.missing_in_source),
+        refiner=model.refiner.record() if model.refiner is not None else None,
+    )
 
 
-__all__ = ["FORMAT", "GenerateReport", "KIND", "generate_to_folder"]
+__all__ = ["GenerateReport", "generate_to_folder", "generated_glyphs"]

@@ -8,8 +8,8 @@ import numpy as np
 
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
+from zi2zi.generation.model import GlyphGenerator, Style
 from zi2zi.generation.sheet import glyph_row, labelled_rows
-from zi2zi.inference import GlyphGenerator, Style
 from zi2zi.storage.atomic import atomic_path
 
 

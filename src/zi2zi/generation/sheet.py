@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from zi2zi.grid import glyph_grid
+
 
 def glyph_row(images: list[np.ndarray], cell: int, gap: int = 2) -> Image.Image:
     """Glyphs side by side, each resized to ``cell`` px."""
-    row = Image.new("L", (max(1, len(images)) * (cell + gap), cell), 255)
-    for i, image in enumerate(images):
-        tile = Image.fromarray(image).resize((cell, cell), Image.Resampling.LANCZOS)
-        row.paste(tile, (i * (cell + gap), 0))
-    return row
+    return glyph_grid([[image] for image in images], per_line=max(1, len(images)), cell=cell, gap=(gap, 0))
 
 
 def labelled_rows(rows: list[tuple[str, Image.Image]], label_height: int = 14, gap: int = 8) -> Image.Image:

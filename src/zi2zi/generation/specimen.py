@@ -8,9 +8,9 @@ import numpy as np
 
 from zi2zi.errors import FontError, Zi2ziError
 from zi2zi.fonts import FontFile, Renderer, open_font
+from zi2zi.generation.model import GlyphGenerator, Style
 from zi2zi.generation.sheet import glyph_row, labelled_rows
 from zi2zi.images import save_png
-from zi2zi.inference import GlyphGenerator, Style
 
 
 def _target_font(model: GlyphGenerator, style: Style) -> FontFile | None:

@@ -12,13 +12,12 @@ from the Unicode Han Database (Debian package ``unicode-data``):
 3. Filled up to ``size`` with ``kFrequency`` 2, then 3, in GB 2312 order.
 
 The result is ordered by frequency class, then GB 2312 order, so the first template page holds
-the most useful characters. Run ``python -m zi2zi.handwriting.charset_derivation UNIHAN_DIR``
+the most useful characters. Run ``python scripts/derive_handwriting_charset.py UNIHAN_DIR``
 (Debian: /usr/share/unicode) to print the file again.
 """
 
 from __future__ import annotations
 
-import argparse
 import bz2
 from pathlib import Path
 
@@ -70,16 +69,7 @@ def derive(unihan_dir: str | Path, size: int = SIZE) -> list[str]:
     return sorted(chosen, key=lambda c: (freq[c], order[c]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Print the default handwriting charset file.")
-    parser.add_argument("unihan_dir", help="folder holding Unihan_*.txt.bz2 (Debian: unicode-data)")
-    parser.add_argument("--size", type=int, default=SIZE)
-    args = parser.parse_args()
-    chars = derive(args.unihan_dir, args.size)
-    print(HEADER.format(n=len(chars)), end="")
-    for i in range(0, len(chars), 20):
-        print("".join(chars[i : i + 20]))
-
-
-if __name__ == "__main__":
-    main()
+def charset_file(chars: list[str]) -> str:
+    """The text of the charset file: the header, then 20 characters a line."""
+    lines = ["".join(chars[i : i + 20]) for i in range(0, len(chars), 20)]
+    return HEADER.format(n=len(chars)) + "".join(line + "\n" for line in lines)

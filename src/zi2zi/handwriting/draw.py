@@ -23,9 +23,7 @@ from zi2zi.fonts.punctuation import is_proportional
 from zi2zi.handwriting.layout import KIND, TEMPLATE_JSON, Box, Template, TemplateError, TemplateSettings, plan_template
 from zi2zi.handwriting.markers import marker_image
 from zi2zi.handwriting.raster import paste_min, px_per_mm
-from zi2zi.storage import FolderLock, atomic_folder
-from zi2zi.storage.atomic import remove_stale
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.storage import built_folder, check_replaceable
 
 # Grey levels (0 = black, 255 = paper). The square's outline and the guide must be visible to the
 # writer yet lighter than any pen after thresholding at the paper/ink midpoint (~55% grey).
@@ -147,7 +145,7 @@ def write_template(
     ``extras``: punctuation, digits and Latin on pages of their own (see ``plan_template``).
 
     ``out`` must be new, empty or (with ``overwrite``) a template folder; it is built with
-    ``zi2zi.storage.atomic_folder`` under its lock, so a failure never leaves a half-written template.
+    ``zi2zi.storage.built_folder``, so a failure never leaves a half-written template.
     """
     settings = settings or TemplateSettings()
     out = Path(out)
@@ -159,23 +157,20 @@ def write_template(
         ref = {k: ref[k] for k in ("family", "style", "face")} | {"file": Path(ref["path"]).name}
     template = plan_template(chars, settings, ref, extras=extras)
     missing = [c for c in template.chars if reference_font and not reference_font.covers(c)]
-    with FolderLock(out, what="template folder"):
-        remove_stale(out)  # holding the lock, hidden folders beside ``out`` are a killed writer's
-        check_replaceable(out, KIND, overwrite=overwrite, error=TemplateError)  # may have changed meanwhile
-        with atomic_folder(out, tag="building") as tmp:
-            pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]
-            pngs = []
-            for i, page in enumerate(pages):
-                image = Image.fromarray(page)
-                if png_dpi and png_dpi != settings.dpi:
-                    scale = png_dpi / settings.dpi
-                    image = image.resize((round(image.width * scale), round(image.height * scale)),
-                                         Image.Resampling.LANCZOS)
-                path = tmp / f"page-{i + 1}.png"
-                image.save(path, dpi=(png_dpi or settings.dpi,) * 2)
-                pngs.append(path)
-            write_pdf(pages, tmp / "template.pdf", settings.dpi)
-            template.save(tmp / TEMPLATE_JSON)
+    with built_folder(out, KIND, overwrite=overwrite, error=TemplateError) as tmp:
+        pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]
+        pngs = []
+        for i, page in enumerate(pages):
+            image = Image.fromarray(page)
+            if png_dpi and png_dpi != settings.dpi:
+                scale = png_dpi / settings.dpi
+                image = image.resize((round(image.width * scale), round(image.height * scale)),
+                                     Image.Resampling.LANCZOS)
+            path = tmp / f"page-{i + 1}.png"
+            image.save(path, dpi=(png_dpi or settings.dpi,) * 2)
+            pngs.append(path)
+        write_pdf(pages, tmp / "template.pdf", settings.dpi)
+        template.save(tmp / TEMPLATE_JSON)
     return TemplateFiles(template, out, out / "template.pdf", [out / p.name for p in pngs], out / TEMPLATE_JSON,
                          missing)
 
@@ -200,7 +195,7 @@ def write_pdf(pages: list[np.ndarray], path: Path, dpi: float) -> Path:
 
 def open_reference_font(spec: str | None) -> FontFile:
     """``FONT`` / ``FONT#N`` given by the user, or the first installed CJK font of REFERENCE_FONTS."""
-    from zi2zi.data.build import parse_font_spec
+    from zi2zi.fonts import parse_font_spec
 
     if spec is None:
         return open_font(default_reference_font())

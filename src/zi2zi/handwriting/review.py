@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from zi2zi.config import RenderSettings
 from zi2zi.fonts import FontFile, Renderer
+from zi2zi.grid import glyph_grid
 from zi2zi.handwriting.intake import CellResult
 
 TILE = 72
@@ -56,9 +57,4 @@ def contact_sheet(chars: list[str], results: dict[str, CellResult], out: str | P
 
 def glyph_strip(images: list[np.ndarray], tile: int = 64, columns: int = 12) -> Image.Image:
     """Glyphs side by side (for the README and the demo report)."""
-    rows = max(1, -(-len(images) // columns))
-    strip = Image.new("L", (columns * tile, rows * tile), 255)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        strip.paste(Image.fromarray(image).resize((tile, tile), Image.Resampling.LANCZOS), (c * tile, r * tile))
-    return strip
+    return glyph_grid([[image] for image in images], per_line=columns, cell=tile)

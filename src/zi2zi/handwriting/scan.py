@@ -1,12 +1,12 @@
 """``zi2zi scan`` as a library call: photos in, a glyph folder out, every page accounted for.
 
-The glyph folder is the format ``zi2zi generate`` writes (``U+XXXX.png`` named by
-``zi2zi.data.layout.glyph_filename``, plus ``manifest.json`` with the renderer settings and the em
-box), so ``zi2zi export --glyphs`` and fine-tuning read it unchanged. Review material goes in
+The glyph folder is the format ``zi2zi generate`` writes (:mod:`zi2zi.data.glyphfolder`:
+``U+XXXX.png`` images plus ``manifest.json`` with the renderer settings and the em box), so
+``zi2zi export --glyphs`` and fine-tuning read it unchanged. Review material goes in
 sub-folders, which glyph-folder readers skip: ``review/contact-sheet.png`` and, with
 ``keep_variants``, ``variants/`` for earlier scans of the same character.
 
-The folder is built with ``zi2zi.storage.atomic_folder`` under its lock, so a failed or interrupted
+The folder is built with ``zi2zi.storage.built_folder`` (under its lock), so a failed or interrupted
 scan never leaves a folder that looks complete; any photo that cannot be read fails the scan unless
 ``skip_unreadable`` is given, and then the manifest says what is missing.
 """
@@ -18,17 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zi2zi import __version__
-from zi2zi.data.layout import MANIFEST, glyph_filename
+from zi2zi.config import RenderSettings
+from zi2zi.data.glyphfolder import KIND as GLYPHS_KIND
+from zi2zi.data.glyphfolder import write_glyph, write_manifest
+from zi2zi.data.layout import glyph_filename
 from zi2zi.errors import Zi2ziError
-from zi2zi.generation.folder import KIND as GLYPHS_KIND
 from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_photo
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
-from zi2zi.images import png_bytes
-from zi2zi.storage import FolderLock, atomic_folder, write_json
-from zi2zi.storage.atomic import remove_stale
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.images import save_png
+from zi2zi.storage import built_folder, check_replaceable
 
 CONTACT_SHEET = "review/contact-sheet.png"
 
@@ -111,12 +110,9 @@ def scan(
     if not report.glyphs:
         raise ScanError("every square of the pages read is empty: nothing was written on them, or the ink is "
                         "too faint; write with a dark pen")
-    with FolderLock(out, what="glyph folder"):
-        # Holding the lock: hidden folders beside ``out`` are a killed scan's, and ``out`` may have
-        # changed while the photos were read.
-        remove_stale(out)
-        _check_destination(out, overwrite)
-        _write_folder(report, template, settings, keep_variants)
+    # ``out`` may have changed while the photos were read: built_folder checks it again.
+    with built_folder(out, GLYPHS_KIND, overwrite=overwrite, error=ScanError) as tmp:
+        _write_folder(tmp, report, template, settings, keep_variants)
     report.contact_sheet = out / CONTACT_SHEET
     report.seconds = time.perf_counter() - started
     return report
@@ -129,39 +125,34 @@ def _check_destination(out: Path, overwrite: bool) -> None:
     check_replaceable(out, GLYPHS_KIND, overwrite=overwrite, error=ScanError)
 
 
-def _write_folder(report: ScanReport, template: Template, settings: ScanSettings, keep_variants: bool) -> None:
-    with atomic_folder(report.out, tag="building") as tmp:
-        for char, cell in report.glyphs.items():
-            (tmp / glyph_filename(char)).write_bytes(png_bytes(cell.glyph))
-        if keep_variants and report.variants:
-            (tmp / "variants").mkdir()
-            for char, cells in report.variants.items():
-                for n, cell in enumerate(cells, 1):
-                    (tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png")).write_bytes(png_bytes(cell.glyph))
-        (tmp / "review").mkdir()
-        read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
-        contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
-        embox = template.embox(settings.size)
-        manifest = {
-            "format": GLYPHS_KIND.format,
-            "version": GLYPHS_KIND.version,
-            "zi2zi_version": __version__,
-            "source": "scan",
-            "style": {"name": "handwriting"},
-            "template": {"id": template.id, "pages": len(template.pages)},
-            "render": {"size": settings.size, "mode": "em", "margin": 0.0},
-            # The writing square is the em box: 1000 units, ascender 880, descender -120.
-            "embox": embox.to_dict(),
-            "advance": embox.units_per_em,
-            "characters": "".join(sorted(report.glyphs, key=ord)),
-            "empty": "".join(report.empty),
-            "touching_border": "".join(sorted((c for c, r in report.glyphs.items() if r.touches_border), key=ord)),
-            "complete": report.complete,
-            "pages_not_read": [i + 1 for i in report.pages_not_read],
-            "variants": {c: len(v) for c, v in report.variants.items()} if keep_variants else {},
-            "photos": [_page_record(p) for p in report.pages],
-        }
-        write_json(tmp / MANIFEST, manifest)
+def _write_folder(tmp: Path, report: ScanReport, template: Template, settings: ScanSettings,
+                  keep_variants: bool) -> None:
+    for char, cell in report.glyphs.items():
+        write_glyph(tmp, char, cell.glyph)
+    if keep_variants and report.variants:
+        (tmp / "variants").mkdir()
+        for char, cells in report.variants.items():
+            for n, cell in enumerate(cells, 1):
+                save_png(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"), cell.glyph)
+    (tmp / "review").mkdir()
+    read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
+    contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
+    write_manifest(
+        tmp,
+        render=RenderSettings(size=settings.size, mode="em", margin=0.0),
+        # The writing square is the em box: 1000 units, ascender 880, descender -120.
+        embox=template.embox(settings.size),
+        characters=report.glyphs,
+        complete=report.complete,
+        source="scan",
+        style={"name": "handwriting"},
+        template={"id": template.id, "pages": len(template.pages)},
+        empty="".join(report.empty),
+        touching_border="".join(sorted((c for c, r in report.glyphs.items() if r.touches_border), key=ord)),
+        pages_not_read=[i + 1 for i in report.pages_not_read],
+        variants={c: len(v) for c, v in report.variants.items()} if keep_variants else {},
+        photos=[_page_record(p) for p in report.pages],
+    )
 
 
 def _review_font(template: Template):

@@ -105,7 +105,7 @@ def _load_model(checkpoint_or_generator: Any, data, device: torch.device):
 
 def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str | Path]) -> tuple[list[FontFile], list[str]]:
     """The dataset's own fonts (source first) that are still on disk unchanged, then ``extra``."""
-    from zi2zi.data.build import open_font_spec
+    from zi2zi.fonts import open_font_spec
 
     notes, fonts, seen = [], [], set()
     records = [("source", manifest["source"]["font"])] + [(s["name"], s["font"]) for s in manifest["styles"]]
@@ -156,10 +156,10 @@ def evaluate(
     installed corpus fonts of ``zi2zi.fonts.corpus.CLASSIFIER_EXTRA``), which holds out the source font (so it is measured on a style it never saw, while it learns the styles
     the model imitates). The classifier is cached in ``cache_dir`` (default ``DATASET/.cache``).
     """
-    from zi2zi.inference import pick_device
+    from zi2zi.device import resolve_device
 
     started = time.perf_counter()
-    dev = pick_device(str(device))
+    dev = resolve_device(str(device))
     if isinstance(checkpoint_or_generator, nn.Module):  # a module in hand runs where it lives
         dev = next(checkpoint_or_generator.parameters(), torch.empty(0, device=dev)).device
     data = _open_dataset(dataset_dir, split)

@@ -1,8 +1,9 @@
 """Training zi2zi: ``train(TrainOptions(data=..., out=..., config=...))``.
 
 Where things are: :mod:`~zi2zi.training.options` (what a caller chooses), :mod:`~.plan` (the
-resolved config of a run), :mod:`~.rundir` (the run directory), :mod:`~.trainer` (setup and the
-loop), :mod:`~.step` (the GAN step), :mod:`~.losses`. Names load on first use (PEP 562) so that a
+resolved config of a run), :mod:`~.rundir` (the run directory), :mod:`~.setup` (a run set up:
+models, data, position, checkpoints), :mod:`~.trainer` (the loop), :mod:`~.step` (the GAN step),
+:mod:`~.losses`. Names load on first use (PEP 562) so that a
 submodule can be imported without the whole trainer.
 """
 

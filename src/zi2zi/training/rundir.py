@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from zi2zi.checkpoints import CHECKPOINT_DIR, latest_resumable, list_checkpoints
+from zi2zi.config import Config, load_config
 from zi2zi.errors import TrainingError
 from zi2zi.storage.atomic import remove_stale_files, write_json
 from zi2zi.storage.folders import FolderKind, folder_state
@@ -57,11 +59,9 @@ def remove_stale_temporaries(run_dir: Path) -> None:
         remove_stale_files(folder)
 
 
-def prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
-    """Check (and on ``overwrite`` clear) the run directory; returns the checkpoint to resume from.
-
-    Call it holding the run's lock, on the one process that writes.
-    """
+def check(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
+    """Refuse a run directory that may not be written, touching nothing; returns the checkpoint a
+    resume starts from (None for a new run). ``zi2zi train --dry-run`` asks the same."""
     if run_dir.exists() and not run_dir.is_dir():
         raise TrainingError(f"--out {run_dir} is a file; give a folder for the run")
     ours = run_dir.is_dir() and is_run(run_dir)
@@ -81,11 +81,44 @@ def prepare(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
             f"{run_dir} already holds a run ({len(existing)} checkpoint(s), newest {existing[-1].name}); "
             "pass --resume to continue it, --overwrite to start over, or choose another --out"
         )
-    if ours:
-        # With --overwrite, or a run killed before its first checkpoint (nothing to resume).
+    return None
+
+
+def prepare(run_dir: Path, resume_from: Path | None) -> None:
+    """Make a checked run directory ready (see :func:`check`): a new run clears what an earlier
+    run in it wrote (with --overwrite, or one killed before its first checkpoint) and writes its
+    marker first, so that a run stopped before its first checkpoint is still recognised.
+
+    Call it holding the run's lock (:func:`zi2zi.storage.claim_folder`), on the one process that writes.
+    """
+    if resume_from is not None:
+        return
+    if run_dir.is_dir() and is_run(run_dir):
         clear_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    return None
+    KIND.write_marker(run_dir)
+
+
+def start_config(run_dir: Path, *, resume: bool, preset: str | None, config_file: str | Path | None,
+                 overrides: Sequence[str]) -> Config:
+    """The config a run starts from: a resumed run with no preset or file given starts from its own
+    resolved ``config.json`` (``overrides`` then change what may change on resume); otherwise the
+    preset (default ``classic``), refined by the file, then by ``overrides``."""
+    saved = run_dir / CONFIG_FILE
+    if resume and preset is None and config_file is None and saved.is_file():
+        return load_config("classic", saved, list(overrides))
+    return load_config(preset or "classic", config_file, list(overrides))
+
+
+def recorded_data_dir(checkpoint: str | Path) -> Path | None:
+    """The dataset a checkpoint was trained on: its metadata, else its run directory's run.json."""
+    from zi2zi.checkpoints import read_metadata, resolve_checkpoint
+
+    path = resolve_checkpoint(checkpoint)
+    recorded = (read_metadata(path).get("data_info") or {}).get("data_dir")
+    if not recorded and path.parent.name == CHECKPOINT_DIR:
+        recorded = read_run_info(path.parent.parent).get("data_dir")
+    return Path(recorded) if recorded else None
 
 
 def read_run_info(run_dir: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from zi2zi.storage.atomic import write_text as write_text_atomic
+from zi2zi.storage.atomic import write_text
 
 METRICS_FILE = "metrics.jsonl"
 TENSORBOARD_DIR = "tensorboard"
@@ -43,7 +43,7 @@ def truncate_metrics(path: str | Path, step: int) -> None:
     if not p.is_file():
         return
     kept = [r for r in read_metrics(p) if int(r.get("step", 0)) <= step]
-    write_text_atomic(p, "".join(json.dumps(r) + "\n" for r in kept))
+    write_text(p, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _clean(value: Any) -> Any:

@@ -7,12 +7,12 @@ column groups. Images come in the model convention ([-1, 1], +1 = paper) and are
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from zi2zi.grid import glyph_grid
 from zi2zi.images import save_png, to_uint8
 
 SEPARATOR = 2  # px of mid-grey between cells, so paper-white images stay apart
@@ -26,20 +26,11 @@ def sample_grid(source: torch.Tensor, generated: torch.Tensor, target: torch.Ten
             f"sample_grid needs three (B, 1, S, S) tensors of one shape; got "
             f"{tuple(source.shape)}, {tuple(generated.shape)}, {tuple(target.shape)}"
         )
-    cols = [to_uint8(t) for t in (source, generated, target)]
-    n, size = source.shape[0], source.shape[-1]
-    rows = min(n, MAX_ROWS)
-    groups = max(1, math.ceil(n / MAX_ROWS))
-    cell = size + SEPARATOR
-    group_w = 3 * cell + SEPARATOR  # an extra gap between column groups
-    grid = np.full((rows * cell + SEPARATOR, groups * group_w + SEPARATOR), 128, dtype=np.uint8)
-    for i in range(n):
-        g, r = divmod(i, MAX_ROWS)
-        top = SEPARATOR + r * cell
-        for c in range(3):
-            left = SEPARATOR + g * group_w + c * cell
-            grid[top : top + size, left : left + size] = cols[c][i]
-    return grid
+    triples = list(zip(*(to_uint8(t) for t in (source, generated, target))))
+    # Mid-grey separators between the images of a cell and around it, and a double one between
+    # column groups.
+    return np.asarray(glyph_grid(triples, per_line=max(1, min(len(triples), MAX_ROWS)), gap=(2 * SEPARATOR, SEPARATOR),
+                                 inner_gap=SEPARATOR, margin=SEPARATOR, background=128, down_first=True))
 
 
 def save_sample_grid(

@@ -77,7 +77,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, OSError):
-            from zi2zi.cli import describe_os_error
+            from zi2zi.errors import describe_os_error
 
             return JSONResponse({"error": describe_os_error(exc)}, status_code=500)
         return JSONResponse({"error": f"internal error ({type(exc).__name__}); nothing was changed"}, status_code=500)
@@ -387,9 +387,7 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         return {"file": name}
 
     def _write_specimen(project: Project, text: str, name: str) -> None:
-        from zi2zi.finetune.inputs import base_source_font
-        from zi2zi.generation import write_specimen
-        from zi2zi.inference import GlyphGenerator
+        from zi2zi.generation import GlyphGenerator, base_source_font, write_specimen
 
         with specimen_lock:  # one model in memory at a time: the server shares the machine with training
             model = GlyphGenerator(project.run_dir, device="cpu")

@@ -50,7 +50,9 @@ def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _newest_checkpoint(run: Path) -> Path | None:
-    found = sorted((run / "checkpoints").glob("step-*.safetensors")) if (run / "checkpoints").is_dir() else []
+    from zi2zi.checkpoints import list_checkpoints
+
+    found = list_checkpoints(run)
     return found[-1] if found else None
 
 
@@ -70,11 +72,10 @@ def _measure_heldout(root: Path, device: str, checkpoint: Path | None = None) ->
 
 
 def _model_and_source(root: Path):
-    from zi2zi.finetune.inputs import base_source_font
-    from zi2zi.inference import GlyphGenerator
+    from zi2zi.generation import GlyphGenerator
 
     model = GlyphGenerator(root / "run", device="cpu")
-    return model, model.styles[-1], base_source_font(model.data_info, say)  # the fine-tuned style is the newest
+    return model, model.styles[-1], model.source_font(say)  # the fine-tuned style is the newest
 
 
 def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
@@ -82,13 +83,12 @@ def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.ui.monitor import JobProgress
 
     model, style, source = _model_and_source(root)
-    out = root / "glyphs"
-    # The glyph folder is the app's own: a new generation replaces it whole.
-    shutil.rmtree(out, ignore_errors=True)
     excluded = set(p.get("excluded", ""))
     chars = [c for c in p["chars"] if c not in excluded]
     progress = JobProgress(root, "generate", len(chars), "glyphs")
-    report = generate_to_folder(model, style=style, source=source, chars=chars, out=out, progress=progress.add)
+    # The glyph folder is the app's own: a new generation replaces it whole.
+    report = generate_to_folder(model, style=style, source=source, chars=chars, out=root / "glyphs", overwrite=True,
+                                progress=progress.add)
     progress.update(len(chars), force=True)
     say(f"wrote {len(report.written)} glyphs in {report.seconds:.1f} s")
     return {"written": len(report.written), "missing_in_source": "".join(report.missing_in_source)}
@@ -97,34 +97,34 @@ def run_generate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 def run_regenerate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     """One glyph again from the newest checkpoint, written over the old one."""
     from zi2zi.data.layout import glyph_filename
+    from zi2zi.generation import generated_glyphs
     from zi2zi.images import save_png
 
     model, style, source = _model_and_source(root)
     char = p["char"]
-    [(_, images)] = list(model.generate_chars(source, [char], style))
+    [(_, images)] = list(generated_glyphs(model, style=style, source=source, chars=[char]))
     save_png(root / "glyphs" / glyph_filename(char), images[0])
     return {"char": char}
 
 
 def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
-    from zi2zi.export import FontInfo, TakeGlyphs, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.data.glyphfolder import read_glyph_folder
+    from zi2zi.export import FontInfo, TakeGlyphs, export_glyphs
     from zi2zi.ui.monitor import JobProgress
 
-    folder = read_glyph_folder(root / p["glyphs"])
     out = root / "fonts" / p["file"]
+    folder = read_glyph_folder(root / p["glyphs"])
     progress = JobProgress(root, "export", len(folder.files), "glyphs")
-    if p.get("merge_into"):
-        # A merged font is a new font: the family typed in the page, else the base's + " zi2zi";
-        # its copyright and licence are the base's, which still govern it.
-        result = merge_into_font(folder, root / p["merge_into"], out, family=p.get("family") or None, overwrite=True)
-    else:
-        info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
-                        license_url=p.get("licence_url") or None)
-        # Punctuation, digits and Latin unchanged from a font the page names (the target, an installed one).
-        take = [TakeGlyphs(root / p["take_from"], "punctuation"), TakeGlyphs(root / p["take_from"], "latin")] \
-            if p.get("take_from") else []
-        result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", info=info,
-                             overwrite=True, take=take, progress=lambda done, total: progress.update(done))
+    # A merged font is a new font: the family typed in the page, else the base's + " zi2zi"; its
+    # copyright and licence are the base's, which still govern it (the info is for a new font).
+    info = FontInfo(copyright=p.get("copyright") or None, license=p.get("licence") or None,
+                    license_url=p.get("licence_url") or None)
+    # Punctuation, digits and Latin unchanged from a font the page names (the target, an installed one).
+    take = [TakeGlyphs(root / p["take_from"], "punctuation"), TakeGlyphs(root / p["take_from"], "latin")] \
+        if p.get("take_from") and not p.get("merge_into") else []
+    result = export_glyphs(folder, out, merge_into=root / p["merge_into"] if p.get("merge_into") else None,
+                           family=p.get("family") or None, style=p.get("style") or "Regular", info=info,
+                           overwrite=True, take=take, progress=lambda done, total: progress.update(done))
     progress.update(len(folder.files), force=True)
     say(f"wrote {out.name}: {result.glyphs} traced glyphs"
         + (f", {len(result.borrowed)} taken from {Path(p['take_from']).name}" if result.borrowed else ""))
@@ -182,8 +182,7 @@ def _stop(signum, frame):  # SIGTERM from the page's Stop button, outside traini
 
 
 def main(argv: list[str] | None = None) -> int:
-    from zi2zi.cli import describe_os_error
-    from zi2zi.errors import Zi2ziError
+    from zi2zi.errors import Zi2ziError, describe_os_error
 
     root = Path((argv or sys.argv[1:])[0]).resolve()
     folder = root / JOB_DIR

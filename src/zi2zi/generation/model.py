@@ -1,17 +1,20 @@
-"""Generating glyphs from a checkpoint alone.
+"""A trained model ready to generate glyphs: :class:`GlyphGenerator` (from a checkpoint alone) and
+:func:`base_source_font`, the font whose glyphs it reads.
 
 The checkpoint records the renderer settings its training data used, so the source glyphs fed to
 the generator here are drawn by the same renderer with the same size, mode and margin: the
-train/inference mismatch of the forks cannot happen.
+train/inference mismatch of the forks cannot happen. The source font is the one the model was
+trained from, found on this machine by :func:`base_source_font`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,13 +22,9 @@ import torch
 from zi2zi.checkpoints import find_style, load_checkpoint
 from zi2zi.config import RenderSettings
 from zi2zi.device import resolve_device
-from zi2zi.errors import CheckpointError
-from zi2zi.fonts import EmBox, FontFile, Renderer
+from zi2zi.errors import CheckpointError, DatasetError, FontError
+from zi2zi.fonts import EmBox, FontFile, Renderer, open_font
 from zi2zi.images import to_tensor, to_uint8
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    return resolve_device(name)
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class GlyphGenerator:
         ``refine``: draw glyphs through ``refiner`` (default: the run's own refiner, see
         :func:`zi2zi.refine.runtime.refiner_for`); without one, or with ``refine=False``, glyphs
         come out at the generator's size."""
-        self.device = pick_device(device)
+        self.device = resolve_device(device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
         self.step = loaded.step
@@ -114,6 +113,10 @@ class GlyphGenerator:
     def renderer(self, font: FontFile) -> Renderer:
         return Renderer(font, self.render_settings)
 
+    def source_font(self, echo: Callable[[str], None]) -> FontFile:
+        """The font this model read its input glyphs from in training (see :func:`base_source_font`)."""
+        return base_source_font(self.data_info, echo)
+
     @torch.no_grad()
     def generate(
         self, sources: np.ndarray, style: Style | Sequence[Style] | None = None, *,
@@ -181,3 +184,30 @@ class GlyphGenerator:
             vector = ((1.0 - t) * va + t * vb).expand(len(sources), -1)
             frames.append(self.generate(sources, style_vectors=vector))
         return frames
+
+
+def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> FontFile:
+    """The source font a checkpoint was trained with, found on this machine.
+
+    The recorded path is tried first, then the file name under the system font folders; a
+    different version of the file (another hash) is used with a note, since it renders the same
+    characters nearly identically.
+    """
+    from zi2zi.fonts.corpus import CORPUS
+    from zi2zi.fonts.system import find_font
+
+    rec = (data_info.get("source") or {}).get("font") or {}
+    if not rec.get("path"):
+        raise DatasetError("the base checkpoint does not record its source font; it cannot be fine-tuned")
+    name = Path(rec["path"]).name
+    path = Path(rec["path"])
+    if not path.is_file():
+        package = next((f.package for f in CORPUS if f.file == name), None)
+        try:
+            path = find_font(name, package, hint="scripts/install-corpus-fonts.sh")
+        except FontError as exc:
+            raise FontError(f"the base's source font is missing: {exc}") from None
+    font = open_font(path, rec.get("face", 0))
+    if rec.get("sha256") and font.sha256 != rec["sha256"]:
+        echo(f"note: {path} is another version of the base's source font {name}; glyphs may differ slightly")
+    return font

@@ -1,24 +1,43 @@
-"""A folder of glyph images (``U+XXXX.png``) and the em box they were rendered in.
+"""The glyph folder: glyph images (``U+XXXX.png``) and the em box they were drawn in, the format
+``zi2zi generate`` and ``zi2zi scan`` write and ``zi2zi export`` and fine-tuning read.
 
-Everything about the folder is checked before any tracing starts, so a bad file fails the export
-in a second instead of after minutes of work.
+::
+
+    manifest.json      format "zi2zi-glyphs", version, complete, render settings, em box,
+                       advance, characters, and what the writer adds (model and style, or scan)
+    U+6C38.png         one 8-bit grey image per character, all of one size
+    review/, ...       sub-folders (a scan's contact sheet, variants) are not glyphs
+
+The format (:data:`KIND`), the reader (:func:`read_glyph_folder`) and the writer
+(:func:`write_glyph`, :func:`write_manifest`) live here and nowhere else. The reader checks
+everything before any work starts, so a bad file fails an export in a second instead of after
+minutes of tracing.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from zi2zi import __version__
 from zi2zi.config import RenderSettings
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import ExportError
 from zi2zi.fonts.geometry import EmBox
-from zi2zi.images import read_grey
+from zi2zi.images import read_grey, save_png
+from zi2zi.storage.atomic import write_json
+from zi2zi.storage.folders import FolderKind
+
+FORMAT = "zi2zi-glyphs"
+FORMAT_VERSION = 1
+KIND = FolderKind(noun="glyph folder", marker=MANIFEST, format=FORMAT, version=FORMAT_VERSION)
 
 _NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
 
@@ -47,6 +66,36 @@ class GlyphFolder:
 def load_image(path: Path) -> np.ndarray:
     """(S, S) uint8 grey (see :func:`zi2zi.images.read_grey`; a damaged file is named in the error)."""
     return read_grey(path)
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def write_glyph(folder: Path, char: str, image: np.ndarray) -> Path:
+    """One glyph image, written atomically (a kill leaves the old file or none)."""
+    return save_png(Path(folder) / glyph_filename(char), image)
+
+
+def write_manifest(
+    folder: Path, *, render: RenderSettings, embox: EmBox, characters: Iterable[str], complete: bool, **fields: Any
+) -> Path:
+    """The manifest that makes ``folder`` a glyph folder. ``characters``: the glyphs in it;
+    ``complete``: False while it is still being written; ``fields``: what the writer records
+    beside the format (the model and style, or the scan's photos)."""
+    return write_json(Path(folder) / MANIFEST, {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "zi2zi_version": __version__,
+        "complete": complete,
+        **fields,
+        "render": asdict(render),
+        "embox": embox.to_dict(),
+        "advance": embox.units_per_em,
+        "characters": "".join(sorted(set(characters), key=ord)),
+    })
+
+
+# ---- reading ---------------------------------------------------------------------------------
 
 
 def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None = None) -> GlyphFolder:

@@ -1,4 +1,5 @@
-"""``make handwriting-demo``: the handwriting path end to end, with a synthetic hand and phone.
+"""``zi2zi demo --handwriting`` (``make handwriting-demo``): the handwriting path end to end, with a
+synthetic hand and phone.
 
 template -> (a handwriting-like font writes the sheets; a synthetic phone photographs them) ->
 scan -> export the written glyphs as a font -> report.html with the sheet, a photo, the recovered
@@ -9,18 +10,16 @@ Completing the font (fine-tune a base model on the scanned glyphs, generate the 
 merge) is the step marked ``COMPLETION`` below: it runs when a base model is installed (``zi2zi
 models``) or given with ``--base``, and is reported as not done otherwise; it is never imitated.
 
-    python -m zi2zi.handwriting.demo --out handwriting-demo-out [--overwrite] [--charset SPEC]
+    zi2zi demo --handwriting --out handwriting-demo-out [--overwrite] [--charset SPEC]
         [--base NAME|CKPT] [--complete-charset SPEC] [--steps N] [--device D]
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import io
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -28,7 +27,8 @@ import numpy as np
 from PIL import Image
 
 from zi2zi.config import RenderSettings
-from zi2zi.errors import FontError, Zi2ziError
+from zi2zi.demo.settings import COMPLETE_CHARSET, HANDWRITING_OUT, TEMPLATE_SIZE
+from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer, open_font, resolve_charset
 from zi2zi.handwriting.charset import template_charset
 from zi2zi.handwriting.draw import open_reference_font, write_template
@@ -38,14 +38,12 @@ from zi2zi.handwriting.review import glyph_strip
 from zi2zi.handwriting.scan import scan
 from zi2zi.handwriting.synthetic import synthetic_photos
 from zi2zi.images import read_grey
-from zi2zi.storage import FolderKind, FolderLock, write_json, write_text
-from zi2zi.storage.folders import check_replaceable
+from zi2zi.storage import FolderKind, owned_folder, write_json, write_text
 
 HAND_FONTS = [("LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"), ("ukai.ttc", "fonts-arphic-ukai")]
 KIND = FolderKind(noun="handwriting demo folder", marker=".zi2zi-handwriting-demo.json",
                   format="zi2zi-handwriting-demo", version=1)
 DEFAULT_BASE = "base-64"  # preferred when several bases are installed
-COMPLETE_CHARSET = "gb2312-1"  # what the completed font should cover: the 3755 common hanzi
 STYLE_NAME = "handwriting"
 
 
@@ -61,30 +59,22 @@ def find_hand_font() -> FontFile:
                     "fonts-lxgw-wenkai (make fonts), or pass --hand-font FONT")
 
 
-def _prepare(out: Path, overwrite: bool) -> None:
-    """Start ``out`` afresh; only a demo folder (by its marker) is ever cleared. The caller holds its lock."""
-    if check_replaceable(out, KIND, overwrite=overwrite) == "ours":
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    # The marker goes first: a demo stopped half-way is still recognised and replaced by the next one.
-    write_json(out / KIND.marker, {"format": KIND.format, "version": KIND.version,
-                                   "written_by": "python -m zi2zi.handwriting.demo"})
-
-
 def _small(image: np.ndarray, width: int) -> Image.Image:
     pil = Image.fromarray(image)
     return pil.resize((width, round(pil.height * width / pil.width)), Image.Resampling.LANCZOS)
 
 
-def run_demo(out: str | Path, *, charset: str | None = None, hand_font: str | None = None,
-             reference_font: str | None = None, size: int = 128, seed: int = 0, overwrite: bool = False,
-             base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
-             device: str = "auto", log=print) -> dict:
+def run_handwriting_demo(out: str | Path = HANDWRITING_OUT, *, charset: str | None = None,
+                         hand_font: str | None = None, reference_font: str | None = None, size: int = TEMPLATE_SIZE,
+                         seed: int = 0, overwrite: bool = False,
+                         base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
+                         device: str = "auto", log=print) -> dict:
     """The whole demo into ``out``; returns what ``summary.json`` holds. ``base``, ``complete_charset``,
     ``steps`` and ``device`` are for the completion step (see :func:`complete_with_model`)."""
     out = Path(out)
-    with FolderLock(out, what=KIND.noun):
-        _prepare(out, overwrite)
+    # Only a demo folder (by its marker) is ever cleared; the marker goes first, so a demo stopped
+    # half-way is still recognised and replaced by the next one.
+    with owned_folder(out, KIND, overwrite=overwrite, marker={"written_by": "zi2zi demo --handwriting"}):
         return _run(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size, seed=seed,
                     base=base, complete_charset=complete_charset, steps=steps, device=device, log=log)
 
@@ -167,8 +157,9 @@ def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, 
     is reported as not done, with the commands that do it.
     """
     from zi2zi.bases import base_names
+    from zi2zi.fontmaking import GLYPHS_DIR, RUN_DIR, make_font
 
-    glyphs, run, generated = out / "glyphs", out / "run", out / "generated"
+    glyphs, run, generated = out / "glyphs", out / RUN_DIR, out / GLYPHS_DIR
     complete = font_path.with_name(f"{font_path.stem}-complete{font_path.suffix}")
     installed = base_names()
     chosen = base or (DEFAULT_BASE if DEFAULT_BASE in installed else installed[0] if installed else None)
@@ -187,31 +178,24 @@ def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, 
                           "to complete the font from a checkpoint or run directory of your own",
                 "next_steps": commands("SOURCE_FONT")}
 
-    from zi2zi.export import merge_into_font
-    from zi2zi.finetune import finetune
-    from zi2zi.finetune.inputs import base_source_font
     from zi2zi.fonts import filter_by_fonts
-    from zi2zi.generation import generate_to_folder
-    from zi2zi.inference import GlyphGenerator
 
-    tuned = finetune(chosen, run, target_glyphs=glyphs, style_name=STYLE_NAME, steps=steps,
-                     device=None if device == "auto" else device, progress=False, echo=log)
-    model = GlyphGenerator(tuned.checkpoint or tuned.run_dir, device=device)
-    source = base_source_font(model.data_info, log)  # the font the base reads its input glyphs from
     wanted = filter_by_fonts(resolve_charset(charset), missing_from=[open_font(font_path)])
+    made = make_font(chosen, complete, work=out, chars=wanted, target_glyphs=glyphs, merge_into=font_path,
+                     style_name=STYLE_NAME, steps=steps, device=device, echo=log)
+    tuned = made.model
+    assert tuned is not None  # make_font always fine-tunes
     record = {"base": str(chosen), "run": str(run), "style": tuned.style, "steps": tuned.step, "charset": charset,
-              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(source.path))}
-    written = generate_to_folder(model, style=model.style(tuned.style), source=source, chars=wanted,
-                                 out=generated).written if wanted else []
-    if not written:
+              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(made.source.path))}
+    if made.export is None:
         return record | {"status": f"done: fine-tuned {Path(chosen).stem} on {tuned.train_glyphs} written glyphs; "
                                    f"the hand-written font already has every character of {charset} the model "
                                    "can generate, so nothing was added", "generated": 0}
-    merged = merge_into_font(generated, font_path, complete, overwrite=True)
+    written = made.glyphs.written if made.glyphs else []
     return record | {
         "status": f"done: fine-tuned {Path(chosen).stem} for {tuned.step} steps on {tuned.train_glyphs} written "
                   f"glyphs, generated {len(written)} characters of {charset} the hand did not write, and merged "
-                  f"them into {complete.name} ({merged.glyphs} added; every written glyph kept)",
+                  f"them into {complete.name} ({made.export.glyphs} added; every written glyph kept)",
         "generated": len(written), "complete_font": str(complete),
     }
 
@@ -265,34 +249,3 @@ Times (s): {html.escape(json.dumps(summary['seconds']))}.</p>
 <p>The commands:</p><ol>{steps}</ol>
 </body></html>"""
     write_text(out / "report.html", doc)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zi2zi.handwriting.demo",
-                                     description="The handwriting path end to end with a synthetic hand.")
-    parser.add_argument("--out", default="handwriting-demo-out")
-    parser.add_argument("--charset", default=None, help="template charset (default handwriting-300)")
-    parser.add_argument("--hand-font", help="font that plays the hand (default LXGW WenKai, else AR PL UKai)")
-    parser.add_argument("--reference-font", help="font for the printed reference characters")
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--base", metavar="NAME|CKPT", help="base model that completes the font (default: the "
-                        "installed one, see `zi2zi models`; without one the completion is skipped)")
-    parser.add_argument("--complete-charset", default=COMPLETE_CHARSET, metavar="SPEC",
-                        help=f"characters the completed font covers (default {COMPLETE_CHARSET})")
-    parser.add_argument("--steps", type=int, default=None, help="fine-tuning steps (default: by the glyph count)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    args = parser.parse_args(argv)
-    try:
-        run_demo(args.out, charset=args.charset, hand_font=args.hand_font, reference_font=args.reference_font,
-                 size=args.size, seed=args.seed, overwrite=args.overwrite, base=args.base,
-                 complete_charset=args.complete_charset, steps=args.steps, device=args.device)
-    except Zi2ziError as exc:
-        print(f"handwriting demo: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
