@@ -9,6 +9,7 @@ nothing in it is typed by hand.
     python -m benchmarks.run_all --only-export    # rerun the export benchmarks, replace that section
     python -m benchmarks.run_all --only-scan      # rerun the handwriting scan benchmark, replace its section
     python -m benchmarks.run_all --only-ui        # rerun the web app benchmark, replace its section
+    python -m benchmarks.run_all --only-refine    # rerun the refining benchmark, replace its section
 """
 
 from __future__ import annotations
@@ -186,6 +187,30 @@ def generate_section(args: argparse.Namespace) -> list[str]:
     ]
 
 
+def refine_section(args: argparse.Namespace) -> list[str]:
+    """The refining stage: refined glyphs per second and a whole GB2312 font, each against today's path."""
+    r = run("bench_refine.py", *(["--rounds", "3", "--charset", "gb2312-1"] if args.quick else []))
+    f = r["fonts"]
+    return [
+        "## Refining (`benchmarks/bench_refine.py`)",
+        "",
+        f"The shipped base `{r['base']}` with its refiner `{r['refiner']}` (64 -> 256 px), {r['n']} glyphs per round, "
+        f"{r['rounds']} rounds. Target: refining >= 50 glyphs/s at 256 px; generate + refine + export of all GB2312 "
+        "characters <= 5 minutes.",
+        "",
+        markdown_table(["what", "figure", "today's path (no refiner)", "ratio"], [
+            ["refining alone", f"{r['refine_glyphs_per_s']} glyphs/s", "-", "-"],
+            ["drawing glyphs (render, generate, refine)", f"{r['draw_refined_glyphs_per_s']} glyphs/s",
+             f"{r['draw_plain_glyphs_per_s']} glyphs/s", f"{r['draw_ratio']}x the time"],
+            [f"{r['charset']} font ({f['refined']['glyphs']} glyphs): generate + export",
+             f"{f['refined']['total_s']} s ({f['refined']['generate_s']} + {f['refined']['export_s']})",
+             f"{f['plain']['total_s']} s ({f['plain']['generate_s']} + {f['plain']['export_s']})",
+             f"{r['font_ratio']}x the time"],
+        ]),
+        "",
+    ]
+
+
 def scan_section() -> list[str]:
     """Reading a 300-cell set of synthetic phone photos of filled template sheets."""
     scan = run("bench_scan.py")
@@ -248,9 +273,11 @@ def main() -> None:
                         help="rerun only the handwriting scan benchmark and put its section in the report")
     parser.add_argument("--only-ui", action="store_true",
                         help="rerun only the web app benchmark and put its section in the report")
+    parser.add_argument("--only-refine", action="store_true",
+                        help="rerun only the refining benchmark and put its section in the report")
     args = parser.parse_args()
 
-    if args.only_export or args.only_scan or args.only_ui:
+    if args.only_export or args.only_scan or args.only_ui or args.only_refine:
         # Rerun one section and put it in place of its old one; the others stay as measured.
         report = Path(args.report)
         text = report.read_text(encoding="utf-8")
@@ -258,6 +285,8 @@ def main() -> None:
             text = replace_section(text, "## Handwriting scan (", scan_section(), before="## Export (")
         if args.only_ui:
             text = replace_section(text, "## Web app while training (", ui_section(args), before="## Export (")
+        if args.only_refine:
+            text = replace_section(text, "## Refining (", refine_section(args), before="## Handwriting scan (")
         if args.only_export:
             text = replace_section(text, "## Export (", export_section(args))
         report.write_text(text, encoding="utf-8")
@@ -289,6 +318,7 @@ def main() -> None:
     ]
     lines += train_sections(args)
     lines += generate_section(args)
+    lines += refine_section(args)
     lines += scan_section()
     lines += ui_section(args)
     lines += export_section(args)

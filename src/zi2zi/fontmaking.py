@@ -14,9 +14,11 @@ model made some other way (the demo can train one from scratch). A caller that s
 calls the stages themselves: the web app fine-tunes, generates, lets its user review the glyphs,
 and exports later; the few-shot benchmark fine-tunes and measures.
 
-A stage that works on the generator's output (a refiner that turns its 64 px glyphs into
-high-resolution ones before they are traced) belongs to the glyph stage, in
-:func:`zi2zi.generation.generated_glyphs`: every glyph the chain writes comes from there.
+The refining stage is part of two of them: ``finetune`` fine-tunes the refiner shipped for the
+base on the same glyphs as the generator (``RUN/refiner.safetensors``), and ``GlyphGenerator``
+loads the run's refiner, so that the glyph stage (:func:`zi2zi.generation.generated_glyphs`,
+where every glyph the chain writes comes from) draws refined 256 px glyphs; ``refine=False``
+keeps the generator's own.
 """
 
 from __future__ import annotations
@@ -135,6 +137,7 @@ def make_font(
     seed: int = 0,
     device: str = "auto",
     overwrite: bool = False,
+    refine: bool = True,
     progress: Progress | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> MadeFont:
@@ -148,6 +151,7 @@ def make_font(
     resumes; ``overwrite`` starts it over) and the generated glyphs of ``chars`` to
     ``work/generated``, which must be new or empty. ``out``: the font, new (named ``family``) or
     ``merge_into`` with the generated characters it lacks added; it is replaced if it exists.
+    ``refine=False`` leaves out the refining stage (the font is traced from the generator's glyphs).
     """
     from zi2zi.export.make import check_choice
     from zi2zi.finetune import finetune
@@ -161,10 +165,11 @@ def make_font(
     tell("finetune", 0, 1)
     tuned = finetune(base, work / RUN_DIR, target=target, chars=train_chars, target_glyphs=target_glyphs, data=data,
                      holdout=holdout, steps=steps, discriminator=discriminator, style_name=style_name, seed=seed,
-                     overwrite=overwrite, device=None if device == "auto" else device, progress=False, echo=say)
+                     overwrite=overwrite, device=None if device == "auto" else device, progress=False, echo=say,
+                     refine=refine)
     tell("finetune", 1, 1)
     finetune_seconds = time.perf_counter() - t0
-    model = GlyphGenerator(tuned.checkpoint or tuned.run_dir, device=device)
+    model = GlyphGenerator(tuned.checkpoint or tuned.run_dir, device=device, refine=refine)
     made = font_from_model(model, style=model.style(tuned.style), chars=chars, glyphs=work / GLYPHS_DIR, out=out,
                            merge_into=merge_into, family=family, info=info, overwrite=True, progress=progress,
                            echo=say)
