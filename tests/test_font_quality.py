@@ -56,3 +56,18 @@ def test_contours_count_outlines_and_holes_not_specks():
     two[50:70, 50:70] = True
     two[100, 100] = True  # a one-pixel speck
     assert contour_count(two) == 2
+
+
+def test_evaluate_font_prints_the_measures_beside_a_baseline(tiny_fonts, capsys):
+    import json
+
+    from zi2zi.cli import main
+
+    assert main(["evaluate", "--font", str(tiny_fonts["light"]), "--against", str(tiny_fonts["light"]),
+                 "--chars", "text:" + TINY_CHARS, "--baseline", str(tiny_fonts["bold"]), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["font"]["identified"] == 1.0 and result["font"]["missing"] == ""
+    assert result["baseline"]["characters"] == len(TINY_CHARS) - 2 and result["baseline"]["missing"] == TINY_CHARS[-2:]
+    assert result["baseline"]["shape_iou"] < 1.0
+    assert main(["evaluate", "--font", str(tiny_fonts["light"])]) == 1
+    assert "--font needs --against" in capsys.readouterr().err

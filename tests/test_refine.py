@@ -108,3 +108,17 @@ def test_damaged_or_foreign_files_are_one_line(tmp_path, tiny_base):
         load_refiner(tiny_base)  # a generator checkpoint is not a refiner
     with pytest.raises(CheckpointError, match="does not exist"):
         load_refiner(tmp_path / "missing.safetensors")
+
+
+def test_specks_go_and_strokes_and_dots_stay():
+    from zi2zi.refine.runtime import remove_specks
+
+    glyph = np.full((256, 256), 255, np.uint8)
+    glyph[40:200, 120:136] = 0  # a stroke
+    glyph[20:34, 60:74] = 0  # a dot, 14 px square
+    glyph[100:105, 30:35] = 0  # a fleck, 5 px square
+    glyph[150, 200] = 100  # a grey pixel, ink at the 50 % level
+    cleaned = remove_specks(glyph)
+    assert (cleaned[100:105, 30:35] == 255).all() and cleaned[150, 200] == 255
+    assert (cleaned[40:200, 120:136] == 0).all() and (cleaned[20:34, 60:74] == 0).all()
+    assert remove_specks(cleaned) is cleaned  # nothing left to remove: the same array back

@@ -23,12 +23,19 @@ from zi2zi.refine.train import RefinerRecipe, train_refiner
 
 @dataclass(frozen=True)
 class RefinerTuning:
-    """Settings of the per-font fine-tuning (``zi2zi finetune`` runs it after the generator)."""
+    """Settings of the per-font fine-tuning (``zi2zi finetune`` runs it after the generator).
 
-    steps: int = 300
+    Chosen on AR PL UKai (unseen), 200 training glyphs, 100 held-out characters exported and
+    measured on the font (zi2zi.metrics.font_quality): identified / shape IoU / edge F were
+    0.63 / 0.32 / 0.49 with the shipped refiner untuned, 0.65 / 0.34 / 0.54 after 300 steps at
+    lr 3e-4, 0.71 / 0.38 / 0.57 after 1000 steps at lr 1e-3 (128 px crops); whole 256 px glyphs
+    (batch 8) gave 0.73 / 0.35 / 0.58 in three times the time.
+    """
+
+    steps: int = 1000
     batch_size: int = 16
     crop: int = 128
-    lr: float = 3e-4
+    lr: float = 1e-3
 
     def recipe(self, seed: int) -> RefinerRecipe:
         return RefinerRecipe(steps=self.steps, batch_size=self.batch_size, crop=self.crop, lr=self.lr,
