@@ -28,8 +28,9 @@ class RefinerTuning:
     Chosen on AR PL UKai (unseen), 200 training glyphs, 100 held-out characters exported and
     measured on the font (zi2zi.metrics.font_quality): identified / shape IoU / edge F were
     0.63 / 0.32 / 0.49 with the shipped refiner untuned, 0.65 / 0.34 / 0.54 after 300 steps at
-    lr 3e-4, 0.71 / 0.38 / 0.57 after 1000 steps at lr 1e-3 (128 px crops); whole 256 px glyphs
-    (batch 8) gave 0.73 / 0.35 / 0.58 in three times the time.
+    lr 3e-4, 0.71 / 0.38 / 0.57 after 1000 steps at lr 1e-3 (128 px crops); 2000 steps gave
+    0.71 / 0.35 / 0.58 in twice the time, whole 256 px glyphs (batch 8) 0.73 / 0.35 / 0.58 in
+    three times the time. (The shipped refiner at step 2000 of its training was the start.)
     """
 
     steps: int = 1000
