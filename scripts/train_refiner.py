@@ -178,13 +178,15 @@ def model_card(record: dict, path: Path) -> str:
         f"- Weights: fp16 safetensors, {path.stat().st_size / 1e6:.1f} MB; {params / 1e6:.2f} M parameters "
         f"(width {CONFIG.width}, context width {CONFIG.context_width}, {CONFIG.blocks} blocks per level).",
         f"- Training: {record['step']} steps of batch {record['training']['batch_size']} crops of "
-        f"{record['training']['crop']} px, binary cross-entropy, {record['seconds_to_step'] / 60:.0f} min of training on "
+        f"{record['training']['crop']} px, binary cross-entropy, {record['seconds_to_step'] / 60:.0f} min of wall time on "
         f"{record['cpu']} ({record['threads']} thread{'s' if record['threads'] > 1 else ''}), torch {record['torch']}; the step with the highest validation ink "
         "IoU (checked every 1000 steps).",
         f"- Recipe: `{record['recipe']}` (rebuilds it from scratch and resumes).",
         f"- Pairs: {record['pairs']['train']} for training, {record['pairs']['val']} for validation, from "
         f"{len(record['styles'])} corpus styles; characters the base trained on (its held-out characters stay unseen).",
-        "", "## Validation (whole glyphs at 256 px, characters not trained on)", "",
+        "", "## Validation", "",
+        "Whole glyphs at 256 px of characters the refiner did not train on, their coarse glyphs drawn with the "
+        "base's dropout on (the hard case: a generator unsure of the character).", "",
         "| measure | refined | coarse glyph upscaled (bicubic) |", "|---|---|---|",
         f"| ink IoU at the 50 % level | {val['ink_iou']:.4f} | {val['ink_iou_upscaled']:.4f} |",
         f"| L1 | {val['l1']:.4f} | - |", "",

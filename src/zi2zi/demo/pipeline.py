@@ -155,7 +155,7 @@ def _run(out: Path, settings: DemoSettings, chars: list[str], source_path: Path,
     timed("generate", loaded + made.seconds["generate"])
 
     t0 = time.perf_counter()
-    sample = font_sample(font_path, "".join(held_out[:20]), out / "exported-font-sample.png")
+    sample = font_sample(font_path, "".join(held_out[:10]), out / "exported-font-sample.png", target=target_path)
     timed("export", made.seconds["export"] + time.perf_counter() - t0)
 
     t0 = time.perf_counter()

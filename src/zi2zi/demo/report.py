@@ -6,19 +6,19 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from zi2zi.reporting import html_page, html_table
 
 
-def font_sample(font_path: Path, text: str, out: Path) -> Path | None:
-    """Set text with the exported font through Pillow/FreeType: proof the font file works."""
-    font = ImageFont.truetype(str(font_path), 56)
-    image = Image.new("L", (60 * len(text) + 20, 80), 255)
-    ImageDraw.Draw(image).text((10, 10), text, font=font, fill=0)
-    if np.asarray(image).min() == 255:
+def font_sample(font_path: Path, text: str, out: Path, *, target: Path | None = None) -> Path | None:
+    """Set text at 150 px with the exported font through Pillow/FreeType (proof the font file works,
+    at the size a reader judges it), under the same text in the ``target`` font when given."""
+    from zi2zi.generation.textline import font_lines, set_line
+
+    if np.asarray(set_line(font_path, text, px=56)).min() == 255:
         return None
-    image.save(out)
+    lines = ([("target font", target, 0)] if target is not None else []) + [("exported font", font_path, 0)]
+    font_lines(lines, text, px=150).save(out)
     return out
 
 
@@ -61,7 +61,8 @@ def report_html(summary: dict, results: dict, has_font_sample: bool) -> str:
         "<h2>Loss curves</h2><img src='loss-curves.png' alt='loss curves'>",
         "<h2>Exported font</h2>",
         f"<p><a href='zi2zi-demo.ttf'>zi2zi-demo.ttf</a>: {summary['export']['glyphs']} glyphs traced from the "
-        "generated bitmaps. Below, the first held-out characters set with that file through FreeType:</p>",
+        "generated bitmaps. Below, held-out characters set at 150 px through FreeType in the target font and in "
+        "that file:</p>",
         "<img src='exported-font-sample.png' alt='font sample'>" if has_font_sample else "<p>(the sample rendered empty)</p>",
         "<h2>Dataset</h2><img src='dataset-preview.png' alt='dataset preview'>",
         "<h2>Run</h2>",
