@@ -28,10 +28,11 @@ WRITE_SIZE = 256  # px of the written glyph before it is pasted (finer than any 
 
 @dataclass(frozen=True)
 class HandSettings:
-    """How the synthetic writer varies from square to square (fractions of the square = one em)."""
+    """How the synthetic writer varies from square to square (fractions of the square = one em):
+    as a person writes, each glyph 0.82-1.0 of the usual size and up to 6 % off centre."""
 
-    scale: tuple[float, float] = (0.78, 0.98)  # glyph size relative to the font's em
-    shift: float = 0.08  # largest offset of the glyph from where the font puts it
+    scale: tuple[float, float] = (0.82, 1.0)  # glyph size relative to the font's em
+    shift: float = 0.06  # largest offset of the glyph from where the font puts it
     fill: float = 1.0  # share of cells written (the rest stay empty)
 
 
@@ -81,7 +82,7 @@ def fill_page(template: Template, index: int, font: FontFile, *, dpi: float, tru
         glyph = renderer.render(cell.char)
         if glyph is None:
             continue
-        written = _place(glyph, rng, hand)
+        written = write_like_a_hand(glyph, rng, hand)
         if written is None:
             continue
         paste_min(raster, written, cell.box, dpi)
@@ -89,8 +90,9 @@ def fill_page(template: Template, index: int, font: FontFile, *, dpi: float, tru
     return filled
 
 
-def _place(glyph: np.ndarray, rng: np.random.Generator, hand: HandSettings) -> np.ndarray | None:
-    """Scale the glyph about the square's centre and shift it, keeping its ink inside the square."""
+def write_like_a_hand(glyph: np.ndarray, rng: np.random.Generator, hand: HandSettings) -> np.ndarray | None:
+    """The font's glyph as the hand writes it once: scaled about the square's centre and shifted,
+    its ink kept inside the square; None for a glyph without ink."""
     size = glyph.shape[0]
     ys, xs = np.nonzero(glyph < 128)
     if len(xs) == 0:
