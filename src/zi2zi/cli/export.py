@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--merge-face", default="0", help="face of a .ttc base font, by index or name (default 0)")
     p.add_argument("--keep-base-names", action="store_true",
                    help="with --merge-into: keep the base's family name, version and unique ID")
+    p.add_argument("--no-variants", action="store_true",
+                   help="leave out the folder's variants (its variants/ U+XXXX.N.png, e.g. a hand's other samples "
+                        "from `zi2zi scan`); by default a new font gets them as alternates: calt cycles them in "
+                        "running text (each occurrence of a character takes the form after its previous one's), "
+                        "and rand and aalt offer them too")
     p.add_argument("--check", action="store_true", help="re-render the written glyphs and report ink IoU")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         face=int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face,
         keep_names=args.keep_base_names, overwrite=args.overwrite, workers=args.workers, em_box=_em_box(args.em_box),
         warn=lambda warning: print(f"warning: {warning}", file=sys.stderr), take=take,
+        variants=not args.no_variants,
     )
     if args.merge_into is not None:
         print(
@@ -89,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         f"{result.glyphs_per_second:.1f} glyphs/s on {result.workers} process(es))"
         + (f"; {len(result.borrowed)} glyph(s) taken unchanged from --punctuation-from / --latin-from"
            if result.borrowed else "")
+        + (f"; {result.alternates} alternate(s) that cycle in running text (calt, rand, aalt)"
+           if result.alternates else "")
     )
     if args.check:
         folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))

@@ -58,6 +58,7 @@ class FilledPage:
     dpi: float
     raster: np.ndarray  # (H, W) uint8, the written page before the camera
     truth: dict[str, np.ndarray] = field(default_factory=dict)  # char -> (S, S) uint8 glyph pasted
+    samples: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (char, sample >= 1) -> the same
 
 
 @dataclass
@@ -86,7 +87,11 @@ def fill_page(template: Template, index: int, font: FontFile, *, dpi: float, tru
         if written is None:
             continue
         paste_min(raster, written, cell.box, dpi)
-        filled.truth[cell.char] = cv2.resize(written, (truth_size, truth_size), interpolation=cv2.INTER_AREA)
+        pasted = cv2.resize(written, (truth_size, truth_size), interpolation=cv2.INTER_AREA)
+        if cell.sample:  # another sample of the character: placed anew, as a hand writes it again
+            filled.samples[(cell.char, cell.sample)] = pasted
+        else:
+            filled.truth[cell.char] = pasted
     return filled
 
 
