@@ -134,6 +134,20 @@ def test_finetune_trains_on_normalised_glyphs_and_generation_gives_the_placement
     [(_, placed)] = list(generated_glyphs(model, style=new, source=source, chars=["的", "一"]))
     assert all(np.array_equal(p, pl.place(r, recorded)) for p, r in zip(placed, raw))
     assert not np.array_equal(placed, raw)
+    # --normalize-written: the written glyphs placed as generated ones are, all alike.
+    from zi2zi.cli import main
+    from zi2zi.finetune.tidy import tidy_folder
+
+    tidy = tidy_folder(folder, summary.run_dir, tmp_path / "tidy")
+    big = pl.source_glyphs(open_font(tiny_fonts["source"]), chars, EmBox.cjk_default(SIZE))
+    written_64 = {c: read_grey(folder / f"U+{ord(c):04X}.png") for c in chars}
+    tidied = {chr(cp): tidy.load(cp) for cp in tidy.codepoints}
+    assert pl.box_spread(tidied, big)[1] < pl.box_spread(written_64, big)[1]  # the size jitter is gone
+    assert tidy.embox == EmBox.cjk_default(SIZE) and len(tidied) == len(chars)
+    assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "Tidy.ttf"), "--family", "Tidy",
+                 "--normalize-written", str(summary.run_dir)]) == 0
+    assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "Bad.ttf"), "--family", "Bad",
+                 "--normalize-written", str(tmp_path)]) == 1
     # "none" trains on the glyphs as written and records that it did.
     plain = finetune("tiny", tmp_path / "ft-none", target_glyphs=folder, steps=2, progress=False, device="cpu",
                      placement="none")

@@ -209,6 +209,12 @@ def source_glyphs(source: FontFile, chars: Iterable[str], embox: EmBox) -> dict[
     return {c: image for c, image in drawn.items() if image is not None}
 
 
+def tidy(written: np.ndarray, source: np.ndarray, placement: Placement) -> np.ndarray:
+    """A written glyph given the hand's median placement instead of its own: normalised as the
+    run's training glyphs were, then placed as generated glyphs are (``--normalize-written``)."""
+    return place(normalise(written, source, placement.method)[0], placement)
+
+
 def check_method(method: str) -> None:
     if method not in METHODS:
         raise DatasetError(f"unknown placement normalisation {method!r}; use one of {', '.join(METHODS)}")
@@ -298,4 +304,5 @@ __all__ = [
     "normalise_all",
     "place",
     "source_glyphs",
+    "tidy",
 ]

@@ -36,7 +36,7 @@ class ScanReport:
     out: Path
     pages: list[PageResult]
     glyphs: dict[str, CellResult] = field(default_factory=dict)  # the winning scan of each character
-    samples: dict[str, list[CellResult]] = field(default_factory=dict)  # its other samples the template asked for
+    samples: dict[str, dict[int, CellResult]] = field(default_factory=dict)  # its other samples, by sample number
     variants: dict[str, list[CellResult]] = field(default_factory=dict)  # earlier scans, kept or not
     pages_not_read: list[int] = field(default_factory=list)  # template pages no photo gave
     contact_sheet: Path | None = None
@@ -107,13 +107,13 @@ def scan(
             if key in latest:
                 report.variants.setdefault(cell.char, []).append(latest[key])
             latest[key] = cell
+    # A first square read empty while another sample of the character was written: that one stands in.
+    read_empty = {c.char for p in report.pages if p.ok for c in p.cells if c.sample == 0 and c.image is None}
     for (char, sample), cell in sorted(latest.items(), key=lambda item: item[0][1]):
-        if sample == 0:
-            report.glyphs[char] = cell
-        elif char not in report.glyphs:  # its first square left empty: another sample stands in
+        if sample == 0 or (char not in report.glyphs and char in read_empty and (char, 0) not in latest):
             report.glyphs[char] = cell
         else:
-            report.samples.setdefault(char, []).append(cell)
+            report.samples.setdefault(char, {})[sample] = cell
     read_pages = {p.page for p in report.pages if p.ok}
     report.pages_not_read = [i for i in range(len(template.pages)) if i not in read_pages]
     if not report.glyphs:
@@ -138,12 +138,17 @@ def _write_folder(tmp: Path, report: ScanReport, template: Template, settings: S
                   keep_variants: bool) -> None:
     for char, cell in report.glyphs.items():
         write_glyph(tmp, char, cell.glyph)
-    variants = {c: report.samples.get(c, []) + (report.variants.get(c, []) if keep_variants else [])
-                for c in report.glyphs}
-    variants = {c: cells for c, cells in variants.items() if cells}
-    for char, cells in variants.items():
-        for n, cell in enumerate(cells, 1):
+    # A sample keeps its number (U+XXXX.2.png is always the third square of the character), so a
+    # later scan of its page replaces it; earlier scans kept by keep_variants come after them.
+    variants: dict[str, int] = {}
+    for char in set(report.samples) | (set(report.variants) if keep_variants else set()):
+        numbered = dict(report.samples.get(char, {}))
+        after = max([template.variants.get(char, 0), *numbered])
+        if keep_variants:
+            numbered.update((after + k, cell) for k, cell in enumerate(report.variants.get(char, []), 1))
+        for n, cell in numbered.items():
             write_variant(tmp, char, n, cell.glyph)
+        variants[char] = len(numbered)
     (tmp / "review").mkdir()
     read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
     contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
@@ -160,7 +165,7 @@ def _write_folder(tmp: Path, report: ScanReport, template: Template, settings: S
         empty="".join(report.empty),
         touching_border="".join(sorted((c for c, r in report.glyphs.items() if r.touches_border), key=ord)),
         pages_not_read=[i + 1 for i in report.pages_not_read],
-        variants={c: len(v) for c, v in sorted(variants.items(), key=lambda item: ord(item[0]))},
+        variants=dict(sorted(variants.items(), key=lambda item: ord(item[0]))),
         photos=[_page_record(p) for p in report.pages],
     )
 
