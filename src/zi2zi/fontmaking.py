@@ -15,8 +15,10 @@ calls the stages themselves: the web app fine-tunes, generates, lets its user re
 and exports later; the few-shot benchmark fine-tunes and measures.
 
 A stage that works on the generator's output (a refiner that turns its 64 px glyphs into
-high-resolution ones before they are traced) belongs to the glyph stage, in
-:func:`zi2zi.generation.generated_glyphs`: every glyph the chain writes comes from there.
+high-resolution ones before they are traced; for a hand, the hand's median placement given back
+to glyphs the model draws at the source glyphs' placement, :mod:`zi2zi.data.placement`) belongs to
+the glyph stage, in :func:`zi2zi.generation.generated_glyphs`: every glyph the chain writes comes
+from there.
 """
 
 from __future__ import annotations
