@@ -442,7 +442,7 @@ def test_punctuation_digits_and_latin_have_their_own_page_and_widths_from_the_in
     sentence_font(hanzi).save(str(font_path))
     out, charset = tmp_path / "sheet", tmp_path / "mine.txt"
     charset.write_text(hanzi, encoding="utf-8")
-    assert main(["template", "--charset", str(charset), "--out", str(out), "--dpi", "150",
+    assert main(["template", "--charset", str(charset), "--out", str(out), "--dpi", "150", "--variants", "0",
                  "--reference-font", str(font_path)]) == 0
     template = load_template(out / "template.json")
     assert [c.char for c in template.pages[0].cells] == list(hanzi)  # the extras start a page of their own

@@ -18,7 +18,8 @@ The refining stage is part of two of them: ``finetune`` fine-tunes the refiner s
 base on the same glyphs as the generator (``RUN/refiner.safetensors``), and ``GlyphGenerator``
 loads the run's refiner, so that the glyph stage (:func:`zi2zi.generation.generated_glyphs`,
 where every glyph the chain writes comes from) draws refined 256 px glyphs; ``refine=False``
-keeps the generator's own.
+keeps the generator's own. For a hand, the glyph stage also gives the glyphs the hand's median
+placement (:mod:`zi2zi.data.placement`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "examples:\n"
             "  zi2zi export --glyphs out/glyphs --out MyKai.ttf --family 'My Kai'\n"
             "  zi2zi export --glyphs out/glyphs --out Filled.otf --merge-into Base.otf --check\n"
-            "  zi2zi export --glyphs data/styles/0 --out Kai.otf --family '测试 Kai' --license-url URL\n\n"
+            "  zi2zi export --glyphs data/styles/0 --out Kai.otf --family '测试 Kai' --license-url URL\n"
+            "  zi2zi export --glyphs my-glyphs --out MyHandTidy.ttf --family 'My Hand' --normalize-written runs/my-hand\n\n"
             "New fonts follow the CJK metrics convention: typo ascender / descender = the ideographic\n"
             "em box, USE_TYPO_METRICS off, hhea = win metrics (--line-spacing em) covering every glyph,\n"
             "a BASE table, and vhea / vmtx (+ VORG in .otf) so vertical text advances one em.\n"
@@ -56,6 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--merge-face", default="0", help="face of a .ttc base font, by index or name (default 0)")
     p.add_argument("--keep-base-names", action="store_true",
                    help="with --merge-into: keep the base's family name, version and unique ID")
+    p.add_argument("--no-variants", action="store_true",
+                   help="leave out the folder's variants (its variants/ U+XXXX.N.png, e.g. a hand's other samples "
+                        "from `zi2zi scan`); by default a new font gets them as alternates: calt cycles them in "
+                        "running text (each occurrence of a character takes the form after its previous one's), "
+                        "and rand and aalt offer them too")
+    p.add_argument("--normalize-written", metavar="RUN",
+                   help="for a hand's glyph folder (`zi2zi scan`): place every written glyph and variant as the "
+                        "fine-tuning run RUN (`zi2zi finetune --target-glyphs`) places generated ones, at the "
+                        "hand's median size and position against the source glyphs, for a tidy font; by default "
+                        "written glyphs keep their own placement")
     p.add_argument("--check", action="store_true", help="re-render the written glyphs and report ink IoU")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
@@ -63,21 +74,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
     from zi2zi.data.glyphfolder import read_glyph_folder
-    from zi2zi.export import FontInfo, MetricsOptions, TakeGlyphs, check_font, export_glyphs
+    from zi2zi.export import TakeGlyphs
 
     if args.merge_into is not None and args.style != "Regular":
         print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
     take = [TakeGlyphs(args.punctuation_from, "punctuation")] if args.punctuation_from else []
     take += [TakeGlyphs(args.latin_from, "latin")] if args.latin_from else []
+    with tempfile.TemporaryDirectory(prefix="zi2zi-tidy-") as tmp:
+        glyphs = args.glyphs
+        if args.normalize_written:
+            from zi2zi.finetune.tidy import tidy_folder
+
+            glyphs = tidy_folder(read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box)), args.normalize_written,
+                                 Path(tmp) / "glyphs")
+            print(f"placed the written glyphs as {args.normalize_written} places generated ones")
+        return _export(args, glyphs, take)
+
+
+def _export(args: argparse.Namespace, glyphs, take) -> int:
+    from zi2zi.data.glyphfolder import read_glyph_folder
+    from zi2zi.export import FontInfo, MetricsOptions, check_font, export_glyphs
+
     result = export_glyphs(
-        args.glyphs, args.out, merge_into=args.merge_into, family=args.family, style=args.style,
+        glyphs, args.out, merge_into=args.merge_into, family=args.family, style=args.style,
         info=FontInfo(version=args.font_version, copyright=args.copyright, license=args.license,
                       license_url=args.license_url),
         metrics=MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics),
         face=int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face,
         keep_names=args.keep_base_names, overwrite=args.overwrite, workers=args.workers, em_box=_em_box(args.em_box),
         warn=lambda warning: print(f"warning: {warning}", file=sys.stderr), take=take,
+        variants=not args.no_variants,
     )
     if args.merge_into is not None:
         print(
@@ -89,9 +119,11 @@ def run(args: argparse.Namespace) -> int:
         f"{result.glyphs_per_second:.1f} glyphs/s on {result.workers} process(es))"
         + (f"; {len(result.borrowed)} glyph(s) taken unchanged from --punctuation-from / --latin-from"
            if result.borrowed else "")
+        + (f"; {result.alternates} alternate(s) that cycle in running text (calt, rand, aalt)"
+           if result.alternates else "")
     )
     if args.check:
-        folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
+        folder = glyphs if not isinstance(glyphs, str) else read_glyph_folder(glyphs, em_box=_em_box(args.em_box))
         report = check_font(result.path, folder, codepoints=result.codepoints, face=0, embox=result.embox)
         print(f"check: {report.summary()}")
     return 0

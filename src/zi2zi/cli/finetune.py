@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS, DISCRIMINATORS
+from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_PLACEMENT, DEFAULT_TRAIN_CHARS, DISCRIMINATORS, PLACEMENTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--discriminator", choices=DISCRIMINATORS,
                    help="none (the default: L1 + const only) or fresh: a discriminator from random weights "
                         "trains beside G, for sharper strokes in about 1.7x the time")
+    p.add_argument("--placement", choices=PLACEMENTS,
+                   help="with --target-glyphs: how the written glyphs are brought to one placement before training, "
+                        "each against its source glyph (centroid: moved; scale: moved and scaled uniformly; axes: "
+                        f"scaled across and down apart; none: as written). Default {DEFAULT_PLACEMENT}, measured in "
+                        "benchmarks/reports/placement.md. The hand's median placement is recorded in the run and "
+                        "generated glyphs get it, so they sit beside the written ones")
     p.add_argument("--no-refine", action="store_true",
                    help="no refining stage: glyphs stay at the base's size (64 px), as the generator draws them")
     p.add_argument("--refiner", metavar="FILE",
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, holdout=args.holdout, steps=args.steps, discriminator=args.discriminator,
         style_name=args.style_name, seed=args.seed,
         overwrite=args.overwrite, device=args.device, progress=not args.no_progress,
-        refine=not args.no_refine, refiner=args.refiner,
+        refine=not args.no_refine, refiner=args.refiner, placement=args.placement,
     )
     print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,
                       "holdout_glyphs": summary.holdout_glyphs, "step": summary.step,

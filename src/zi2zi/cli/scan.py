@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Find each page's markers, straighten it, cut every writing square and clean it into "
             "U+XXXX.png glyphs placed in the em box as written, plus manifest.json (the format "
-            "`zi2zi export --glyphs` reads) and review/contact-sheet.png. Photos may come in any "
+            "`zi2zi export --glyphs` reads) and review/contact-sheet.png; the other samples the template "
+            "asked for (zi2zi template --variants) go to variants/U+XXXX.N.png. Photos may come in any "
             "order and orientation; a page photographed twice: the later one wins."
         ),
         epilog=(
@@ -27,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="glyph folder to write")
     p.add_argument("--size", type=int, default=128, help="glyph image side in pixels (default 128)")
     p.add_argument("--keep-variants", action="store_true",
-                   help="keep earlier scans of a character in OUT/variants (default: the later one wins)")
+                   help="also keep earlier scans of a square (a page photographed again) in OUT/variants, after the "
+                        "character's other samples that the template asked for, which are always kept there "
+                        "(default: the later scan wins)")
     p.add_argument("--skip-unreadable", action="store_true",
                    help="write the pages that were read even when some photos were not")
     p.add_argument("--pdf-dpi", type=int, default=200, help="resolution PDF pages are read at (default 200)")
@@ -53,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
                   progress=progress)
     print(f"wrote {report.out}: {len(report.glyphs)} glyph(s) in {report.seconds:.1f} s; "
           f"review {report.contact_sheet}")
+    if report.samples:
+        print(f"{sum(len(v) for v in report.samples.values())} other sample(s) of {len(report.samples)} character(s) "
+              "are in variants/: `zi2zi export` makes them alternates that cycle in running text")
     if report.variants:
         print(f"{len(report.variants)} character(s) were scanned more than once; the later scan was kept"
               + (" and the earlier ones are in variants/" if args.keep_variants else ""))

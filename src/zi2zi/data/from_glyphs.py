@@ -3,7 +3,9 @@
 For fine-tuning on glyphs that come from no font: a scanned hand, or an incomplete font's bitmaps.
 The source side is rendered with the given settings (a base model's own), the target images are
 brought to the same size, and the folder's em box (scaled to that size) becomes the style's em box,
-so generated glyphs are placed as the given ones were. The result is an ordinary dataset.
+so generated glyphs are placed as the given ones were. The result is an ordinary dataset; a
+``placement`` (:class:`zi2zi.data.placement.Placement` as a dict: how the images were normalised
+and the hand's median placement) is kept in the style record.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def dataset_from_glyphs(
     val_fraction: float = 0.0,
     seed: int = 0,
     overwrite: bool = False,
+    placement: dict | None = None,
 ) -> Path:
     """Write a one-style dataset: ``images`` (character -> (S, S) uint8 glyph drawn in ``embox``)
     as the target, ``source`` rendered with ``settings`` as the input."""
@@ -74,6 +77,8 @@ def dataset_from_glyphs(
             "characters": "".join(paired),
             "missing": "",
         }
+        if placement is not None:
+            style["placement"] = placement
         write_manifest(tmp, settings=settings, source=source, source_missing=src_missing, styles=[style],
                        characters=paired, split=split, seed=seed, val_fraction=val_fraction)
     return out

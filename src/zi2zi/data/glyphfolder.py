@@ -6,7 +6,11 @@
     manifest.json      format "zi2zi-glyphs", version, complete, render settings, em box,
                        advance, characters, and what the writer adds (model and style, or scan)
     U+6C38.png         one 8-bit grey image per character, all of one size
-    review/, ...       sub-folders (a scan's contact sheet, variants) are not glyphs
+    variants/          more glyphs of characters the folder has (a hand's other samples of
+                       them): U+6C38.1.png, U+6C38.2.png, ..., of the same size; the manifest's
+                       "variants" counts them. Older readers skip the folder: they lose the
+                       variants but misread nothing, so the format's version stays 1
+    review/, ...       other sub-folders (a scan's contact sheet) are not glyphs
 
 The format (:data:`KIND`), the reader (:func:`read_glyph_folder`) and the writer
 (:func:`write_glyph`, :func:`write_manifest`) live here and nowhere else. The reader checks
@@ -40,6 +44,8 @@ FORMAT_VERSION = 1
 KIND = FolderKind(noun="glyph folder", marker=MANIFEST, format=FORMAT, version=FORMAT_VERSION)
 
 _NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
+VARIANTS_DIR = "variants"
+_VARIANT = re.compile(r"^(U\+[0-9A-F]{4,6})\.([1-9][0-9]{0,2})\.png$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class GlyphFolder:
     advance: int  # advance width in font units given to every exported glyph
     render: RenderSettings  # how the images were rendered (size, mode, margin)
     warnings: list[str] = field(default_factory=list)
+    variants: dict[int, list[Path]] = field(default_factory=dict)  # code point -> its other glyphs, in order
 
     @property
     def codepoints(self) -> list[int]:
@@ -74,6 +81,17 @@ def load_image(path: Path) -> np.ndarray:
 def write_glyph(folder: Path, char: str, image: np.ndarray) -> Path:
     """One glyph image, written atomically (a kill leaves the old file or none)."""
     return save_png(Path(folder) / glyph_filename(char), image)
+
+
+def variant_filename(char: str, n: int) -> str:
+    """``U+6C38.2.png``: the ``n``-th other glyph of ``char`` (from 1), in ``variants/``."""
+    return glyph_filename(char).replace(".png", f".{n}.png")
+
+
+def write_variant(folder: Path, char: str, n: int, image: np.ndarray) -> Path:
+    """The ``n``-th variant glyph of ``char`` (from 1), written atomically into ``folder/variants``."""
+    (Path(folder) / VARIANTS_DIR).mkdir(exist_ok=True)
+    return save_png(Path(folder) / VARIANTS_DIR / variant_filename(char, n), image)
 
 
 def write_manifest(
@@ -129,7 +147,41 @@ def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None =
         )
     else:
         embox, advance, render = found
-    return GlyphFolder(root, files, size, embox, advance, render, warnings)
+    variants = _list_variants(root, files, size, warnings)
+    return GlyphFolder(root, files, size, embox, advance, render, warnings, variants)
+
+
+def _list_variants(root: Path, files: dict[int, Path], size: int, warnings: list[str]) -> dict[int, list[Path]]:
+    """``variants/``: checked like the glyphs (names, PNG, size); variants of characters the folder
+    lacks are left out with a warning."""
+    folder = root / VARIANTS_DIR
+    if not folder.is_dir():
+        return {}
+    found: dict[int, dict[int, Path]] = {}
+    bad, orphans = [], set()
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        match = _VARIANT.match(entry.name)
+        codepoint = _codepoint(match.group(1) + ".png") if match and entry.is_file() else None
+        if match is None or codepoint is None:
+            bad.append(entry.name)
+            continue
+        if codepoint not in files:
+            orphans.add(codepoint)
+            continue
+        found.setdefault(codepoint, {})[int(match.group(2))] = entry
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ExportError(f"{folder} holds {len(bad)} file(s) that are not variant glyphs: {shown}; it may hold only "
+                          "U+XXXX.N.png images (e.g. U+4E00.1.png): move the others out")
+    if orphans:
+        warnings.append(f"{folder} has variants of {len(orphans)} character(s) the folder has no glyph of "
+                        f"({''.join(chr(c) for c in sorted(orphans)[:10])}); they are left out")
+    variants = {cp: [paths[n] for n in sorted(paths)] for cp, paths in sorted(found.items())}
+    if variants:
+        _common_size(folder, {i: p for i, p in enumerate(p for ps in variants.values() for p in ps)}, expect=size)
+    return variants
 
 
 def _explicit_box(em_box: tuple[int, int, int], size: int, margin: float) -> tuple[EmBox, int, RenderSettings]:
@@ -171,14 +223,8 @@ def _list_glyph_files(root: Path) -> dict[int, Path]:
         name = entry.name
         if name == MANIFEST or name.startswith(".") or entry.is_dir():
             continue  # the manifest, hidden system files and sub-folders are not glyphs
-        match = _NAME.match(name)
-        codepoint = int(match.group(1), 16) if match else -1
-        if (
-            match is None
-            or codepoint > 0x10FFFF  # checked before chr(), which refuses such numbers
-            or 0xD800 <= codepoint <= 0xDFFF
-            or name != glyph_filename(chr(codepoint))  # one spelling per code point: no U+04E00
-        ):
+        codepoint = _codepoint(name)
+        if codepoint is None:
             bad.append(name)
             continue
         files[codepoint] = entry
@@ -197,7 +243,21 @@ def _list_glyph_files(root: Path) -> dict[int, Path]:
     return dict(sorted(files.items()))
 
 
-def _common_size(root: Path, files: dict[int, Path]) -> int:
+def _codepoint(name: str) -> int | None:
+    """The code point a glyph file name ``U+XXXX.png`` stands for; None for any other name."""
+    match = _NAME.match(name)
+    codepoint = int(match.group(1), 16) if match else -1
+    if (
+        match is None
+        or codepoint > 0x10FFFF  # checked before chr(), which refuses such numbers
+        or 0xD800 <= codepoint <= 0xDFFF
+        or name != glyph_filename(chr(codepoint))  # one spelling per code point: no U+04E00
+    ):
+        return None
+    return codepoint
+
+
+def _common_size(root: Path, files: dict[int, Path], expect: int | None = None) -> int:
     sizes: dict[tuple[int, int], list[str]] = {}
     for path in files.values():
         try:
@@ -216,6 +276,9 @@ def _common_size(root: Path, files: dict[int, Path]) -> int:
             f"re-render them all at one size"
         )
     (width, height), names = next(iter(sizes.items()))
+    if expect is not None and (width, height) != (expect, expect):
+        raise ExportError(f"glyph images in {root} are {width}x{height} (e.g. {names[0]}), the folder's glyphs "
+                          f"{expect}x{expect}; re-scan or re-render them at one size")
     if width != height:
         raise ExportError(
             f"glyph images in {root} are {width}x{height}, not square (e.g. {names[0]}); "

@@ -5,7 +5,8 @@ the em box the glyphs were rendered in by the CJK convention (`metrics`), names 
 code page and Unicode range bits from the actual coverage (`coverage`), the whitespace every font
 needs (space, no-break space, ideographic space), gasp, and for CFF a VORG table and
 subroutinised charstrings. Latin and digits get their own widths (`widths`); punctuation or Latin
-may be taken unchanged from another font, its licence recorded (`borrow`).
+may be taken unchanged from another font, its licence recorded (`borrow`); a folder's variants
+become alternates that cycle in running text (`alternates`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fontTools.ttLib.tables import ttProgram
 
 from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError
+from zi2zi.export.alternates import add_alternates, alternate_name
 from zi2zi.export.borrow import Borrowed, TakeGlyphs, borrow_glyphs
 from zi2zi.export.coverage import set_coverage_bits
 from zi2zi.export.names import VENDOR_ID, WEIGHT_NAMES, FontInfo, FontNames
@@ -62,6 +64,7 @@ class ExportResult:
     trace_seconds: float
     build_seconds: float
     codepoints: list[int] = field(default_factory=list)  # the code points written from images
+    alternates: int = 0  # variant glyphs written as alternates (see zi2zi.export.alternates)
     borrowed: list[int] = field(default_factory=list)  # code points taken unchanged from another font
     skipped: list[int] = field(default_factory=list)  # merge: code points the base already had
     warnings: list[str] = field(default_factory=list)
@@ -106,12 +109,14 @@ def export_font(
     options: TraceOptions = TraceOptions(),
     take: Sequence[TakeGlyphs] = (),
     progress: Callable[[int, int], None] | None = None,
+    variants: bool = True,
 ) -> ExportResult:
     """Trace a glyph folder and write a new font with one glyph per image.
 
     ``take``: glyph groups copied unchanged from other fonts (they replace traced ones of the same
     characters; the donors' licences go into the name table). ``progress(done, total)`` is called
-    as glyphs are traced.
+    as glyphs are traced. ``variants``: the folder's variant glyphs become alternates that cycle
+    in running text (:mod:`zi2zi.export.alternates`); False leaves them out.
     """
     names = FontNames.parse(family, style)
     fmt = output_format(out, overwrite)
@@ -126,13 +131,22 @@ def export_font(
     outlines, used = trace_files(
         files, folder.embox, folder.advance, quadratic=quadratic, options=options, workers=workers, progress=progress
     )
+    # Variants of the characters traced here (a borrowed glyph has no variants).
+    variant_paths = [(cp, path) for cp, paths in folder.variants.items() if cp in files for path in paths] \
+        if variants else []
+    traced_variants, _ = trace_files({i: path for i, (_, path) in enumerate(variant_paths)}, folder.embox,
+                                     folder.advance, quadratic=quadratic, options=options, workers=workers)
     traced = time.perf_counter()
     outlines, advances = set_widths(outlines, folder.advance, folder.embox.units_per_em)
+    alternates: dict[int, list[tuple[Outline, int]]] = {}
+    for i, (cp, _) in enumerate(variant_paths):  # a Latin variant gets its own width, as its letter does
+        placed, width = set_widths({cp: traced_variants[i]}, folder.advance, folder.embox.units_per_em)
+        alternates.setdefault(cp, []).append((placed[cp], width[cp]))
     outlines.update(borrowed.outlines)
     advances.update(borrowed.advances)
     font = build_font(
         outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf",
-        info=credited(info, borrowed), metrics=metrics, advances=advances,
+        info=credited(info, borrowed), metrics=metrics, advances=advances, alternates=alternates,
     )
     save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
     return ExportResult(
@@ -146,6 +160,7 @@ def export_font(
         borrowed=sorted(borrowed.outlines),
         warnings=list(folder.warnings),
         embox=folder.embox,
+        alternates=sum(len(a) for a in alternates.values()),
     )
 
 
@@ -172,11 +187,13 @@ def build_font(
     info: FontInfo = FontInfo(),
     metrics: MetricsOptions = MetricsOptions(),
     advances: dict[int, int] | None = None,
+    alternates: dict[int, list[tuple[Outline, int]]] | None = None,
 ) -> TTFont:
     """A font with .notdef, the whitespace glyphs and one glyph per code point; outlines must
     already be in the matching curve type (quadratic for glyf, cubic for CFF), as
     `trace_bitmap` makes them. An image of a whitespace character replaces the built-in glyph.
-    ``advances``: widths of single code points; the rest get ``advance``."""
+    ``advances``: widths of single code points; the rest get ``advance``. ``alternates``: more
+    glyphs of a code point (outline, advance), reached by GSUB (:mod:`zi2zi.export.alternates`)."""
     upm = embox.units_per_em
     names_by_cp = {cp: glyph_name(cp) for cp in outlines}
     widths = {glyph_name(cp): (advances or {}).get(cp, advance) for cp in outlines}
@@ -189,6 +206,15 @@ def build_font(
             widths[name] = round(em * upm)
     shapes.update((glyph_name(cp), outlines[cp]) for cp in outlines)
     order = [".notdef"] + list(dict.fromkeys(names_by_cp[cp] for cp in sorted(names_by_cp)))
+    alternate_names: dict[str, list[str]] = {}
+    for cp, alts in sorted((alternates or {}).items()):
+        if cp not in outlines:
+            continue
+        base = glyph_name(cp)
+        alternate_names[base] = [alternate_name(base, n) for n in range(1, len(alts) + 1)]
+        for name, (outline, width) in zip(alternate_names[base], alts):
+            shapes[name], widths[name] = outline, width
+            order.append(name)
     bounds = {name: _bounds(shapes[name]) for name in order}
     y_extent = (
         min([b[1] for b in bounds.values() if b] + [embox.descender]),
@@ -242,6 +268,7 @@ def build_font(
     gasp.gaspRange = {0xFFFF: 0x000F}  # unhinted outlines: smooth, symmetric rendering at every size
     fb.font["gasp"] = gasp
     add_base_table(fb.font, vm, advance)
+    add_alternates(fb.font, alternate_names)
     now = timestampNow()
     fb.updateHead(
         fontRevision=float(info.version),

@@ -45,6 +45,7 @@ def export_glyphs(
     warn: Callable[[str], None] | None = None,
     take: Sequence[TakeGlyphs] = (),
     progress: Callable[[int, int], None] | None = None,
+    variants: bool = True,
 ) -> ExportResult:
     """A new font named ``family`` (``style``, ``info``, ``metrics``), or with ``merge_into`` the
     characters that font (face ``face``) lacks added to it; ``family`` then renames the merged font
@@ -52,6 +53,8 @@ def export_glyphs(
 
     ``progress(done, total)`` hears the tracing of a new font.
     ``take``: glyphs copied unchanged from other fonts into a new font (punctuation, Latin).
+    ``variants``: a new font gets the folder's variants as alternates that cycle in running text
+    (:mod:`zi2zi.export.alternates`); False leaves them out.
     ``em_box`` places a folder without a manifest (see :func:`~zi2zi.data.glyphfolder.read_glyph_folder`).
     ``warn`` hears the folder's warnings before tracing starts, so that a wrong em box can be
     stopped early, and the export's own after it.
@@ -70,7 +73,7 @@ def export_glyphs(
         assert family is not None  # refused above
         result = export_font(folder, out, family=family, style=style, info=info, metrics=metrics,
                              overwrite=overwrite, workers=workers, options=options, take=list(take),
-                             progress=progress)
+                             progress=progress, variants=variants)
     for warning in result.warnings[len(folder.warnings) :]:
         say(warning)
     return result

@@ -1,7 +1,9 @@
 """Fill the gaps of an existing font: add only the characters it lacks, touch nothing it has.
 
 New glyphs go at the end of the glyph order, so every existing glyph id (and with it GSUB, GPOS,
-GDEF, bitmap strikes and anything else that points at glyph ids) stays valid as it is. They are
+GDEF, bitmap strikes and anything else that points at glyph ids) stays valid as it is; only a
+zi2zi hand's own GSUB, its alternates, is rebuilt to look across the new glyphs
+(:func:`zi2zi.export.alternates.refresh_alternates`). They are
 traced in the base font's own em box, so they come out at the size and height of its glyphs.
 """
 
@@ -19,6 +21,7 @@ from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 from zi2zi import __version__
 from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.errors import ExportError, FontError
+from zi2zi.export.alternates import refresh_alternates
 from zi2zi.export.build import (
     MAX_GLYPHS,
     ExportResult,
@@ -92,6 +95,11 @@ def merge_into_font(
     outlines, used = trace_files(files, embox, advance, quadratic=not cff, options=options, workers=workers)
     traced = time.perf_counter()
     warnings += add_glyphs(font, outlines, advance=advance, cff=cff, vertical_origin=_vertical_origin(font, info))
+    # A hand's font made by zi2zi: its alternates' cycle now looks across the new glyphs too.
+    refresh_alternates(font)
+    if any(cp in folder.variants for cp in missing):
+        warnings.append("the folder's variant glyphs are not merged (only a new font gets alternates); "
+                        "export the folder as a new font to keep them")
     if not keep_names:
         rename_font(font, family)
     save_font(font, out, flavor="woff2" if fmt == "woff2" else None)

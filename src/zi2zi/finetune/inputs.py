@@ -2,21 +2,26 @@
 
 Three kinds of input: a target font (rendered with the base's own source font and renderer
 settings), a folder of ``U+XXXX.png`` glyphs (a scanned hand, an incomplete font's bitmaps), or an
-existing dataset, which must have been rendered the way the base was.
+existing dataset, which must have been rendered the way the base was. Glyphs of a folder are first
+brought to one consistent placement against the source font (:mod:`zi2zi.data.placement`), and
+the hand's median placement goes into the dataset's style record, whence into the checkpoint.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from zi2zi.config import RenderSettings
 from zi2zi.data import layout, render_dataset
 from zi2zi.data.from_glyphs import dataset_from_glyphs
-from zi2zi.data.glyphfolder import read_glyph_folder
+from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
+from zi2zi.data.placement import Placement, normalise_all, source_glyphs
 from zi2zi.errors import DatasetError
 from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
 from zi2zi.fonts import FontFile, resolve_charset
@@ -67,6 +72,14 @@ def dataset_from_font(
     return out, name
 
 
+def written_glyphs(folder: GlyphFolder, *, source: FontFile, placement: str) -> tuple[dict[str, np.ndarray], Placement]:
+    """The folder's glyphs at their own size, each brought to its source glyph's placement by the
+    normalisation ``placement`` (the source drawn in the folder's em box), and the median of what
+    was undone: the glyphs fine-tuning learns from, for the generator and for the refiner alike."""
+    images = {chr(cp): folder.load(cp) for cp in folder.codepoints}
+    return normalise_all(images, source_glyphs(source, images, folder.embox), placement)
+
+
 def dataset_from_glyph_folder(
     folder: str | Path,
     out: Path,
@@ -76,19 +89,27 @@ def dataset_from_glyph_folder(
     holdout: int,
     style_name: str | None,
     seed: int,
+    placement: str,
     overwrite: bool = False,
+    say: Callable[[str], None] = lambda _: None,
 ) -> tuple[Path, str]:
-    """A dataset from a glyph folder; ``holdout`` of its glyphs are kept out of training."""
+    """A dataset from a glyph folder, its glyphs normalised by ``placement`` (see
+    :func:`written_glyphs`); ``holdout`` of its glyphs are kept out of training."""
     glyphs = read_glyph_folder(folder)
-    images = {chr(cp): glyphs.load(cp) for cp in glyphs.codepoints}
-    if holdout >= len(images):
+    if holdout >= len(glyphs.codepoints):
         raise DatasetError(
-            f"--holdout {holdout} would keep all {len(images)} glyphs of {folder} out of training; lower it"
+            f"--holdout {holdout} would keep all {len(glyphs.codepoints)} glyphs of {folder} out of training; lower it"
         )
+    images, measured = written_glyphs(glyphs, source=source, placement=placement)
+    if placement != "none":
+        say(f"placement ({placement}): the glyphs sit {measured.dx:+.3f} / {measured.dy:+.3f} em off their source "
+            f"glyphs and are {measured.kx:.2f} x {measured.ky:.2f} their size (median of {measured.glyphs}); "
+            "trained brought onto the source's placement, generated glyphs get the median back")
     held = _holdout_pick(list(images), holdout, seed) if holdout > 0 else []
     name = style_name or Path(folder).resolve().name
     dataset_from_glyphs(source=source, images=images, embox=glyphs.embox, out=out, settings=settings,
-                        style_name=name, holdout_chars=held, seed=seed, overwrite=overwrite)
+                        style_name=name, holdout_chars=held, seed=seed, overwrite=overwrite,
+                        placement=measured.to_dict())
     return out, name
 
 

@@ -61,12 +61,25 @@ RECIPES: tuple[tuple[int, FinetuneRecipe], ...] = (
 
 
 DISCRIMINATORS = ("none", "fresh")  # the choices offered; "pretrained" measured worse (above)
+# How the glyphs of a glyph folder (a hand) are brought to one placement before training
+# (zi2zi.data.placement says what each does). "scale" measured best on the demo's synthetic hand
+# (benchmarks/reports/placement.md): it leaves as little of the jitter as "axes" (1 - IoU 0.022
+# and 0.021, against 0.44 for "centroid" and 0.74 as written) and keeps the hand's own
+# proportions, which "axes" bends to the source font's (aspect changed 0.010 against 0.040).
+PLACEMENTS = ("none", "centroid", "scale", "axes")
+DEFAULT_PLACEMENT = "scale"
 
 
 def check_discriminator(choice: str | None) -> None:
     """Refuse a discriminator choice that is not one of DISCRIMINATORS (None: the recipe's)."""
     if choice is not None and choice not in DISCRIMINATORS:
         raise TrainingError(f"discriminator {choice!r}: choose one of {', '.join(DISCRIMINATORS)}")
+
+
+def check_placement(choice: str | None) -> None:
+    """Refuse a placement normalisation that is not one of PLACEMENTS (None: the default)."""
+    if choice is not None and choice not in PLACEMENTS:
+        raise TrainingError(f"placement {choice!r}: choose one of {', '.join(PLACEMENTS)}")
 
 
 def recipe_for(n_glyphs: int, *, steps: int | None = None, discriminator: str | None = None) -> FinetuneRecipe:

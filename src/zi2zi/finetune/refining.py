@@ -2,7 +2,7 @@
 
 Runs after the generator has trained: its 64 px output of every training glyph is paired with the
 real glyph at the refiner's size (the target font rendered at that size, or the scanned glyphs at
-the scanner's resolution) and the base's refiner is fine-tuned on those pairs into
+the scanner's resolution, normalised in placement as the generator's were) and the base's refiner is fine-tuned on those pairs into
 ``RUN/refiner.safetensors``. Every command that draws glyphs from the run then refines them.
 """
 
@@ -64,10 +64,14 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
     style_font = manifest["styles"][0].get("font")
     if record.get("target_glyphs"):
         from zi2zi.data.glyphfolder import read_glyph_folder
+        from zi2zi.finetune.inputs import written_glyphs
 
         folder = read_glyph_folder(record["target_glyphs"])
         wanted = set(train_chars)
-        images = {chr(cp): folder.load(cp) for cp in folder.codepoints if chr(cp) in wanted}
+        # Normalised as the generator's targets were, so the refiner learns strokes, not moves.
+        method = (record.get("placement") or {}).get("method", "none")
+        written, _ = written_glyphs(folder, source=source, placement=method)
+        images = {c: image for c, image in written.items() if c in wanted}
         pairs = pairs_from_images(generator, style, source=source, images=images, size=base_refiner.size)
         where = f"the glyphs of {record['target_glyphs']} at {folder.size} px"
     elif style_font:

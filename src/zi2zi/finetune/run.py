@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zi2zi.config import Config, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
-from zi2zi.finetune.recipe import FinetuneRecipe, check_discriminator, recipe_for
+from zi2zi.finetune.recipe import DEFAULT_PLACEMENT, FinetuneRecipe, check_discriminator, check_placement, recipe_for
 from zi2zi.finetune.refining import choose_refiner, run_refining_stage
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def finetune(
     refine: bool = True,
     refiner: str | Path | None = None,
     on_step: Callable[[Any], None] | None = None,
+    placement: str | None = None,
 ) -> FinetuneSummary:
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
@@ -74,6 +75,9 @@ def finetune(
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``).
+    ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
+    (:mod:`zi2zi.data.placement`; default :data:`~zi2zi.finetune.recipe.DEFAULT_PLACEMENT`, "none"
+    trains on them as written); the hand's median placement is recorded and generated glyphs get it.
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
@@ -85,6 +89,9 @@ def finetune(
         raise DatasetError("give exactly one of --target FONT, --target-glyphs DIR or --data DATASET")
     if chars is not None and target is None:
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
+    if placement is not None and target_glyphs is None:
+        raise DatasetError("--placement normalises the glyphs of --target-glyphs; a font or dataset is placed already")
+    check_placement(placement)
     check_discriminator(discriminator)  # refused before anything is written
     out = Path(out)
     record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
@@ -105,7 +112,8 @@ def finetune(
         FINETUNE_KIND.write_marker(out)
         cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
                                data=data, holdout=holdout, steps=steps, discriminator=discriminator,
-                               style_name=style_name, seed=seed, refiner=chosen_refiner, say=say)
+                               style_name=style_name, seed=seed, refiner=chosen_refiner, say=say,
+                               placement=placement or DEFAULT_PLACEMENT)
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
                   on_step=on_step)
 
@@ -113,7 +121,7 @@ def finetune(
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
              target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None, steps: int | None,
              discriminator: str | None, style_name: str | None, seed: int, refiner: Path | None,
-             say: Callable[[str], None]) -> tuple[Config, dict[str, Any]]:
+             say: Callable[[str], None], placement: str = DEFAULT_PLACEMENT) -> tuple[Config, dict[str, Any]]:
     """The dataset, the recipe and the config of a new run in ``out`` from the base ``loaded``
     (read from ``base_path``); its record written."""
     from zi2zi.data.layout import read_manifest
@@ -134,7 +142,7 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
         assert target_glyphs is not None  # exactly one input was given
         data_dir, style = inputs.dataset_from_glyph_folder(
             target_glyphs, out / DATA_DIR, source=source, settings=loaded.render, holdout=holdout or 0,
-            style_name=style_name, seed=seed, overwrite=True)
+            style_name=style_name, seed=seed, placement=placement, overwrite=True, say=say)
     manifest = read_manifest(data_dir)
     style = style_name or style or manifest["styles"][0]["name"]
     if style in {s["name"] for s in loaded.styles}:
@@ -158,6 +166,9 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
         base=str(base_path), base_name=base_path.stem, data=str(data_dir), style=style, train_glyphs=n_train,
         holdout_glyphs=n_held, recipe=recipe.to_dict(), refiner=str(refiner) if refiner else None,
         target_glyphs=str(Path(target_glyphs).resolve()) if target_glyphs is not None else None,
+        # How the glyphs were normalised and the hand's median placement (the refining stage
+        # normalises its targets the same way): zi2zi.data.placement.
+        placement=manifest["styles"][0].get("placement"),
     )
     from zi2zi.storage.atomic import write_json
 

@@ -47,9 +47,17 @@ def generated_glyphs(
 
     The glyphs are the model's at its output size: through the run's refiner, when the model has
     one (:attr:`GlyphGenerator.refiner`), at the refiner's size; so every caller of the chain
-    gets refined glyphs.
+    gets refined glyphs. A style fine-tuned on a hand's glyphs brought to one placement draws at
+    the source glyphs' placement; here each glyph gets the hand's median placement back
+    (:func:`zi2zi.data.placement.place`), so it sits beside the written ones.
     """
-    yield from model.generate_chars(source, chars, style, batch_size=batch_size)
+    placement = model.style_placement(style)
+    for batch_chars, images in model.generate_chars(source, chars, style, batch_size=batch_size):
+        if placement is not None and not placement.identity:
+            from zi2zi.data.placement import place
+
+            images = np.stack([place(image, placement) for image in images])
+        yield batch_chars, images
 
 
 def generate_to_folder(

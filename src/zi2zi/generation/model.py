@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ from zi2zi.device import resolve_device
 from zi2zi.errors import CheckpointError, DatasetError, FontError
 from zi2zi.fonts import EmBox, FontFile, Renderer, open_font
 from zi2zi.images import to_tensor, to_uint8
+
+if TYPE_CHECKING:
+    from zi2zi.data.placement import Placement
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,16 @@ class GlyphGenerator:
         if "embox" in source:
             return EmBox.from_dict(source["embox"])
         return EmBox.cjk_default(size, self.render_settings.margin)
+
+    def style_placement(self, style: Style) -> Placement | None:
+        """How the style's glyphs were placed by hand, when it was fine-tuned on written glyphs
+        brought to one placement (:mod:`zi2zi.data.placement`); None otherwise."""
+        from zi2zi.data.placement import Placement
+
+        for record in self.data_info.get("styles", []):
+            if int(record.get("id", -1)) == style.id and record.get("placement"):
+                return Placement.from_dict(record["placement"])
+        return None
 
     def style_font_record(self, style: Style) -> dict | None:
         for record in self.data_info.get("styles", []):

@@ -1,8 +1,9 @@
 """Your handwriting as a font: printable template sheets, and scans or phone photos read back.
 
-``write_template`` prints the sheets (PDF, PNG, template.json); ``scan`` reads photos of the written
-pages into a glyph folder that ``zi2zi export`` and fine-tuning read; ``synthetic_photos`` fills
-and photographs sheets without a person or a camera, for tests, benchmarks and the demo.
+``write_template`` prints the sheets (PDF, PNG, template.json), with extra samples of the most
+frequent characters (``variants``); ``scan`` reads photos of the written pages into a glyph folder
+that ``zi2zi export`` and fine-tuning read, the extra samples as its variants; ``synthetic_photos``
+fills and photographs sheets without a person or a camera, for tests, benchmarks and the demo.
 """
 
 from zi2zi.handwriting.charset import DEFAULT_CHARSET, default_charset, template_charset

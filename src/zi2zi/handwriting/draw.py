@@ -23,6 +23,7 @@ from zi2zi.fonts.punctuation import is_proportional
 from zi2zi.handwriting.layout import KIND, TEMPLATE_JSON, Box, Template, TemplateError, TemplateSettings, plan_template
 from zi2zi.handwriting.markers import marker_image
 from zi2zi.handwriting.raster import paste_min, px_per_mm
+from zi2zi.handwriting.variants import SAMPLES
 from zi2zi.storage import built_folder, check_replaceable
 
 # Grey levels (0 = black, 255 = paper). The square's outline and the guide must be visible to the
@@ -116,7 +117,9 @@ def _paste_labels(canvas: np.ndarray, template: Template, index: int, dpi: float
             # Lighten to LABEL_GREY ink: readable, yet clearly not the writer's own ink.
             tinted = (255 - (255 - glyph.astype(np.float32)) * (255 - LABEL_GREY) / 255).astype(np.uint8)
             paste_min(canvas, tinted, Box(cell.label.x, cell.label.y, label_mm * 0.9, label_mm * 0.9), dpi)
-        code = f"U+{ord(cell.char):04X}" + ("" if glyph is not None else " (no glyph)")
+        # An extra sample says which it is, so the writer sees it is asked for on purpose.
+        code = (f"U+{ord(cell.char):04X}" + (f" #{cell.sample + 1}" if cell.sample else "")
+                + ("" if glyph is not None else " (no glyph)"))
         codes.append(((cell.label.x + (label_mm if glyph is not None else 0.0), cell.label.y + label_mm * 0.3), code))
     return codes
 
@@ -140,9 +143,12 @@ def write_template(
     png_dpi: int | None = None,
     overwrite: bool = False,
     extras: Sequence[str] = (),
+    variants: Sequence[str] = (),
+    samples: int = SAMPLES,
 ) -> TemplateFiles:
     """Plan, draw and write a template folder: ``template.pdf``, ``page-N.png``, ``template.json``.
-    ``extras``: punctuation, digits and Latin on pages of their own (see ``plan_template``).
+    ``extras``: punctuation, digits and Latin on pages of their own; ``variants``: characters
+    asked for ``samples`` times (``zi2zi.handwriting.variants``; see ``plan_template``).
 
     ``out`` must be new, empty or (with ``overwrite``) a template folder; it is built with
     ``zi2zi.storage.built_folder``, so a failure never leaves a half-written template.
@@ -155,7 +161,7 @@ def write_template(
     ref = reference_font.record() if reference_font else {}
     if ref:
         ref = {k: ref[k] for k in ("family", "style", "face")} | {"file": Path(ref["path"]).name}
-    template = plan_template(chars, settings, ref, extras=extras)
+    template = plan_template(chars, settings, ref, extras=extras, variants=variants, samples=samples)
     missing = [c for c in template.chars if reference_font and not reference_font.covers(c)]
     with built_folder(out, KIND, overwrite=overwrite, error=TemplateError) as tmp:
         pages = [draw_page(template, i, settings.dpi, reference_font) for i in range(len(template.pages))]

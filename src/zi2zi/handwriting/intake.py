@@ -61,6 +61,7 @@ class CellResult:
     image: np.ndarray | None  # (S, S) uint8, 0 = ink; None when the square is empty
     ink_share: float
     touches_border: bool
+    sample: int = 0  # which sample of the character the square asked for (0: its first)
 
     @property
     def glyph(self) -> np.ndarray:
@@ -90,7 +91,7 @@ class PageResult:
         if self.reason is not None or self.page is None:
             return f"{self.source}: not read: {self.reason or 'no template page found'}"
         written = sum(c.image is not None for c in self.cells)
-        empty = [c.char for c in self.cells if c.image is None]
+        empty = [c.char for c in self.cells if c.image is None and not c.sample]
         touching = [c.char for c in self.cells if c.touches_border]
         text = (f"{self.source}: page {self.page + 1}, {written} of {len(self.cells)} squares written, "
                 f"rotated {self.rotation_deg:.0f} deg, {self.markers} markers, blur {self.blur_mm:.2f} mm")
@@ -368,14 +369,14 @@ def _cut_cells(grey: np.ndarray, homography: np.ndarray, cells: list[Cell], page
         ink_mask = keep[labels]
         share = float(ink_mask.mean())
         if share < settings.empty_ink:
-            out.append(CellResult(cell.char, page_index, None, share, False))
+            out.append(CellResult(cell.char, page_index, None, share, False, cell.sample))
             continue
         image = np.clip(0.5 + (norm - threshold) / ramp, 0.0, 1.0) * 255.0
         image[~ink_mask & (image < 128)] = 255.0  # dust and stray marks removed
         image = image.astype(np.uint8)
         edge = np.ones_like(ink_mask)
         edge[band:-band, band:-band] = False
-        out.append(CellResult(cell.char, page_index, image, share, bool((ink_mask & edge).any())))
+        out.append(CellResult(cell.char, page_index, image, share, bool((ink_mask & edge).any()), cell.sample))
     return out
 
 

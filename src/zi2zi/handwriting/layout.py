@@ -8,6 +8,11 @@ into ``template.json`` beside them for readers that prefer pixels.
 The writing square of a cell is one em: the glyph image cut from it is the em box of
 ``EmBox.cjk_default`` (1000 units, ascender 880, descender -120), so a character written low in
 its square sits low in the font.
+
+A character may have more than one square (``Cell.sample`` 1, 2, ...: the variants that
+``zi2zi.handwriting.variants`` asks for); they follow the characters, in rounds, so the hand
+writes them at other moments than the first sample. A template with such squares is written as
+version 2, which older readers refuse instead of taking the samples for retakes.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from typing import Any, Literal
 
 from zi2zi.errors import Zi2ziError
 from zi2zi.fonts.geometry import EmBox
+from zi2zi.handwriting.variants import SAMPLES
 from zi2zi.storage import FolderKind, write_json
 
 FORMAT = "zi2zi-template"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version read; a template without variant squares is written as 1
 TEMPLATE_JSON = "template.json"
 KIND = FolderKind(noun="template folder", marker=TEMPLATE_JSON, format=FORMAT, version=FORMAT_VERSION)
 
@@ -86,6 +92,7 @@ class Cell:
     char: str
     box: Box  # the writing square (one em)
     label: Box  # where the reference character is printed
+    sample: int = 0  # 0: the character's square; 1, 2, ...: its extra samples (variants)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,18 @@ class Template:
 
     @property
     def chars(self) -> list[str]:
-        return [cell.char for page in self.pages for cell in page.cells]
+        """The characters, each once (the squares of their first sample)."""
+        return [cell.char for page in self.pages for cell in page.cells if cell.sample == 0]
+
+    @property
+    def variants(self) -> dict[str, int]:
+        """Character -> how many extra samples the template asks for."""
+        counts: dict[str, int] = {}
+        for page in self.pages:
+            for cell in page.cells:
+                if cell.sample:
+                    counts[cell.char] = counts.get(cell.char, 0) + 1
+        return counts
 
     @property
     def fingerprint_marker(self) -> int:
@@ -129,7 +147,7 @@ class Template:
         scale = dpi / 25.4
         return {
             "format": FORMAT,
-            "version": FORMAT_VERSION,
+            "version": FORMAT_VERSION if self.variants else 1,
             "id": self.id,
             "settings": asdict(self.settings),
             "page_mm": list(self.page_mm),
@@ -143,6 +161,7 @@ class Template:
             "marker_dictionary": "DICT_4X4_1000",
             "reference_font": self.reference_font,
             "characters": "".join(self.chars),
+            **({"variants": self.variants} if self.variants else {}),
             "pages": [
                 {
                     "index": page.index,
@@ -157,6 +176,7 @@ class Template:
                             "box": asdict(c.box),
                             "box_px": c.box.px(dpi),
                             "label": asdict(c.label),
+                            **({"sample": c.sample} if c.sample else {}),
                         }
                         for c in page.cells
                     ],
@@ -183,15 +203,21 @@ def fingerprint_marker_id(template_id: str) -> int:
 
 
 def plan_template(chars: list[str], settings: TemplateSettings | None = None,
-                  reference_font: dict[str, Any] | None = None, *, extras: Sequence[str] = ()) -> Template:
-    """Lay ``chars`` out on as many pages as they need, in order; ``extras`` (punctuation, digits,
-    Latin: ``zi2zi.fonts.punctuation.template_extras``) follow on pages of their own."""
+                  reference_font: dict[str, Any] | None = None, *, extras: Sequence[str] = (),
+                  variants: Sequence[str] = (), samples: int = SAMPLES) -> Template:
+    """Lay ``chars`` out on as many pages as they need, in order; then ``samples - 1`` more squares
+    for each of ``variants`` (characters of ``chars``), round by round; ``extras`` (punctuation,
+    digits, Latin: ``zi2zi.fonts.punctuation.template_extras``) follow on pages of their own."""
     settings = settings or TemplateSettings()
     settings.check()
     if not chars and not extras:
         raise TemplateError("the charset is empty; give at least one character")
     chars = list(dict.fromkeys(chars))
     extras = [c for c in dict.fromkeys(extras) if c not in set(chars)]
+    variants = [c for c in dict.fromkeys(variants) if c in set(chars)]
+    if variants and not 2 <= samples <= 9:
+        raise TemplateError(f"{samples} samples of a character cannot be asked for; use 2 to 9")
+    repeats = [(c, k) for k in range(1, samples) for c in variants] if variants else []
     page_w, page_h = PAPER_MM[settings.paper]
     m, mk = settings.margin_mm, settings.marker_mm
     pitch_x = settings.cell_mm + settings.gap_x_mm
@@ -204,16 +230,18 @@ def plan_template(chars: list[str], settings: TemplateSettings | None = None,
     if cols < 1 or rows < 1:
         raise TemplateError(f"--cell-mm {settings.cell_mm} does not fit on {settings.paper} paper; use a smaller cell")
     per_page = cols * rows
-    sections = [section for section in (chars, extras) if section]
+    first = [(c, 0) for c in chars] + repeats
+    sections = [section for section in (first, [(c, 0) for c in extras]) if section]
     page_chars = [section[i : i + per_page] for section in sections for i in range(0, len(section), per_page)]
     npages = len(page_chars)
     if npages > MAX_PAGES:
         raise TemplateError(f"{len(chars) + len(extras)} characters need {npages} pages, more than {MAX_PAGES}; "
                             "split the charset")
     x0 = m + (width - (cols * pitch_x - settings.gap_x_mm)) / 2.0
-    # Extras change the id only when there are some: templates written before them keep theirs.
+    # Extras and variants change the id only when there are some: templates written before them keep theirs.
     digest = hashlib.sha256(
-        json.dumps([chars, asdict(settings)] + ([extras] if extras else []), ensure_ascii=False).encode("utf-8")
+        json.dumps([chars, asdict(settings)] + ([extras] if extras else []) + ([repeats] if repeats else []),
+                   ensure_ascii=False).encode("utf-8")
     ).hexdigest()[:8]
     fingerprint = fingerprint_marker_id(digest)
     pages = []
@@ -226,11 +254,11 @@ def plan_template(chars: list[str], settings: TemplateSettings | None = None,
             Marker(fingerprint, "template", Box((page_w - mk) / 2.0, page_h - m - mk, mk, mk)),
         ]
         cells = []
-        for i, char in enumerate(page_chars[p]):
+        for i, (char, sample) in enumerate(page_chars[p]):
             r, c = divmod(i, cols)
             x, y = x0 + c * pitch_x, top + r * pitch_y
             cells.append(Cell(char, Box(x, y + settings.label_mm, settings.cell_mm, settings.cell_mm),
-                              Box(x, y, settings.cell_mm, settings.label_mm)))
+                              Box(x, y, settings.cell_mm, settings.label_mm), sample))
         pages.append(Page(p, markers, cells))
     return Template(digest, settings, (page_w, page_h), pages, reference_font or {})
 
@@ -256,7 +284,8 @@ def load_template(path: str | Path) -> Template:
             Page(
                 int(page["index"]),
                 [Marker(int(mk["id"]), mk["role"], Box(**mk["box"])) for mk in page["markers"]],
-                [Cell(cell["char"], Box(**cell["box"]), Box(**cell["label"])) for cell in page["cells"]],
+                [Cell(cell["char"], Box(**cell["box"]), Box(**cell["label"]), int(cell.get("sample", 0)))
+                 for cell in page["cells"]],
             )
             for page in data["pages"]
         ]

@@ -2,9 +2,10 @@
 
 The glyph folder is the format ``zi2zi generate`` writes (:mod:`zi2zi.data.glyphfolder`:
 ``U+XXXX.png`` images plus ``manifest.json`` with the renderer settings and the em box), so
-``zi2zi export --glyphs`` and fine-tuning read it unchanged. Review material goes in
-sub-folders, which glyph-folder readers skip: ``review/contact-sheet.png`` and, with
-``keep_variants``, ``variants/`` for earlier scans of the same character.
+``zi2zi export --glyphs`` and fine-tuning read it unchanged. The other samples of a character
+that the template asked for go to ``variants/`` (``U+XXXX.1.png``, ...), and with
+``keep_variants`` also earlier scans of the same square; the review material goes to
+``review/contact-sheet.png``.
 
 The folder is built with ``zi2zi.storage.built_folder`` (under its lock), so a failed or interrupted
 scan never leaves a folder that looks complete; any photo that cannot be read fails the scan unless
@@ -20,13 +21,11 @@ from pathlib import Path
 
 from zi2zi.config import RenderSettings
 from zi2zi.data.glyphfolder import KIND as GLYPHS_KIND
-from zi2zi.data.glyphfolder import write_glyph, write_manifest
-from zi2zi.data.layout import glyph_filename
+from zi2zi.data.glyphfolder import write_glyph, write_manifest, write_variant
 from zi2zi.errors import Zi2ziError
 from zi2zi.handwriting.intake import CellResult, PageResult, ScanError, ScanSettings, load_inputs, read_photo
 from zi2zi.handwriting.layout import Template, load_template
 from zi2zi.handwriting.review import contact_sheet
-from zi2zi.images import save_png
 from zi2zi.storage import built_folder, check_replaceable
 
 CONTACT_SHEET = "review/contact-sheet.png"
@@ -37,6 +36,7 @@ class ScanReport:
     out: Path
     pages: list[PageResult]
     glyphs: dict[str, CellResult] = field(default_factory=dict)  # the winning scan of each character
+    samples: dict[str, dict[int, CellResult]] = field(default_factory=dict)  # its other samples, by sample number
     variants: dict[str, list[CellResult]] = field(default_factory=dict)  # earlier scans, kept or not
     pages_not_read: list[int] = field(default_factory=list)  # template pages no photo gave
     contact_sheet: Path | None = None
@@ -69,7 +69,7 @@ def scan(
     """Read ``photos`` (images or PDFs, any order) of pages of ``template`` into the glyph folder ``out``.
 
     A page photographed twice: the later input wins; ``keep_variants`` also keeps the earlier ones
-    in ``out/variants``. Raises :class:`ScanError` when a photo cannot be read (unless
+    in ``out/variants``, after the character's other samples (which are always kept). Raises :class:`ScanError` when a photo cannot be read (unless
     ``skip_unreadable``) or when no photo could be read; nothing is written then.
     """
     started = time.perf_counter()
@@ -98,13 +98,22 @@ def scan(
             f"written: " + "; ".join(p.summary() for p in report.failed)
             + ". Photograph them again, or pass --skip-unreadable to keep the pages that were read"
         )
+    latest: dict[tuple[str, int], CellResult] = {}  # (character, sample) -> its latest scan
     for page in sorted((p for p in report.pages if p.ok), key=lambda p: p.order):
         for cell in page.cells:
             if cell.image is None:
                 continue
-            if cell.char in report.glyphs:
-                report.variants.setdefault(cell.char, []).append(report.glyphs[cell.char])
-            report.glyphs[cell.char] = cell
+            key = (cell.char, cell.sample)
+            if key in latest:
+                report.variants.setdefault(cell.char, []).append(latest[key])
+            latest[key] = cell
+    # A first square read empty while another sample of the character was written: that one stands in.
+    read_empty = {c.char for p in report.pages if p.ok for c in p.cells if c.sample == 0 and c.image is None}
+    for (char, sample), cell in sorted(latest.items(), key=lambda item: item[0][1]):
+        if sample == 0 or (char not in report.glyphs and char in read_empty and (char, 0) not in latest):
+            report.glyphs[char] = cell
+        else:
+            report.samples.setdefault(char, {})[sample] = cell
     read_pages = {p.page for p in report.pages if p.ok}
     report.pages_not_read = [i for i in range(len(template.pages)) if i not in read_pages]
     if not report.glyphs:
@@ -129,11 +138,17 @@ def _write_folder(tmp: Path, report: ScanReport, template: Template, settings: S
                   keep_variants: bool) -> None:
     for char, cell in report.glyphs.items():
         write_glyph(tmp, char, cell.glyph)
-    if keep_variants and report.variants:
-        (tmp / "variants").mkdir()
-        for char, cells in report.variants.items():
-            for n, cell in enumerate(cells, 1):
-                save_png(tmp / "variants" / glyph_filename(char).replace(".png", f".{n}.png"), cell.glyph)
+    # A sample keeps its number (U+XXXX.2.png is always the third square of the character), so a
+    # later scan of its page replaces it; earlier scans kept by keep_variants come after them.
+    variants: dict[str, int] = {}
+    for char in set(report.samples) | (set(report.variants) if keep_variants else set()):
+        numbered = dict(report.samples.get(char, {}))
+        after = max([template.variants.get(char, 0), *numbered])
+        if keep_variants:
+            numbered.update((after + k, cell) for k, cell in enumerate(report.variants.get(char, []), 1))
+        for n, cell in numbered.items():
+            write_variant(tmp, char, n, cell.glyph)
+        variants[char] = len(numbered)
     (tmp / "review").mkdir()
     read_chars = {c.char for p in report.pages if p.ok for c in p.cells}
     contact_sheet(template.chars, report.glyphs, tmp / CONTACT_SHEET, read_chars, _review_font(template))
@@ -150,7 +165,7 @@ def _write_folder(tmp: Path, report: ScanReport, template: Template, settings: S
         empty="".join(report.empty),
         touching_border="".join(sorted((c for c, r in report.glyphs.items() if r.touches_border), key=ord)),
         pages_not_read=[i + 1 for i in report.pages_not_read],
-        variants={c: len(v) for c, v in report.variants.items()} if keep_variants else {},
+        variants=dict(sorted(variants.items(), key=lambda item: ord(item[0]))),
         photos=[_page_record(p) for p in report.pages],
     )
 

@@ -28,10 +28,11 @@ WRITE_SIZE = 256  # px of the written glyph before it is pasted (finer than any 
 
 @dataclass(frozen=True)
 class HandSettings:
-    """How the synthetic writer varies from square to square (fractions of the square = one em)."""
+    """How the synthetic writer varies from square to square (fractions of the square = one em):
+    as a person writes, each glyph 0.82-1.0 of the usual size and up to 6 % off centre."""
 
-    scale: tuple[float, float] = (0.78, 0.98)  # glyph size relative to the font's em
-    shift: float = 0.08  # largest offset of the glyph from where the font puts it
+    scale: tuple[float, float] = (0.82, 1.0)  # glyph size relative to the font's em
+    shift: float = 0.06  # largest offset of the glyph from where the font puts it
     fill: float = 1.0  # share of cells written (the rest stay empty)
 
 
@@ -57,6 +58,7 @@ class FilledPage:
     dpi: float
     raster: np.ndarray  # (H, W) uint8, the written page before the camera
     truth: dict[str, np.ndarray] = field(default_factory=dict)  # char -> (S, S) uint8 glyph pasted
+    samples: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (char, sample >= 1) -> the same
 
 
 @dataclass
@@ -81,16 +83,21 @@ def fill_page(template: Template, index: int, font: FontFile, *, dpi: float, tru
         glyph = renderer.render(cell.char)
         if glyph is None:
             continue
-        written = _place(glyph, rng, hand)
+        written = write_like_a_hand(glyph, rng, hand)
         if written is None:
             continue
         paste_min(raster, written, cell.box, dpi)
-        filled.truth[cell.char] = cv2.resize(written, (truth_size, truth_size), interpolation=cv2.INTER_AREA)
+        pasted = cv2.resize(written, (truth_size, truth_size), interpolation=cv2.INTER_AREA)
+        if cell.sample:  # another sample of the character: placed anew, as a hand writes it again
+            filled.samples[(cell.char, cell.sample)] = pasted
+        else:
+            filled.truth[cell.char] = pasted
     return filled
 
 
-def _place(glyph: np.ndarray, rng: np.random.Generator, hand: HandSettings) -> np.ndarray | None:
-    """Scale the glyph about the square's centre and shift it, keeping its ink inside the square."""
+def write_like_a_hand(glyph: np.ndarray, rng: np.random.Generator, hand: HandSettings) -> np.ndarray | None:
+    """The font's glyph as the hand writes it once: scaled about the square's centre and shifted,
+    its ink kept inside the square; None for a glyph without ink."""
     size = glyph.shape[0]
     ys, xs = np.nonzero(glyph < 128)
     if len(xs) == 0:

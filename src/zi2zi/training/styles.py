@@ -18,7 +18,7 @@ from zi2zi.models import Discriminator, Generator
 
 # Manifest fields of a style/source record that describe the font (the rest is per-dataset bulk:
 # character lists, folders).
-_FONT_FIELDS = ("id", "name", "font", "embox")
+_FONT_FIELDS = ("id", "name", "font", "embox", "placement")  # placement: zi2zi.data.placement
 
 
 @dataclass

@@ -160,6 +160,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
             "glyphs": len(list(project.path("glyphs").glob("U+*.png"))),
             "template": (template / "template.json").is_file(),
             "hand_glyphs": len(list((project.path("handwriting") / "glyphs").glob("U+*.png"))),
+            # the other samples the template asked for, which the export makes alternates
+            "hand_variants": len(list((project.path("handwriting") / "glyphs" / "variants").glob("U+*.png"))),
             "photos": project.read().get("photos", []),
         }
 
@@ -443,7 +445,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         from zi2zi.handwriting import template_charset
 
         template_charset(charset)  # a bad charset is refused here, as a message
-        params: dict[str, Any] = {"charset": charset, "extras": bool(body.get("extras", True))}
+        params: dict[str, Any] = {"charset": charset, "extras": bool(body.get("extras", True)),
+                                  "variants": bool(body.get("variants", True))}
         reference = _reference_font(project)
         if reference:  # the printed reference characters: the base's source font, or the project's font
             params["reference_font"] = reference

@@ -135,18 +135,24 @@ def run_template(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.fonts import open_font_spec
     from zi2zi.handwriting import template_charset, write_template
     from zi2zi.handwriting.charset import template_extras_for
+    from zi2zi.handwriting.variants import DEFAULT_VARIANTS, template_variants_for
 
     chars = template_charset(p["charset"])
     reference = open_font_spec(p["reference_font"]) if p.get("reference_font") else None
     extras = template_extras_for(p["charset"], bool(p.get("extras", True)))
+    # Variants unless the page's box is unticked (exact characters too): the most frequent
+    # characters written 3 times, so the font varies them in running text.
+    variants = template_variants_for(p["charset"], chars, DEFAULT_VARIANTS if p.get("variants", True) else 0)
     files = write_template(chars, root / "handwriting" / "template", reference_font=reference, overwrite=True,
-                           extras=extras)
-    return {"chars": len(files.template.chars), "pages": len(files.template.pages)}
+                           extras=extras, variants=variants)
+    return {"chars": len(files.template.chars), "pages": len(files.template.pages),
+            "variants": "".join(files.template.variants)}
 
 
 def run_scan(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     """The first photos make the glyph folder; later ones (a retake) replace only the cells they hold,
     and bring back a cell the user had rejected."""
+    from zi2zi.data.glyphfolder import VARIANTS_DIR
     from zi2zi.handwriting import scan
     from zi2zi.ui.monitor import JobProgress
 
@@ -167,8 +173,14 @@ def run_scan(root: Path, p: dict[str, Any]) -> dict[str, Any]:
         for new in sorted(out.glob("U+*.png")):
             os.replace(new, glyphs / new.name)
             (hand / "rejected" / new.name).unlink(missing_ok=True)
+        # The other samples of its characters keep their numbers: the retake's replace the old ones.
+        if (out / VARIANTS_DIR).is_dir():
+            (glyphs / VARIANTS_DIR).mkdir(exist_ok=True)
+            for new in sorted((out / VARIANTS_DIR).glob("U+*.png")):
+                os.replace(new, glyphs / VARIANTS_DIR / new.name)
         shutil.rmtree(out, ignore_errors=True)
-    return {"glyphs": len(report.glyphs), "pages_not_read": list(report.pages_not_read)}
+    return {"glyphs": len(report.glyphs), "pages_not_read": list(report.pages_not_read),
+            "variants": sum(len(v) for v in report.samples.values())}
 
 
 RUNNERS: dict[str, Callable[[Path, dict[str, Any]], dict[str, Any]]] = {

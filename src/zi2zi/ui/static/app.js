@@ -182,6 +182,8 @@ async function refresh() {
   $("#template-pdf").hidden = !state.template;
   if (state.template) $("#template-pdf").href = fileUrl("handwriting/template", "template.pdf");
   $("#hand-count").textContent = state.hand_glyphs;
+  $("#hand-variants").textContent = state.hand_variants || 0;
+  $("#hand-variants-note").hidden = !state.hand_variants;
   $("#glyph-count").textContent = state.glyphs;
   showFonts(state.fonts);
 }
@@ -510,7 +512,7 @@ function wire() {
   }));
   $("#make-template").addEventListener("click", action(async () => {
     await api("POST", P("/template"), { charset: $("#template-charset").value, count: $("#template-count").value,
-      chars: $("#template-chars").value, extras: $("#template-extras").checked });
+      chars: $("#template-chars").value, extras: $("#template-extras").checked, variants: $("#template-variants").checked });
     lastJob = "queued";
   }));
   $("#upload-photos").addEventListener("click", action(async () => {
