@@ -66,11 +66,36 @@ def read_job(project: Project) -> dict[str, Any]:
 
 
 def log_tail(project: Project, lines: int = 12) -> list[str]:
+    """The last lines of the job log as the page shows them: a traceback (kept in the file for a
+    bug report) becomes one line saying where it is."""
     try:
         text = (project.path("job") / LOG_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return text.splitlines()[-lines:]
+    return without_tracebacks(text.splitlines())[-lines:]
+
+
+def without_tracebacks(lines: list[str]) -> list[str]:
+    shown: list[str] = []
+    in_traceback = False
+    for line in lines:
+        if line.startswith(("During handling of the above exception", "The above exception was")):
+            continue  # between two tracebacks of one chain
+        if line.startswith("Traceback (most recent call last)"):
+            if not shown or not shown[-1].startswith("(an internal error"):
+                shown.append(f"(an internal error: its traceback is in job/{LOG_FILE})")
+            in_traceback = True
+            continue
+        if in_traceback:
+            # Frames are indented; the exception's own line ends the block.
+            if not line.strip() or line.startswith((" ", "\t")):
+                continue
+            in_traceback = False
+            continue
+        if shown and shown[-1].startswith("(an internal error") and not line.strip():
+            continue
+        shown.append(line)
+    return shown
 
 
 class JobRunner:
