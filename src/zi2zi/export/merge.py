@@ -94,7 +94,7 @@ def merge_into_font(
     warnings += add_glyphs(font, outlines, advance=advance, cff=cff, vertical_origin=_vertical_origin(font, info))
     if not keep_names:
         rename_font(font, family)
-    save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
+    save_font(font, out, flavor="woff2" if fmt == "woff2" else None, overwrite=overwrite)
     return ExportResult(
         path=Path(out),
         format=fmt,

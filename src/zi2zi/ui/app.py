@@ -384,7 +384,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         with specimen_lock:  # one model in memory at a time: the server shares the machine with training
             model = GlyphGenerator(project.run_dir, device="cpu")
             source = base_source_font(model.data_info, lambda _: None)
-            write_specimen(model, style=model.styles[-1], source=source, text=text, out=project.path("review") / name)
+            write_specimen(model, style=model.styles[-1], source=source, text=text, out=project.path("review") / name,
+                           overwrite=True)
 
     # ---- Export ----------------------------------------------------------------------------------
 
