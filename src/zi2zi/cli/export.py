@@ -50,16 +50,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --merge-into: keep the base's family name, version and unique ID")
     p.add_argument("--check", action="store_true", help="re-render the written glyphs and report ink IoU")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    p.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="export a glyph folder whose `zi2zi generate` did not finish (killed, or out of disk); "
+                        "without it such a folder is refused: finish it with `zi2zi generate --resume`")
+    p.add_argument("--workers", type=int, default=None, help="tracing processes, 1 to 256 (default: all cores)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from zi2zi.cli.checks import int_in_range
     from zi2zi.export import FontInfo, MetricsOptions, check_font, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export.glyphs import check_finished
 
     if args.merge_into is None and not args.family:
         raise ExportError("a new font needs a name: pass --family NAME (or --merge-into BASE_FONT)")
+    if args.workers is not None:
+        int_in_range("--workers", args.workers, 1, 256)
     folder = read_glyph_folder(args.glyphs, em_box=_em_box(args.em_box))
+    check_finished(folder, allow_incomplete=args.allow_incomplete)
     for warning in folder.warnings:  # before the long part, so a wrong em box can be stopped early
         print(f"warning: {warning}", file=sys.stderr)
     if args.merge_into is not None:

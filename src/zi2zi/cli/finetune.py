@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --target: the characters to train on (charset name, file or text:...; "
                         "default: the first 200 of GB2312 level 1 the font has)")
     p.add_argument("--holdout", type=int, metavar="N",
-                   help="characters kept out of training to measure the result (default: 100 for --target, "
+                   help="characters kept out of training to measure the result (default: up to 100 for --target, "
                         "0 for --target-glyphs)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
     p.add_argument("--discriminator", choices=DISCRIMINATORS,

@@ -41,9 +41,13 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
+    from zi2zi.fonts.charsets import check_text
     from zi2zi.generation import generate_to_folder
+    from zi2zi.generation.folder import check_covered
     from zi2zi.inference import GlyphGenerator
 
+    if args.chars is not None:
+        check_text(args.chars, "--chars")
     model = GlyphGenerator(args.checkpoint, device=args.device)
     source = open_font_spec(args.source_font)
     if args.chars is not None:
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         chars = filter_by_fonts(resolve_charset(args.within), missing_from=[open_font_spec(args.missing_from)])
     if not chars:
         raise Zi2ziError("no characters to generate")
+    check_covered(source, chars)  # before any folder is made
     styles = model.styles if args.style == "all" else [model.style(args.style)]
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -22,6 +22,7 @@ from zi2zi.fonts.corpus import CORPUS
 from zi2zi.fonts.font import open_font_spec
 from zi2zi.fonts.system import find_font
 
+DEFAULT_HOLDOUT = 100  # held-out characters of a font target unless --holdout says otherwise
 DEFAULT_TRAIN_CHARS = 200  # a font target trains on this many characters unless --chars says otherwise
 DEFAULT_CHARSET = "gb2312-1"  # ... taken in order from GB2312 level 1: the most used hanzi first
 
@@ -62,7 +63,7 @@ def dataset_from_font(
     source: FontFile,
     settings: RenderSettings,
     chars: str | None,
-    holdout: int,
+    holdout: int | None,
     base_holdout: str,
     style_name: str | None,
     seed: int,
@@ -72,6 +73,8 @@ def dataset_from_font(
 
     Held-out characters come from the base's own held-out set when it has one (characters the
     base never trained in any style), so a measurement is on unseen content as well as style.
+    ``holdout``: how many (None: up to DEFAULT_HOLDOUT, as many as there are); more than the
+    candidates is refused, not quietly lowered.
     """
     font = open_font_spec(target)
     if chars:
@@ -80,7 +83,14 @@ def dataset_from_font(
         train = []
     pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
                         if font.covers(c) and source.covers(c) and c not in set(train)]
-    held = _holdout_pick(pool_for_holdout, holdout, seed) if holdout > 0 else []
+    candidates = len(dict.fromkeys(pool_for_holdout))
+    if holdout is not None and holdout > candidates:
+        pool = "the base's held-out characters" if base_holdout else f"the characters of {DEFAULT_CHARSET}"
+        raise DatasetError(
+            f"--holdout {holdout}: only {candidates} characters can be held out ({pool} that the target font "
+            f"and the source font both have, outside the training characters); give --holdout {candidates} or less")
+    wanted = DEFAULT_HOLDOUT if holdout is None else holdout
+    held = _holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
     if not chars:
         held_set = set(held) | set(base_holdout)
         train = [c for c in resolve_charset(DEFAULT_CHARSET)

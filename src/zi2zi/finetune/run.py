@@ -57,7 +57,7 @@ def finetune(
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
 
-    ``holdout``: characters kept out of training to measure the result (default 100 for a font,
+    ``holdout``: characters kept out of training to measure the result (default up to 100 for a font,
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
     from random weights trains beside G: sharper strokes, about 1.7x the time).
@@ -96,7 +96,7 @@ def finetune(
     elif target is not None:
         data_dir, style = inputs.dataset_from_font(
             target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
-            holdout=100 if holdout is None else holdout, base_holdout=base_holdout, style_name=style_name,
+            holdout=holdout, base_holdout=base_holdout, style_name=style_name,
             seed=seed, overwrite=True)
     else:
         assert target_glyphs is not None  # exactly one input was given

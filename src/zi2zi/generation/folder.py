@@ -37,6 +37,7 @@ class GenerateReport:
     written: list[str] = field(default_factory=list)
     skipped_existing: list[str] = field(default_factory=list)
     missing_in_source: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)  # every character asked for, in order
     seconds: float = 0.0
 
 
@@ -62,6 +63,7 @@ def generate_to_folder(
         raise Zi2ziError(f"--batch-size {batch_size!r} must be a whole number from 1 to {MAX_BATCH}")
     if not out.parent.is_dir():
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
+    check_covered(source, chars)
     with FolderLock(out, what="glyph folder"):
         previous = _check_folder(out, model, style, resume)
         out.mkdir(exist_ok=True)
@@ -70,7 +72,8 @@ def generate_to_folder(
         existing = {c for c in existing if (out / glyph_filename(c)).is_file()}
         report = GenerateReport(out=out, style=style)
         todo = []
-        for char in dict.fromkeys(chars):
+        report.requested = list(dict.fromkeys(chars))
+        for char in report.requested:
             if not source.covers(char):
                 report.missing_in_source.append(char)
             elif char in existing:
@@ -93,6 +96,15 @@ def generate_to_folder(
         _write_manifest(model, report, source, done, complete=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_covered(source: FontFile, chars: Sequence[str]) -> None:
+    """Refuse a generation that could write nothing: the source font has none of ``chars``."""
+    wanted = list(dict.fromkeys(chars))
+    if wanted and not any(source.covers(c) for c in wanted):
+        shown = "".join(wanted[:20]) + (" ..." if len(wanted) > 20 else "")
+        raise Zi2ziError(f"the source font {source.path.name} has none of the {len(wanted)} character(s) asked for "
+                         f"({shown}); choose a --source-font that has them, or other characters")
 
 
 def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool) -> dict[str, Any] | None:
@@ -145,6 +157,8 @@ def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontF
         "embox": embox.to_dict(),
         "advance": embox.units_per_em,
         "characters": "".join(sorted(done, key=ord)),
+        # What was asked for: an unfinished folder (complete false) can say what it still lacks.
+        "requested": "".join(report.requested),
         "missing_in_source": "".join(report.missing_in_source),
     }
     write_json(report.out / MANIFEST, manifest)

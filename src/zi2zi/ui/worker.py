@@ -127,8 +127,11 @@ def run_regenerate(root: Path, p: dict[str, Any]) -> dict[str, Any]:
 
 def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     from zi2zi.export import FontInfo, export_font, merge_into_font, read_glyph_folder
+    from zi2zi.export.glyphs import check_finished
 
     folder = read_glyph_folder(root / p["glyphs"])
+    # The page exports what its Review grid shows; a stopped generation is said in the log.
+    check_finished(folder, allow_incomplete=True)
     out = root / "fonts" / p["file"]
     if p.get("merge_into"):
         # A merged font is a new font: the family typed in the page, else the base's + " zi2zi";
@@ -139,6 +142,8 @@ def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
                         license_url=p.get("licence_url") or None)
         result = export_font(folder, out, family=p["family"], style=p.get("style") or "Regular", info=info,
                              overwrite=True)
+    for warning in result.warnings:
+        say(f"warning: {warning}")
     say(f"wrote {out.name}: {result.glyphs} traced glyphs")
     return {"file": out.name, "glyphs": result.glyphs, "format": result.format}
 

@@ -1,0 +1,107 @@
+"""The commands as a careless or hostile user runs them: unfinished folders, impossible numbers,
+bytes that are not text, fonts that lack everything. Each gives one line and leaves nothing
+behind, or does what it says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from zi2zi.cli import main
+from zi2zi.fonts import open_font
+from zi2zi.generation import generate_to_folder
+from zi2zi.inference import GlyphGenerator
+from zi2zi.training.trainer import train
+
+from clihelpers import fails_with_one_line
+from conftest import TINY_CHARS
+from fontfactory import pattern_glyphs, save_font
+from trainhelpers import tiny_config
+
+
+@pytest.fixture(scope="module")
+def checkpoint(make_tiny_dataset, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run") / "tiny"
+    return train(tiny_config("train.max_steps=2", "train.checkpoint_every=2", "train.sample_every=0"),
+                 make_tiny_dataset(), run, progress=False).checkpoint
+
+
+def _generate_args(checkpoint, source, out, *extra):
+    return ["generate", "--checkpoint", checkpoint, "--style", "0", "--source-font", source, "--out", out,
+            "--device", "cpu", *extra]
+
+
+def test_export_refuses_an_unfinished_glyph_folder_until_it_is_finished(capsys, checkpoint, tiny_fonts, tmp_path):
+    out = tmp_path / "glyphs"
+    model = GlyphGenerator(checkpoint, device="cpu")
+    chars = TINY_CHARS[:8]
+
+    def killed_after_the_first_batch(_n):
+        raise KeyboardInterrupt  # as Ctrl+C (or a full disk) after the first batch
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_to_folder(model, style=model.style(0), source=open_font(tiny_fonts["source"]), chars=chars, out=out,
+                           batch_size=2, progress=killed_after_the_first_batch)
+    written = sorted(p.name for p in out.glob("U+*.png"))
+    assert len(written) == 2
+    missing = "".join(c for c in chars if f"U+{ord(c):04X}.png" not in written)
+    font = tmp_path / "Partial.ttf"
+    line = fails_with_one_line(capsys, ["export", "--glyphs", out, "--out", font, "--family", "Partial"],
+                               "unfinished", f"6 of the 8 characters asked for are missing ({missing})",
+                               "zi2zi generate --resume", "--allow-incomplete")
+    assert str(out) in line and not font.exists()
+    # Exported anyway on request, with a warning that says so.
+    capsys.readouterr()
+    assert main(["export", "--glyphs", str(out), "--out", str(font), "--family", "Partial", "--allow-incomplete",
+                 "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "unfinished" in captured.err and "2 traced glyph(s)" in captured.out
+    # Finished as the message says: then it exports without a word.
+    assert main([str(a) for a in _generate_args(checkpoint, tiny_fonts["source"], out, "--chars", chars,
+                                                 "--resume")]) == 0
+    capsys.readouterr()
+    assert main(["export", "--glyphs", str(out), "--out", str(font), "--family", "Partial", "--overwrite",
+                 "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err and "8 traced glyph(s)" in captured.out
+
+
+def test_generate_from_a_font_with_none_of_the_characters_is_refused(capsys, checkpoint, tmp_path):
+    latin = save_font(tmp_path / "latin.ttf", pattern_glyphs("ABC"), family="Latin Only")
+    out = tmp_path / "glyphs"
+    fails_with_one_line(capsys, _generate_args(checkpoint, latin, out, "--chars", "的一是"),
+                        "latin.ttf has none of the 3 character(s)", "--source-font")
+    fails_with_one_line(capsys, ["generate", "--checkpoint", checkpoint, "--style", "all", "--source-font", latin,
+                                 "--out", out, "--device", "cpu", "--chars", "的一"], "has none")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.ttf"]  # no empty --out, no lock
+
+
+def test_chars_that_are_not_utf8_are_one_line_and_leave_nothing(checkpoint, tiny_fonts, tmp_path):
+    out = tmp_path / "glyphs"
+    done = subprocess.run([sys.executable.encode(), b"-m", b"zi2zi", b"generate", b"--checkpoint", bytes(checkpoint),
+                           b"--style", b"0", b"--source-font", bytes(tiny_fonts["source"]), b"--out", bytes(out),
+                           b"--device", b"cpu", b"--chars", "的".encode() + b"\xff\xfe"],
+                          capture_output=True, timeout=120)
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert err.count("\n") == 1 and "--chars holds the byte 0xFF" in err and "UTF-8" in err, err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_impossible_numbers_are_refused_not_quietly_changed(capsys, tiny_base, tiny_fonts, checkpoint, tmp_path):
+    fails_with_one_line(capsys, ["finetune", "--base", tiny_base, "--target", tiny_fonts["bold"], "--chars",
+                                 f"text:{TINY_CHARS[:10]}", "--holdout", "1000000000", "--out", tmp_path / "run",
+                                 "--device", "cpu"], "--holdout 1000000000", "can be held out", "or less")
+    fails_with_one_line(capsys, ["template", "--charset", "gb2312:0", "--out", tmp_path / "t"], "gb2312:0",
+                        "keeps no characters")
+    glyphs = tmp_path / "glyphs"
+    assert main([str(a) for a in _generate_args(checkpoint, tiny_fonts["source"], glyphs, "--chars", "的一")]) == 0
+    for workers in ("-1", "0", "100000"):
+        fails_with_one_line(capsys, ["export", "--glyphs", glyphs, "--out", tmp_path / "x.ttf", "--family", "X",
+                                     "--workers", workers], f"--workers {workers}", "1 to 256")
+    assert not (tmp_path / "x.ttf").exists()
+    manifest = json.loads((glyphs / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["complete"] is True and manifest["requested"] == "的一"
