@@ -67,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,
                       "holdout_glyphs": summary.holdout_glyphs, "step": summary.step,
-                      "checkpoint": str(summary.checkpoint) if summary.checkpoint else None}, ensure_ascii=False))
-    return 0
+                      "checkpoint": str(summary.checkpoint) if summary.checkpoint else None,
+                      "stopped": summary.stopped}, ensure_ascii=False))
+    # Stopped by Ctrl+C or SIGTERM (checkpointed): not a finished run, so not exit status 0.
+    return 130 if summary.stopped == "interrupted" else 0

@@ -8,7 +8,6 @@ Running the same command again resumes an interrupted run.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ class FinetuneSummary:
     recipe: FinetuneRecipe
     checkpoint: Path | None
     step: int
+    stopped: str = "completed"  # as TrainSummary.stopped: "interrupted" after SIGINT / SIGTERM
 
 
 def finetune(
@@ -62,11 +62,7 @@ def finetune(
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
     from random weights trains beside G: sharper strokes, about 1.7x the time).
     """
-    from zi2zi import checkpoints as ckpt
-    from zi2zi.bases import resolve_base
-    from zi2zi.data.layout import read_manifest
-    from zi2zi.storage.folders import check_replaceable
-    from zi2zi.training.rundir import FINETUNE_KIND
+    from zi2zi.storage.lock import FolderLock
 
     say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
     if sum(x is not None for x in (target, target_glyphs, data)) != 1:
@@ -75,34 +71,58 @@ def finetune(
         raise DatasetError("--chars picks the characters of a --target font; the other inputs bring their own")
     check_discriminator(discriminator)  # refused before anything is written
     out = Path(out)
+    # One fine-tuning of ``out`` at a time while it is prepared; the trainer then takes the same
+    # lock for the training itself.
+    with FolderLock(out, what="fine-tuning run", notify=say):
+        plan = _prepare(base, out, target=target, chars=chars, target_glyphs=target_glyphs, data=data,
+                        holdout=holdout, steps=steps, discriminator=discriminator, style_name=style_name, seed=seed,
+                        overwrite=overwrite, say=say)
+    cfg, record, resume = plan
+    return _train(cfg, out, record, resume=resume, overwrite=not resume, device=device, progress=progress, say=say)
+
+
+def _prepare(base: str | Path, out: Path, *, target: str | None, chars: str | None,
+             target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None, steps: int | None,
+             discriminator: str | None, style_name: str | None, seed: int, overwrite: bool,
+             say: Callable[[str], None]) -> tuple[Config, dict[str, Any], bool]:
+    """The run to train: (config, record, resume). Resumes a run of ours that has a checkpoint;
+    otherwise renders the dataset and writes the record of a new run."""
+    from zi2zi import checkpoints as ckpt
+    from zi2zi.bases import resolve_base
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.storage.atomic import write_json
+    from zi2zi.storage.folders import check_replaceable
+    from zi2zi.training.rundir import CONFIG_FILE, FINETUNE_KIND
+
     record_path = out / FINETUNE_KIND.marker
     record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
     if record is not None and not overwrite and ckpt.latest_resumable(out) is not None:
         say(f"resuming the fine-tuning run in {out}")
-        cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-        return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say)
+        from zi2zi.storage.reading import read_json_object
+
+        stored = read_json_object(out / CONFIG_FILE, what="the run's config", error=DatasetError,
+                                  advice="the run is damaged: start it over with --overwrite")
+        return Config.from_dict(stored), record, True
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
-    # checkpoint) one of ours; anything else is somebody's and is refused.
-    check_replaceable(out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
+    # checkpoint, even before its record) one of ours; anything else is somebody's and is refused.
+    if record is not None or not _only_leftovers(out):
+        check_replaceable(out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
 
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
     source = inputs.base_source_font(loaded.data_info, say)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
-    if data is not None:
-        inputs.check_dataset(data, source=source, settings=loaded.render)
-        data_dir, style = Path(data), None
-    elif target is not None:
-        data_dir, style = inputs.dataset_from_font(
-            target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
-            holdout=holdout, base_holdout=base_holdout, style_name=style_name,
-            seed=seed, overwrite=True)
-    else:
-        assert target_glyphs is not None  # exactly one input was given
-        data_dir, style = inputs.dataset_from_glyph_folder(
-            target_glyphs, out / DATA_DIR, source=source, settings=loaded.render, holdout=holdout or 0,
-            style_name=style_name, seed=seed, overwrite=True)
+    try:
+        from zi2zi.storage.atomic import remove_stale_files
+
+        remove_stale_files(out)  # a record a kill cut short: never valid
+        data_dir, style = _dataset(out, loaded, source, target=target, chars=chars, target_glyphs=target_glyphs,
+                                   data=data, holdout=holdout, style_name=style_name, seed=seed)
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a refused input leaves no empty folder behind
+        raise
     manifest = read_manifest(data_dir)
     style = style_name or style or manifest["styles"][0]["name"]
     if style in {s["name"] for s in loaded.styles}:
@@ -127,29 +147,90 @@ def finetune(
         "base_name": base_path.stem, "data": str(data_dir), "style": style, "train_glyphs": n_train,
         "holdout_glyphs": n_held, "recipe": recipe.to_dict(),
     }
-    from zi2zi.storage.atomic import write_json
-
     write_json(record_path, record, indent=2)
     say(f"fine-tuning {base_path.stem} on {n_train} glyphs ({n_held} held out) as style {style!r}: "
         f"{recipe.steps} steps, lr {recipe.lr:g}, encoder {'frozen' if recipe.freeze_encoder else 'trained'}, "
         f"discriminator {recipe.discriminator}")
-    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say)
+    return cfg, record, False
+
+
+def _dataset(out: Path, loaded: Any, source: Any, *, target: str | None, chars: str | None,
+             target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None,
+             style_name: str | None, seed: int) -> tuple[Path, str | None]:
+    """The dataset the run learns from: the one given, or rendered into ``RUN/data``."""
+    base_holdout = str((loaded.meta.get("base") or {}).get("holdout", ""))
+    if data is not None:
+        inputs.check_dataset(data, source=source, settings=loaded.render)
+        return Path(data), None
+    if target is not None:
+        return inputs.dataset_from_font(
+            target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
+            holdout=holdout, base_holdout=base_holdout, style_name=style_name,
+            seed=seed, overwrite=True)
+    assert target_glyphs is not None  # exactly one input was given
+    return inputs.dataset_from_glyph_folder(
+        target_glyphs, out / DATA_DIR, source=source, settings=loaded.render, holdout=holdout or 0,
+        style_name=style_name, seed=seed, overwrite=True)
+
+
+def _only_leftovers(out: Path) -> bool:
+    """True when ``out`` holds nothing but what a fine-tuning killed before its record leaves:
+    the dataset's lock and temporaries (``.data.lock``, ``.data.rendering-*``, ...), a record
+    cut short (``.finetune.json.tmp-*.tmp``) and a finished dataset in ``data/``."""
+    from zi2zi.data.layout import KIND as DATASET_KIND
+    from zi2zi.storage.atomic import temp_prefix
+    from zi2zi.storage.lock import lock_path
+
+    if not out.is_dir():
+        return False
+    data = out / DATA_DIR
+    own_prefixes = tuple(temp_prefix(data, tag) for tag in ("tmp", "building", "rendering", "old"))
+    entries = list(out.iterdir())
+    for entry in entries:
+        name = entry.name
+        if entry == lock_path(data) or name.startswith(own_prefixes):
+            continue
+        if name.startswith(f"{lock_path(data).name}.") and name.endswith(".tmp"):
+            continue  # the lock, killed while it was being written
+        if name.startswith(".finetune.json.") and name.endswith(".tmp") and entry.is_file():
+            continue
+        if entry == data and entry.is_dir() and DATASET_KIND.read_marker(entry) is not None:
+            continue
+        return False
+    return bool(entries)
 
 
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,
            say: Callable[[str], None], overwrite: bool = False) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
-    recipe = FinetuneRecipe(**record["recipe"])
+    recipe = _checked_recipe(out, record)
     options = TrainOptions(
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
         device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
         only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
         fresh_discriminator=recipe.fresh_discriminator and not resume,
+        resume_hint="run the same `zi2zi finetune` command again to resume from this checkpoint",
     )
     summary = train(options)
     return FinetuneSummary(
         run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
         train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,
-        checkpoint=summary.checkpoint, step=summary.step,
+        checkpoint=summary.checkpoint, step=summary.step, stopped=summary.stopped,
     )
+
+
+def _checked_recipe(out: Path, record: dict[str, Any]) -> FinetuneRecipe:
+    """The record's recipe, and the fields a resume reads, as zi2zi wrote them (it may be edited)."""
+    fields = {"base": str, "data": str, "style": str, "train_glyphs": int, "holdout_glyphs": int, "recipe": dict}
+    bad = next((k for k, kind in fields.items() if not isinstance(record.get(k), kind)), None)
+    try:
+        if bad is None:
+            recipe = FinetuneRecipe(**record["recipe"])
+            if isinstance(recipe.steps, int) and not isinstance(recipe.steps, bool) and recipe.steps > 0:
+                return recipe
+        bad = bad or "recipe"
+    except (TypeError, ValueError):
+        bad = "recipe"
+    raise DatasetError(f"{out / 'finetune.json'} is damaged (its {bad!r} is missing or malformed); "
+                       "start the run over with --overwrite")

@@ -33,6 +33,8 @@ class TrainOptions:
     image_size_from_data: bool = False
     progress: bool = True
     echo: Callable[[str], None] | None = None  # where notes go (default: stderr)
+    # What a stopped run tells the user to do to continue: a command the caller accepts.
+    resume_hint: str = "continue with --resume"
 
     def check(self) -> TrainOptions:
         """Contradictory choices, refused before anything is read or written."""

@@ -451,7 +451,7 @@ class Trainer:
         images = (self.step - clock.first_step) * self.cfg.train.batch_size * self.dist.world_size
         elapsed = clock.seconds()
         if self.is_main and stopped != "completed":
-            self._echo(f"zi2zi train: stopped ({stopped}) at step {self.step}; continue with --resume")
+            self._echo(f"zi2zi train: stopped ({stopped}) at step {self.step}; {self.options.resume_hint}")
         return TrainSummary(
             run_dir=self.run_dir,
             step=self.step,
