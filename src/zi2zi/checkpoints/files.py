@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from torch import nn
 from zi2zi import __version__
 from zi2zi.config import Config, ConfigError, RenderSettings
 from zi2zi.errors import CheckpointError
-from zi2zi.storage.atomic import atomic_path, copy_file, write_text
+from zi2zi.storage.atomic import copy_file, write_bytes, write_text
 
 if TYPE_CHECKING:  # models import torch modules that only loading needs
     from zi2zi.models import Discriminator, Generator
@@ -67,14 +68,17 @@ def _flat_state(prefix: str, module: nn.Module) -> dict[str, torch.Tensor]:
 def save_weights(
     path: Path, *, generator: nn.Module, discriminator: nn.Module, meta: dict[str, Any]
 ) -> Path:
-    """Write G + D weights and the metadata document atomically. ``meta`` gets format fields added."""
-    from safetensors.torch import save_file
+    """Write G + D weights and the metadata document atomically. ``meta`` gets format fields added.
+
+    Serialised in memory, then written by zi2zi's atomic writer: a full disk is then an OSError
+    naming the file (safetensors' own writer reports it as an opaque SafetensorError), and the
+    temporary is removed, so the previous checkpoint stays the newest."""
+    from safetensors.torch import save
 
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "zi2zi_version": __version__, **meta}
     tensors = {**_flat_state("generator", generator), **_flat_state("discriminator", discriminator)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
-    return Path(path)
+    data = save(tensors, metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
+    return write_bytes(path, data)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -91,6 +95,28 @@ def latest_resumable(run_dir: Path) -> Path | None:
     for path in reversed(list_checkpoints(run_dir)):
         if state_path(path).is_file():
             return path
+    return None
+
+
+def newest_intact(run_dir: Path, notify: Callable[[str], None]) -> Path | None:
+    """The newest checkpoint whose weights and training state both read back, passing over (and
+    saying so through ``notify``) newer ones that a crash, a full disk or an edit damaged."""
+    from zi2zi.checkpoints.resume import load_state
+
+    skipped: list[str] = []
+    for path in reversed(list_checkpoints(run_dir)):
+        if not state_path(path).is_file():
+            continue
+        try:
+            read_metadata(path)  # the header and its length: a truncated file fails here
+            load_state(state_path(path))
+        except CheckpointError as exc:
+            skipped.append(f"{path.name} ({str(exc).split('; ')[0].removeprefix(str(path)).strip(' :')})")
+            continue
+        if skipped:
+            notify(f"zi2zi train: passed over the damaged checkpoint(s) {', '.join(skipped)}; "
+                   f"resuming from {path.name}, the newest intact one")
+        return path
     return None
 
 

@@ -96,12 +96,14 @@ def _dry_run(args: argparse.Namespace) -> int:
     """The same refusals and the same resolved config as a real start, touching nothing."""
     from zi2zi import checkpoints as ckpt
     from zi2zi.data import read_manifest
+    from zi2zi.device import resolve_device
     from zi2zi.errors import TrainingError
     from zi2zi.storage import folder_state
     from zi2zi.training import rundir
     from zi2zi.training.plan import plan_run
 
     options = _options(args)
+    resolve_device(options.config.train.device)  # a device a real run would refuse (--device tpu)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise TrainingError(f"--out {out} is a file; give a folder for the run")

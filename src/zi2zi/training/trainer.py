@@ -86,7 +86,8 @@ class Trainer:
         ddp.init_process_group(self.dist, self.device)
         if self.lock is not None:
             self.lock.acquire()
-            resume_from = rundir.prepare(self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite)
+            resume_from = rundir.prepare(self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite,
+                                         notify=self._echo)
         ddp.barrier(self.dist)
         if not self.is_main:
             resume_from = ckpt.latest_resumable(self.run_dir) if self.options.resume else None
@@ -299,19 +300,48 @@ class Trainer:
         """Rank 0 writes weights + state (state first: weights without state is not resumable)."""
         path = self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.checkpoint_name(self.step)
         if self.is_main:
-            ckpt.save_state(ckpt.state_path(path), self._training_state())
-            ckpt.save_weights(path, generator=self.G, discriminator=self.D, meta=self._meta())
-            val_l1 = self.last_metrics.get("val_l1")
-            if val_l1 is not None and (self.best_val_l1 is None or val_l1 < self.best_val_l1):
-                self.best_val_l1 = val_l1
-                ckpt.copy_atomic(path, self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.BEST)
-                # The state of this step was written before best moved; rewrite it so a resume
-                # from here knows the new best.
-                ckpt.save_state(ckpt.state_path(path), self._training_state())
+            try:
+                self._write_checkpoint(path)
+            except OSError as exc:
+                self._fail_save(exc)
             ckpt.prune(self.run_dir, self.cfg.train.keep_last)
         self.last_checkpoint = path
         ddp.barrier(self.dist)
         return path
+
+    def _write_checkpoint(self, path: Path) -> None:
+        ckpt.save_state(ckpt.state_path(path), self._training_state())
+        try:
+            ckpt.save_weights(path, generator=self.G, discriminator=self.D, meta=self._meta())
+        except OSError:
+            if not path.exists():  # a state without its weights would pass for the newest checkpoint
+                ckpt.state_path(path).unlink(missing_ok=True)
+            raise
+        val_l1 = self.last_metrics.get("val_l1")
+        if val_l1 is not None and (self.best_val_l1 is None or val_l1 < self.best_val_l1):
+            best = self.best_val_l1
+            self.best_val_l1 = val_l1
+            try:
+                ckpt.copy_atomic(path, self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.BEST)
+                # The state of this step was written before best moved; rewrite it so a resume
+                # from here knows the new best.
+                ckpt.save_state(ckpt.state_path(path), self._training_state())
+            except OSError:
+                self.best_val_l1 = best
+                raise
+
+    def _fail_save(self, exc: OSError) -> None:
+        """A checkpoint that could not be written (a full disk): no half of it is left (the atomic
+        writer removed its temporary, :meth:`_write_checkpoint` a state without weights), so the
+        previous checkpoint stays the newest; the run stops with one line saying so."""
+        from zi2zi.cli import describe_os_error
+
+        newest = ckpt.latest_resumable(self.run_dir)
+        kept = f"the newest checkpoint is still {newest.name}" if newest else "no checkpoint was saved before it"
+        raise TrainingError(
+            f"could not save the checkpoint of step {self.step}: {describe_os_error(exc)}; {kept} "
+            f"(nothing half-written is left); {self.options.resume_hint}"
+        ) from None
 
     # ---- evaluation and samples (rank 0) -----------------------------------------------------
 
