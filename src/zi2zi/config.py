@@ -35,6 +35,10 @@ SCHEDULES: tuple[str, ...] = typing.get_args(Schedule)
 
 # Largest glyph side zi2zi renders or trains on: 4096 px is already 16 MB per uint8 image.
 MAX_IMAGE_SIZE = 4096
+# Largest model widths and style table zi2zi builds (see _validate_model).
+MAX_CHANNELS = 1024
+MAX_STYLE_DIM = 4096
+MAX_STYLES = 100_000
 
 
 class ConfigError(Zi2ziError, ValueError):
@@ -212,6 +216,13 @@ def _validate_model(m: ModelConfig) -> None:
                         ("generator.style_dim", g.style_dim), ("discriminator.ndf", d.ndf),
                         ("discriminator.n_layers", d.n_layers)):
         _at_least(f"model.{name}", value, 1)
+    # Upper bounds: a config (or a checkpoint's metadata, which may be crafted) must not make zi2zi
+    # allocate terabytes; the largest useful models are far below them (zi2zi: ngf 64, 40 styles).
+    for name, value, most in (("generator.ngf", g.ngf, MAX_CHANNELS), ("discriminator.ndf", d.ndf, MAX_CHANNELS),
+                              ("generator.style_dim", g.style_dim, MAX_STYLE_DIM),
+                              ("generator.num_styles", g.num_styles, MAX_STYLES)):
+        if value > most:
+            raise ConfigError(f"model.{name}={value!r} is larger than zi2zi builds (at most {most})")
     _at_least("model.generator.dropout_blocks", g.dropout_blocks, 0)
     if not 0.0 <= g.dropout < 1.0:
         raise ConfigError(f"model.generator.dropout={g.dropout!r} must be in [0, 1)")

@@ -49,10 +49,9 @@ def recorded_data_dir(checkpoint: str | Path) -> Path | None:
     recorded = (read_metadata(path).get("data_info") or {}).get("data_dir")
     if not recorded and path.parent.name == CHECKPOINT_DIR:
         run_file = path.parent.parent / RUN_FILE
-        try:
-            recorded = json.loads(run_file.read_text(encoding="utf-8")).get("data_dir")
-        except (OSError, json.JSONDecodeError):
-            recorded = None
+        from zi2zi.training.rundir import read_run_info
+
+        recorded = read_run_info(run_file.parent).get("data_dir")
     return Path(recorded) if recorded else None
 
 

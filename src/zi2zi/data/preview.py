@@ -35,8 +35,8 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
         label = f"style {style['id']}: {style['name']}  (source | target; held-out first)"
         draw.text((2, 1), label.encode("ascii", "replace").decode(), fill=0)
         for i, char in enumerate(chars):
-            src = _glyph(layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir"), char)
-            tgt = _glyph(layout.style_folder(root, style), char)
+            src = _glyph(root, layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir"), char)
+            tgt = _glyph(root, layout.style_folder(root, style), char)
             pair = np.concatenate([src, tgt], axis=1)
             tile = Image.fromarray(pair).resize((2 * cell, cell), Image.Resampling.LANCZOS)
             x = i * pair_w
@@ -53,8 +53,8 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
     return out
 
 
-def _glyph(folder: Path, char: str) -> np.ndarray:
-    path = folder / layout.glyph_filename(char)
+def _glyph(root: Path, folder: Path, char: str) -> np.ndarray:
+    path = layout.glyph_file(root, folder, char)
     try:
         return read_grey(path)
     except FileNotFoundError:

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from zi2zi.config import RenderSettings
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import ExportError
 from zi2zi.fonts.geometry import MAX_FONT_UNITS, EmBox
-from zi2zi.images import read_grey
+from zi2zi.images import MAX_GLYPH_PIXELS, open_image, read_grey
 from zi2zi.storage.reading import read_json_object
 
 _NAME = re.compile(r"^U\+([0-9A-F]{4,6})\.png$")
@@ -194,13 +193,11 @@ def _list_glyph_files(root: Path) -> dict[int, Path]:
 def _common_size(root: Path, files: dict[int, Path]) -> int:
     sizes: dict[tuple[int, int], list[str]] = {}
     for path in files.values():
-        try:
-            with Image.open(path) as image:  # reads the header only
-                if image.format != "PNG":
-                    raise ExportError(f"{path} is a {image.format} image named .png; save it as PNG")
-                sizes.setdefault(image.size, []).append(path.name)
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ExportError(f"{path} is not a readable PNG image ({exc}); re-create or remove it") from None
+        with open_image(path, max_pixels=MAX_GLYPH_PIXELS, what="glyph image",
+                        advice="re-create or remove it") as image:  # reads the header only
+            if image.format != "PNG":
+                raise ExportError(f"{path} is a {image.format} image named .png; save it as PNG")
+            sizes.setdefault(image.size, []).append(path.name)
     if len(sizes) > 1:
         common = max(sizes, key=lambda s: len(sizes[s]))
         odd = [f"{name} ({w}x{h})" for (w, h), names in sizes.items() if (w, h) != common for name in names]

@@ -73,8 +73,8 @@ def dataset_from_font(
 
     Held-out characters come from the base's own held-out set when it has one (characters the
     base never trained in any style), so a measurement is on unseen content as well as style.
-    ``holdout``: how many (None: up to DEFAULT_HOLDOUT, as many as there are); more than the
-    candidates is refused, not quietly lowered.
+    ``holdout``: how many at most (None: DEFAULT_HOLDOUT); there may be fewer candidates, which
+    the caller reads from the dataset's split (and says, see :func:`zi2zi.finetune.finetune`).
     """
     font = open_font_spec(target)
     if chars:
@@ -83,12 +83,6 @@ def dataset_from_font(
         train = []
     pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
                         if font.covers(c) and source.covers(c) and c not in set(train)]
-    candidates = len(dict.fromkeys(pool_for_holdout))
-    if holdout is not None and holdout > candidates:
-        pool = "the base's held-out characters" if base_holdout else f"the characters of {DEFAULT_CHARSET}"
-        raise DatasetError(
-            f"--holdout {holdout}: only {candidates} characters can be held out ({pool} that the target font "
-            f"and the source font both have, outside the training characters); give --holdout {candidates} or less")
     wanted = DEFAULT_HOLDOUT if holdout is None else holdout
     held = _holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
     if not chars:

@@ -129,6 +129,10 @@ def _prepare(base: str | Path, out: Path, *, target: str | None, chars: str | No
         style = f"{style} (fine-tuned)"
     split = manifest["split"]
     n_train, n_held = len(split["train"]), len(split["holdout"])
+    if holdout is not None and target is not None and n_held < holdout:
+        pool = "of the base's held-out characters" if base_holdout(loaded) else "candidates"
+        say(f"note: --holdout {holdout}: the target font and the source font share only {n_held} {pool} outside "
+            f"the training characters; {n_held} are held out")
     recipe = recipe_for(n_train, steps=steps, discriminator=discriminator)
 
     cfg = with_runtime_defaults(loaded.config)  # this machine's device, precision and memory format
@@ -158,19 +162,23 @@ def _dataset(out: Path, loaded: Any, source: Any, *, target: str | None, chars: 
              target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None,
              style_name: str | None, seed: int) -> tuple[Path, str | None]:
     """The dataset the run learns from: the one given, or rendered into ``RUN/data``."""
-    base_holdout = str((loaded.meta.get("base") or {}).get("holdout", ""))
     if data is not None:
         inputs.check_dataset(data, source=source, settings=loaded.render)
         return Path(data), None
     if target is not None:
         return inputs.dataset_from_font(
             target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
-            holdout=holdout, base_holdout=base_holdout, style_name=style_name,
+            holdout=holdout, base_holdout=base_holdout(loaded), style_name=style_name,
             seed=seed, overwrite=True)
     assert target_glyphs is not None  # exactly one input was given
     return inputs.dataset_from_glyph_folder(
         target_glyphs, out / DATA_DIR, source=source, settings=loaded.render, holdout=holdout or 0,
         style_name=style_name, seed=seed, overwrite=True)
+
+
+def base_holdout(loaded: Any) -> str:
+    """The characters a base never trained on (its own held-out set), "" when it records none."""
+    return str((loaded.meta.get("base") or {}).get("holdout", ""))
 
 
 def _only_leftovers(out: Path) -> bool:

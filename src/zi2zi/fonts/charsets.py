@@ -82,6 +82,10 @@ def _unknown_message(spec: str) -> str:
     )
 
 
+# Every code point of Unicode, one per line, is under 8 MB; a larger "charset file" is something else.
+MAX_CHARSET_BYTES = 16 << 20
+
+
 def check_text(text: str, what: str) -> str:
     """``text`` if it is real Unicode text; bytes that were not UTF-8 (Python keeps them as lone
     surrogates, e.g. from a command line in another encoding) are one line naming ``what``."""
@@ -118,8 +122,11 @@ def resolve_charset(spec: str) -> list[str]:
         path = Path(spec)
         if not path.is_file():
             raise CharsetError(_unknown_message(spec))
+        from zi2zi.storage.reading import read_bytes
+
+        data = read_bytes(path, what="charset file", max_bytes=MAX_CHARSET_BYTES, error=CharsetError)
         try:
-            chars = _from_text(path.read_text(encoding="utf-8-sig"))
+            chars = _from_text(data.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise CharsetError(f"charset file {path} is not UTF-8 text; save it as UTF-8") from None
         source = f"charset file {path}"

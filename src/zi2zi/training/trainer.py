@@ -118,6 +118,9 @@ class Trainer:
         previous_info: dict[str, Any] | None = None
         self.init_from: str | None = None
         if run.saved is not None and run.resume_from is not None:
+            # A run folder may come from someone else: its tensors must be this model's before it is built.
+            ckpt.check_fits(run.resume_from, self.cfg, self.cfg.model.generator.num_styles,
+                            ckpt.read_shapes(run.resume_from))
             self.G, self.D = build_models(self.cfg, self.cfg.model.generator.num_styles)
             weights = ckpt.read_weights(run.resume_from)
             self.G.load_state_dict(weights["generator"])

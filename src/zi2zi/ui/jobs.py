@@ -53,10 +53,13 @@ def _alive(pid: int) -> bool:
 
 def read_job(project: Project) -> dict[str, Any]:
     """The project's job as the page sees it: ``state`` is none, queued, running, done, failed or stopped."""
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.storage.reading import read_json_object
+
     path = project.path("job") / JOB_FILE
     try:
-        job = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        job = read_json_object(path, what="job record")
+    except (OSError, Zi2ziError):
         return {"state": "none"}
     if job.get("state") == "running" and not _alive(int(job.get("pid") or 0)):
         job.update(state="stopped", message="the job ended before finishing; start it again to resume")

@@ -6,7 +6,6 @@ answers in milliseconds while training runs in its worker.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,16 @@ def _thin(points: list[list[float]]) -> list[list[float]]:
 
 
 def run_progress(run: Path, job: dict[str, Any]) -> dict[str, Any]:
-    try:
-        record = json.loads((run / "finetune.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    record = _read(run / "finetune.json")
+    if not record:
         return {"started": False}
-    total = int(record.get("recipe", {}).get("steps", 0))
+    recipe = record.get("recipe")
+    total = recipe.get("steps", 0) if isinstance(recipe, dict) else 0
+    total = total if isinstance(total, int) and not isinstance(total, bool) else 0
     records = read_metrics(run / METRICS_FILE)
     train = [r for r in records if r.get("kind") == "train"]
-    step = int(train[-1]["step"]) if train else 0
+    step = train[-1].get("step", 0) if train else 0
+    step = step if isinstance(step, int) and not isinstance(step, bool) else 0
     curves = {k: _thin([[r["step"], r[k]] for r in train if isinstance(r.get(k), (int, float))]) for k in LOSSES}
     metrics, metrics_step = _heldout(run.parent / "review" / "heldout-metrics.json")
     samples = sorted((run / "samples").glob("step-*.png")) if (run / "samples").is_dir() else []
@@ -52,20 +53,33 @@ def run_progress(run: Path, job: dict[str, Any]) -> dict[str, Any]:
 
 def _heldout(path: Path) -> tuple[list[dict[str, Any]], int | None]:
     """Held-out metrics the worker measured at the end (or stop) of a training: model vs baseline."""
+    doc = _read(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        rows = [{"name": k, "model": doc["model"].get(k), "baseline": doc["baseline"].get(k),
+                 "higher_is_better": bool(info.get("higher_is_better"))} for k, info in doc.get("metrics", {}).items()]
+    except (KeyError, TypeError, AttributeError):  # none yet, or not the worker's
         return [], None
-    rows = [{"name": k, "model": doc["model"].get(k), "baseline": doc["baseline"].get(k),
-             "higher_is_better": bool(info.get("higher_is_better"))} for k, info in doc.get("metrics", {}).items()]
     return rows, doc.get("step")
 
 
 def _steps_per_second(run: Path, last: dict[str, Any]) -> float | None:
     """The trainer logs images per second; a step is one batch of the run's configured size."""
     try:
-        batch = json.loads((run / "config.json").read_text(encoding="utf-8"))["train"]["batch_size"]
-    except (OSError, json.JSONDecodeError, KeyError):
+        batch = _read(run / "config.json")["train"]["batch_size"]
+    except (KeyError, TypeError):
         return None
     rate = last.get("img_per_s")
-    return float(rate) / float(batch) if isinstance(rate, (int, float)) and rate > 0 and batch else None
+    if not (isinstance(rate, (int, float)) and rate > 0 and isinstance(batch, int) and batch > 0):
+        return None
+    return float(rate) / float(batch)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A JSON object the run or the worker wrote, or {} (not there yet, half written, or damaged)."""
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.storage.reading import read_json_object
+
+    try:
+        return read_json_object(path, what=path.name)
+    except (OSError, Zi2ziError):
+        return {}

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from zi2zi.errors import Zi2ziError
 from zi2zi.storage.atomic import write_json
+from zi2zi.storage.reading import read_json_object
 
 JOB_DIR = "job"
 
@@ -64,8 +66,8 @@ def _watch_checkpoints(root: Path, device: str, done: threading.Event) -> None:
     while not done.wait(2.0):
         newest = _newest_checkpoint(root / "run")
         try:
-            held = json.loads((root / "run" / "finetune.json").read_text(encoding="utf-8")).get("holdout_glyphs")
-        except (OSError, json.JSONDecodeError):
+            held = read_json_object(root / "run" / "finetune.json", what="fine-tuning record").get("holdout_glyphs")
+        except (OSError, Zi2ziError):
             continue
         if newest is None or newest == measured or not held:
             continue
@@ -190,7 +192,6 @@ def _stop(signum, frame):  # SIGTERM from the page's Stop button, outside traini
 
 def main(argv: list[str] | None = None) -> int:
     from zi2zi.cli import describe_os_error
-    from zi2zi.errors import Zi2ziError
 
     root = Path((argv or sys.argv[1:])[0]).resolve()
     folder = root / JOB_DIR
