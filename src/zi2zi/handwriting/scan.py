@@ -81,9 +81,13 @@ def scan(
     _check_destination(out, overwrite)
     if not photos:
         raise ScanError("no photos given; pass the JPEG, PNG or PDF files of the written pages")
-    missing = [str(p) for p in photos if not Path(p).is_file()]
+    missing = [str(p) for p in photos if not Path(p).exists()]
     if missing:
         raise ScanError(f"photo(s) not found: {', '.join(missing)}; check the paths")
+    from zi2zi.storage.reading import check_regular
+
+    for photo in photos:  # all of them before the first is read: a pipe would block the scan
+        check_regular(photo, what="photo", error=ScanError)
     report = ScanReport(out, [])
     for path in photos:  # one photo in memory at a time: phone photos are ~12 MP each
         for label, grey in load_inputs(path, settings.pdf_dpi):
