@@ -365,11 +365,18 @@ def load_config(
     return Config.from_dict(data)
 
 
+# A config is a few dozen keys; a larger file, or one nested deeper than its sections, is not one.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    from zi2zi.storage.reading import MAX_JSON_DEPTH, depth, read_bytes
+
+    if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
+    data = read_bytes(path, what="config file", max_bytes=MAX_CONFIG_BYTES, error=ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if path.suffix.lower() == ".toml":
@@ -381,6 +388,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             loaded = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
+        except RecursionError:
+            raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it") from None
     else:
         import yaml
 
@@ -390,8 +399,12 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             where = getattr(exc, "problem_mark", None)
             line = f" at line {where.line + 1}" if where is not None else ""
             raise ConfigError(f"config file {path} is not valid YAML{line}; fix the syntax") from None
+        except RecursionError:  # PyYAML's composer recurses once per level of nesting
+            raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (model, loss, train)")
+    if depth(loaded) > MAX_JSON_DEPTH:
+        raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it")
     return loaded
 
 

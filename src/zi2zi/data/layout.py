@@ -132,16 +132,16 @@ def _check_structure(root: Path, manifest: dict[str, Any]) -> None:
     ids = set()
     for style in styles:
         if not (isinstance(style, dict) and _whole(style.get("id")) and 0 <= style["id"] < MAX_STYLES
-                and isinstance(style.get("name", ""), str) and _text(style.get("characters"))):
+                and isinstance(style.get("name"), str) and _text(style.get("characters"))):
             raise bad("a style entry lacks an id (a whole number from 0), a name or its characters")
         if style["id"] in ids:
             raise bad(f"style id {style['id']} appears twice")
         ids.add(style["id"])
     for name in ("train", "val", "holdout"):
         split.setdefault(name, "")  # readers index all three
-    source = manifest.get("source", {})
+    source = manifest.get("source")
     if not isinstance(source, dict):
-        raise bad("its 'source' entry is not a mapping")
+        raise bad("its 'source' entry is missing or not a mapping")
     inside(root, source.get("dir", SOURCE_DIR), "source dir")
     for style in styles:
         style_folder(root, style)

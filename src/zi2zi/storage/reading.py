@@ -29,6 +29,7 @@ from zi2zi.errors import Zi2ziError
 # dozen styles).
 MAX_JSON_BYTES = 16 << 20
 MAX_JSON_DEPTH = 32
+MAX_NODES = 2_000_000
 
 
 def check_regular(path: str | Path, *, what: str, error: type[Zi2ziError] = Zi2ziError) -> Path:
@@ -81,25 +82,32 @@ def parse_json(text: str | bytes, *, what: str, max_depth: int = MAX_JSON_DEPTH,
     except ValueError as exc:  # JSONDecodeError, NaN / Infinity, an integer of thousands of digits
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise error(f"{what} is not valid JSON ({reason}); {advice}") from None
-    if _depth(doc) > max_depth:
-        raise error(f"{what} nests deeper than {max_depth} levels; {advice}")
+    if depth(doc, limit=max_depth) > max_depth:
+        raise error(f"{what} nests deeper than {max_depth} levels, or holds more than {MAX_NODES:,} lists and "
+                    f"objects; {advice}")
     return doc
 
 
-def _depth(doc: Any) -> int:
-    """How deep ``doc`` nests, without recursion (a deep document must not overflow the checker)."""
-    deepest = 0
+def depth(doc: Any, *, limit: int = MAX_JSON_DEPTH, max_nodes: int = MAX_NODES) -> int:
+    """How deep ``doc`` nests, without recursion (a deep document must not overflow the checker),
+    counted no further than ``limit + 1``. A document of more than ``max_nodes`` lists and
+    mappings also counts as too deep: YAML can share one list many times over (``&a [*a, *a]``)
+    or put a list inside itself, which a walk would follow for ever."""
+    deepest, nodes = 0, 0
     stack = [(doc, 1)]
     while stack:
-        node, depth = stack.pop()
+        node, level = stack.pop()
         if isinstance(node, dict):
             children: list[Any] = list(node.values())
         elif isinstance(node, list):
             children = node
         else:
             continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        nodes += 1
+        deepest = max(deepest, level)
+        if deepest > limit or nodes > max_nodes:
+            return limit + 1
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
 
 
