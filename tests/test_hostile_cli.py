@@ -109,3 +109,58 @@ def test_impossible_numbers_are_refused_not_quietly_changed(capsys, tiny_base, t
     assert not (tmp_path / "x.ttf").exists()
     manifest = json.loads((glyphs / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is True and manifest["requested"] == "的一"
+
+
+def test_template_dpi_out_of_range_is_one_line_before_any_drawing(capsys, tmp_path):
+    for dpi in ("-1", "0", "100000"):  # 100000 dpi pages would take tens of GB
+        fails_with_one_line(capsys, ["template", "--charset", "text:的一", "--out", tmp_path / "t", "--png-dpi", dpi],
+                            f"--png-dpi {dpi}", "72 to 1200")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_refuses_a_device_the_run_would(capsys, tiny_dataset, tmp_path):
+    fails_with_one_line(capsys, ["train", "--data", tiny_dataset, "--out", tmp_path / "run", "--preset", "cpu-small",
+                                 "--device", "tpu", "--dry-run"], "--device 'tpu'", "choose")
+
+
+def test_a_refused_training_leaves_no_empty_folder(capsys, tiny_dataset, tmp_path):
+    fails_with_one_line(capsys, ["train", "--data", tmp_path / "nodata", "--out", tmp_path / "run", "--preset",
+                                 "cpu-small", "--set", "train.device=cpu"], "does not exist")
+    fails_with_one_line(capsys, ["train", "--data", tiny_dataset, "--out", tmp_path / "run", "--preset", "cpu-small",
+                                 "--set", "train.device=cpu", "--set", "train.batch_size=1000"], "fewer than one batch")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_advice_for_a_folder_that_is_no_dataset_is_one_zi2zi_accepts(capsys, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "holiday.png").write_bytes(b"mine")
+    line = fails_with_one_line(capsys, ["preview", folder, "--out", tmp_path / "p.png"], "not a zi2zi dataset")
+    assert "--overwrite" not in line  # render refuses to replace someone's folder, so it must not be advised
+
+
+def test_control_characters_never_reach_a_font_name(capsys, checkpoint, tiny_fonts, tmp_path):
+    from fontTools.ttLib import TTFont
+
+    glyphs = tmp_path / "glyphs"
+    assert main([str(a) for a in _generate_args(checkpoint, tiny_fonts["source"], glyphs, "--chars", "的一")]) == 0
+    for option, value in (("--family", "My\x07Kai"), ("--family", "Kai\x1b[31m"), ("--copyright", "(c)\x00 me"),
+                          ("--license-url", "https://x\n.example")):
+        argv = ["export", "--glyphs", glyphs, "--out", tmp_path / "k.ttf", "--family", "Kai", option, value]
+        fails_with_one_line(capsys, argv, option, "control character")
+    assert not (tmp_path / "k.ttf").exists()
+    # A licence text may run over lines.
+    assert main(["export", "--glyphs", str(glyphs), "--out", str(tmp_path / "k.ttf"), "--family", "Kai", "--license",
+                 "Line one\nLine two", "--workers", "1"]) == 0
+    assert TTFont(tmp_path / "k.ttf")["name"].getDebugName(13) == "Line one\nLine two"
+
+
+def test_library_warnings_are_one_line_while_a_command_runs(capsys):
+    import warnings
+
+    from zi2zi.cli import one_line_warnings
+
+    with one_line_warnings():
+        warnings.warn("the first line says it\nand this is detail", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err == "warning: the first line says it\n"

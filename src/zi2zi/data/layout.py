@@ -77,8 +77,8 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.exists():
         raise DatasetError(
-            f"{root} is not a finished zi2zi dataset (no {MANIFEST}); "
-            "render it again with `zi2zi render --overwrite`"
+            f"{root} is not a zi2zi dataset (no {MANIFEST}); give the folder `zi2zi render` wrote, "
+            "or render one into a new folder with `zi2zi render --out`"
         )
     manifest = read_json(path, what="dataset manifest", error=DatasetError, advice="render the dataset again")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

@@ -76,6 +76,7 @@ def scan(
     started = time.perf_counter()
     settings = settings or ScanSettings()
     settings.check()
+    quiet_opencv()
     template = template if isinstance(template, Template) else load_template(template)
     out = Path(out)
     _check_destination(out, overwrite)
@@ -124,6 +125,14 @@ def scan(
     report.contact_sheet = out / CONTACT_SHEET
     report.seconds = time.perf_counter() - started
     return report
+
+
+def quiet_opencv() -> None:
+    """OpenCV's C++ code writes its warnings (a corrupt JPEG segment, ...) straight to stderr; the
+    scan's report already says, one line per photo, what it could not read."""
+    from cv2.utils import logging as cv_logging
+
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_ERROR)
 
 
 def _check_destination(out: Path, overwrite: bool) -> None:

@@ -76,10 +76,13 @@ class Trainer:
         self._echo = options.echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.device = ddp.resolve_device(config.train.device, self.dist)
         self.lock = FolderLock(self.run_dir, what="run directory", notify=self._echo) if self.is_main else None
+        created = self.is_main and not self.run_dir.exists()
         try:
             self._setup(config)
         except BaseException:
             self.close()
+            if created and self.run_dir.is_dir() and not any(self.run_dir.iterdir()):
+                self.run_dir.rmdir()  # a refused start leaves no empty folder behind
             raise
 
     def _setup(self, config: Config) -> None:
