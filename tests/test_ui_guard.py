@@ -86,6 +86,8 @@ def test_the_token_is_needed_and_kept_in_a_strict_cookie(tmp_path):
     with running_app(tmp_path / "projects") as url:
         assert call(f"{url}/api/projects", token=False)[0] == 403
         assert call(f"{url}/api/projects", headers={"Authorization": "token wrong"})[0] == 403
+        assert call(f"{url}/api/projects?token={token_of(url)}", token=False)[0] == 200  # a script's way
+        assert call(f"{url}/api/projects?token=wrong", token=False)[0] == 403
         assert call(f"{url}/api/projects", "POST", {"name": "x"}, token=False)[0] == 403
         assert not (tmp_path / "projects").exists() or not any((tmp_path / "projects").iterdir())
         # The page without the token: a page that says where the right address is, no app.

@@ -145,8 +145,9 @@ class Guard:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         given = query.get(TOKEN_PARAM)
         if given is not None and self._valid(given):
-            if method == "GET":
-                # Into the cookie and out of the address bar, the history and any Referer.
+            if method == "GET" and path == "/":
+                # The page: the token into the cookie and out of the address bar, the history
+                # and any Referer. A script's ?token= on an API call is simply accepted.
                 rest = urlencode([(k, v) for k, v in query.items() if k != TOKEN_PARAM])
                 await _redirect(send, quote(path) + (f"?{rest}" if rest else ""), self._cookie(port))
                 return
