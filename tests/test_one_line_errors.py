@@ -224,11 +224,12 @@ def test_checkpoint_with_a_non_integer_style_id(capsys, checkpoint, tiny_fonts, 
 
 def test_full_disk_is_one_line(capsys, tiny_dataset, tmp_path, monkeypatch):
     """A real ENOSPC cannot be made portably without a small file system; the failing call is
-    the one the atomic writer makes, with the error the kernel gives."""
+    the one the output writer makes (the link into place), with the error the kernel gives.
+    tests/test_outputs.py makes a real one (a file size limit)."""
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "p.png"))
 
-    monkeypatch.setattr("zi2zi.storage.atomic.os.replace", full)
+    monkeypatch.setattr("zi2zi.storage.outputs.os.link", full)
     fails_with_one_line(capsys, ["preview", tiny_dataset, "--out", tmp_path / "p.png"], "p.png", "space")
     assert not list(tmp_path.glob(".p.png*"))
 

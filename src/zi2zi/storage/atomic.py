@@ -73,8 +73,18 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
         _fsync_dir(final.parent)
+    except OSError as exc:
+        raise named(exc, final) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path`` when the system named no file (a write() that found the disk full
+    says only "No space left on device"): the message must say which output failed."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
