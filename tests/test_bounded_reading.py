@@ -14,21 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from zi2zi.training import TrainOptions
-from zi2zi.training.trainer import train
-
 from clihelpers import fails_with_one_line
-from trainhelpers import tiny_config, tiny_overrides
+from trainhelpers import tiny_overrides
 
 DEEP = "[" * 100_000 + "]" * 100_000
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 def bomb_png(path: Path, width: int, height: int) -> Path:

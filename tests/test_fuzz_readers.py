@@ -21,10 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zi2zi.errors import Zi2ziError
-from zi2zi.training import TrainOptions
-from zi2zi.training.trainer import train
-
-from trainhelpers import tiny_config
 
 # ZI2ZI_FUZZ_EXAMPLES=5000 searches longer, with new random examples each run.
 DEEPER = os.environ.get("ZI2ZI_FUZZ_EXAMPLES")
@@ -75,14 +71,6 @@ def mutated(draw, doc: dict[str, Any]) -> str:
 def one_line(exc: Zi2ziError) -> None:
     text = str(exc)
     assert text and "\n" not in text and "Traceback" not in text, text
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 @pytest.fixture(scope="module")

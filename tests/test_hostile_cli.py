@@ -13,21 +13,10 @@ import pytest
 from zi2zi.cli import main
 from zi2zi.fonts import open_font
 from zi2zi.generation import GlyphGenerator, generate_to_folder
-from zi2zi.training import TrainOptions
-from zi2zi.training.trainer import train
 
 from clihelpers import fails_with_one_line
 from conftest import TINY_CHARS
 from fontfactory import pattern_glyphs, save_font
-from trainhelpers import tiny_config
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 def _generate_args(checkpoint, source, out, *extra):

@@ -13,20 +13,10 @@ from PIL import Image
 
 from zi2zi.config import ConfigError
 from zi2zi.errors import Zi2ziError
-from zi2zi.training import TrainOptions, train
 
 from clihelpers import fails_with_one_line
 from conftest import TINY_CHARS
 from fontfactory import build_font, pattern_glyphs, save_font
-from trainhelpers import tiny_config
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 def _render_args(tiny_fonts, out, *extra):

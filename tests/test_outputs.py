@@ -14,21 +14,10 @@ from PIL import Image
 
 from zi2zi.errors import Zi2ziError
 from zi2zi.storage.outputs import output_path, write_output
-from zi2zi.training import TrainOptions
-from zi2zi.training.trainer import train
 
 from clihelpers import fails_with_one_line
-from trainhelpers import tiny_config
 
 USERS = b"my holiday photo, not a zi2zi file"
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 def _commands(tiny_fonts, tiny_dataset, checkpoint, tmp_path, out):

@@ -20,13 +20,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from zi2zi.errors import Zi2ziError
-from zi2zi.storage.atomic import _fsync_dir, atomic_path, file_mode, named, remove_stale, temp_prefix
+from zi2zi.storage.atomic import atomic_path, remove_stale
 from zi2zi.storage.lock import FolderLock
 
 
@@ -69,27 +69,12 @@ def output_path(path: str | Path, *, overwrite: bool, option: str = "--out", suf
     final = check_output(path, overwrite=overwrite, option=option, suffixes=suffixes, error=error)
     with FolderLock(final, what="output file"):
         remove_stale(final)
-        if overwrite:
-            with atomic_path(final) as tmp:
-                yield tmp
-            return
-        fd, name = tempfile.mkstemp(prefix=temp_prefix(final, "tmp"), suffix=".tmp", dir=final.parent)
-        os.close(fd)
-        tmp = Path(name)
-        try:
+        place = os.replace if overwrite else partial(_link_new, option=option, error=error)
+        with atomic_path(final, place=place) as tmp:
             yield tmp
-            os.chmod(tmp, file_mode())
-            with open(tmp, "rb+") as fh:  # the data must be on disk before the name points at it
-                os.fsync(fh.fileno())
-            _link_new(tmp, final, option, error)
-            _fsync_dir(final.parent)
-        except OSError as exc:
-            raise named(exc, final) from None
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
-def _link_new(tmp: Path, final: Path, option: str, error: type[Zi2ziError]) -> None:
+def _link_new(tmp: Path, final: Path, *, option: str, error: type[Zi2ziError]) -> None:
     """Give the finished temporary the name ``final`` only if that name is still free."""
     try:
         os.link(tmp, final)
