@@ -85,22 +85,23 @@ class TrainingMonitor:
         return max(1, round(rate * seconds))
 
     def __call__(self, trainer: Any) -> None:
+        run = trainer.run  # the position (zi2zi.training.setup.TrainingRun); the Trainer draws and predicts
         if self.first_step is None:
-            self.first_step, self.started = trainer.step, time.monotonic()
-            self.progress.clock.total = trainer.total_steps
-        self.progress.update(trainer.step)
-        k = self.every(trainer.step)
-        since = trainer.step - (self.last_step if self.last_step is not None else self.first_step)
-        if k is None or since < k or trainer.step >= trainer.total_steps:
+            self.first_step, self.started = run.step, time.monotonic()
+            self.progress.clock.total = run.total_steps
+        self.progress.update(run.step)
+        k = self.every(run.step)
+        since = run.step - (self.last_step if self.last_step is not None else self.first_step)
+        if k is None or since < k or run.step >= run.total_steps:
             return  # the last step gets the full evaluation instead
         start = time.monotonic()
         try:
             self.check(trainer)
         except Exception as exc:  # noqa: BLE001 - a failed look must not stop the training
-            print(f"note: could not draw samples or measure held-out characters at step {trainer.step}: {exc}",
+            print(f"note: could not draw samples or measure held-out characters at step {run.step}: {exc}",
                   flush=True)
         self.check_seconds = time.monotonic() - start
-        self.last_step = trainer.step
+        self.last_step = run.step
 
     def check(self, trainer: Any) -> None:
         trainer.save_samples()  # training pairs: what the model makes of what it learns from
@@ -113,7 +114,7 @@ class TrainingMonitor:
         data, indices = heldout
         batch, fake = trainer.predict_pairs(data, indices)
         samples = self.root / "run" / "samples"
-        save_sample_grid(samples / HELDOUT_SAMPLE.format(trainer.step), batch["source"][:SAMPLE_CHARS],
+        save_sample_grid(samples / HELDOUT_SAMPLE.format(trainer.run.step), batch["source"][:SAMPLE_CHARS],
                          fake[:SAMPLE_CHARS], batch["target"][:SAMPLE_CHARS])
         for old in sorted(samples.glob("heldout-step-*.png"))[:-KEEP_SAMPLES]:
             old.unlink(missing_ok=True)
@@ -122,7 +123,7 @@ class TrainingMonitor:
         if self._baseline is None:
             self._baseline = _scores(MetricAccumulator(names), batch["source"], batch)
         write_json(self.root / "review" / HELDOUT_METRICS, {
-            "step": trainer.step, "characters": len(indices), "quick": True,
+            "step": trainer.run.step, "characters": len(indices), "quick": True,
             "metrics": {n: {"higher_is_better": METRICS[n].higher_is_better, "description": METRICS[n].description}
                         for n in names},
             "model": model, "baseline": self._baseline,
@@ -132,7 +133,7 @@ class TrainingMonitor:
         if self._heldout is None:
             from zi2zi.data import GlyphDataset
 
-            data_dir = Path(trainer.data_dir)
+            data_dir = Path(trainer.run.data_dir)
             if not GlyphDataset.has_split(data_dir, "holdout"):
                 self._heldout = False
                 return None
