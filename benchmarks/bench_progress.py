@@ -43,6 +43,7 @@ def main() -> None:
     from zi2zi.bases import base_names
     from zi2zi.fonts.system import find_font
     from zi2zi.ui.app import create_app
+    from zi2zi.ui.guard import Access
 
     shipped = base_names()
     if not shipped:
@@ -50,7 +51,8 @@ def main() -> None:
     target = find_font(DEMO_FONT_FILES["target"])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        app = create_app(work / "projects")
+        # The benchmark's own app on a fresh folder: no token to pass around (the other checks stay).
+        app = create_app(work / "projects", access=Access(token=None))
         with socket_port() as port:
             pass
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -64,6 +64,21 @@ def tiny_dataset(make_tiny_dataset) -> Path:
 
 
 @pytest.fixture(scope="session")
+def checkpoint(make_tiny_dataset, tmp_path_factory) -> Path:
+    """A tiny model trained for 2 steps, for the tests that need a checkpoint of any kind (read only)."""
+    from zi2zi.training import TrainOptions, train
+
+    from trainhelpers import tiny_config
+
+    run = tmp_path_factory.mktemp("run") / "tiny"
+    summary = train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
+                                 config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
+                                                    "train.sample_every=0")))
+    assert summary.checkpoint is not None
+    return summary.checkpoint
+
+
+@pytest.fixture(scope="session")
 def tiny_base(make_tiny_dataset, tmp_path_factory) -> Path:
     """A tiny two-style model packaged as base ``tiny`` in its own folder (fp16 + model card)."""
     import zi2zi.bases as bases

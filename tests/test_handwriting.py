@@ -421,7 +421,7 @@ def test_unusable_template_json_is_one_clear_error(tmp_path, capsys):
     bad = tmp_path / "template.json"
     bad.write_text("{not json")
     assert main(["scan", str(bad), "--template", str(bad), "--out", str(tmp_path / "g")]) == 1
-    assert "not readable JSON" in capsys.readouterr().err
+    assert "not valid JSON" in capsys.readouterr().err
     bad.write_text('{"format": "something-else"}')
     assert main(["scan", str(bad), "--template", str(tmp_path), "--out", str(tmp_path / "g")]) == 1
     assert "not a zi2zi template.json" in capsys.readouterr().err

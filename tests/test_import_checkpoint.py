@@ -147,3 +147,26 @@ def test_refuses_pickled_code_and_other_layouts(capsys, tmp_path):
     torch.save({"weight": torch.zeros(2)}, tmp_path / "2_net_G.pth")
     fails_with_one_line(capsys, ["import-checkpoint", "--generator", tmp_path / "2_net_G.pth", "--out",
                                  tmp_path / "o.safetensors"], "not a zi2zi-pytorch generator")
+
+
+def test_an_import_that_finds_no_room_is_one_line_and_leaves_nothing(their_files):
+    import resource
+    import subprocess
+    import sys
+
+    folder, *_ = their_files
+    whole = folder / "whole.safetensors"
+    assert main(["import-checkpoint", "--generator", str(folder / "20_net_G.pth"), "--out", str(whole)]) == 0
+    limit = whole.stat().st_size // 2
+
+    def no_room() -> None:  # a real failure of the write: past this size the kernel says EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = folder / "imported.safetensors"
+    done = subprocess.run([sys.executable, "-m", "zi2zi", "import-checkpoint", "--generator",
+                           str(folder / "20_net_G.pth"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, preexec_fn=no_room)
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert done.returncode == 1 and len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert str(out) in errors[0] and "larger than this system allows" in errors[0]
+    assert sorted(p.name for p in folder.iterdir()) == ["20_net_D.pth", "20_net_G.pth", "whole.safetensors"]

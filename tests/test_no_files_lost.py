@@ -15,7 +15,6 @@ from zi2zi.errors import DatasetError
 from zi2zi.fonts import open_font
 from zi2zi.generation import GlyphGenerator, generate_to_folder
 from zi2zi.storage.lock import lock_path
-from zi2zi.training import TrainOptions, train
 
 from clihelpers import fails_with_one_line
 from conftest import TINY_CHARS
@@ -35,16 +34,6 @@ def _users_folder(path):
     (path / "tensorboard").mkdir()
     (path / "notes.txt").write_text("my notes")
     return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    from trainhelpers import tiny_config
-
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 @pytest.mark.parametrize("flags", [[], ["--overwrite"], ["--dry-run"], ["--dry-run", "--overwrite"]])

@@ -13,20 +13,10 @@ from PIL import Image
 
 from zi2zi.config import ConfigError
 from zi2zi.errors import Zi2ziError
-from zi2zi.training import TrainOptions, train
 
 from clihelpers import fails_with_one_line
 from conftest import TINY_CHARS
 from fontfactory import build_font, pattern_glyphs, save_font
-from trainhelpers import tiny_config
-
-
-@pytest.fixture(scope="module")
-def checkpoint(make_tiny_dataset, tmp_path_factory):
-    run = tmp_path_factory.mktemp("run") / "tiny"
-    return train(TrainOptions(data=make_tiny_dataset(), out=run, progress=False,
-                              config=tiny_config("train.max_steps=2", "train.checkpoint_every=2",
-                                                 "train.sample_every=0"))).checkpoint
 
 
 def _render_args(tiny_fonts, out, *extra):
@@ -224,11 +214,12 @@ def test_checkpoint_with_a_non_integer_style_id(capsys, checkpoint, tiny_fonts, 
 
 def test_full_disk_is_one_line(capsys, tiny_dataset, tmp_path, monkeypatch):
     """A real ENOSPC cannot be made portably without a small file system; the failing call is
-    the one the atomic writer makes, with the error the kernel gives."""
+    the one the output writer makes (the link into place), with the error the kernel gives.
+    tests/test_outputs.py makes a real one (a file size limit)."""
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "p.png"))
 
-    monkeypatch.setattr("zi2zi.storage.atomic.os.replace", full)
+    monkeypatch.setattr("zi2zi.storage.outputs.os.link", full)
     fails_with_one_line(capsys, ["preview", tiny_dataset, "--out", tmp_path / "p.png"], "p.png", "space")
     assert not list(tmp_path.glob(".p.png*"))
 

@@ -122,3 +122,40 @@ def test_specks_go_and_strokes_and_dots_stay():
     assert (cleaned[100:105, 30:35] == 255).all() and cleaned[150, 200] == 255
     assert (cleaned[40:200, 120:136] == 0).all() and (cleaned[20:34, 60:74] == 0).all()
     assert remove_specks(cleaned) is cleaned  # nothing left to remove: the same array back
+
+
+def _edited_copy(path, out, change):
+    """The refiner file at ``path`` with its JSON document changed by ``change`` (tensors kept)."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as fh:
+        meta, tensors = dict(fh.metadata()), {k: fh.get_tensor(k) for k in fh.keys()}
+    doc = json.loads(meta["zi2zi"])
+    change(doc)
+    save_file(tensors, str(out), metadata={**meta, "zi2zi": json.dumps(doc)})
+    return out
+
+
+def test_a_crafted_refiner_file_is_refused_before_its_network_is_built(tmp_path):
+    import os
+
+    path = save_refiner(tmp_path / "r.safetensors", Refiner(TINY), coarse=RenderSettings(size=32), meta={})
+    huge = _edited_copy(path, tmp_path / "huge.safetensors",
+                        lambda d: d["config"].update(width=4096, context_width=4096, blocks=4096))
+    with pytest.raises(CheckpointError, match="parameters, more than zi2zi builds"):
+        load_refiner(huge)  # terabytes, had it been built
+    wider = _edited_copy(path, tmp_path / "wider.safetensors", lambda d: d["config"].update(width=TINY.width + 1))
+    with pytest.raises(CheckpointError, match="does not fit the network it describes"):
+        load_refiner(wider)
+    nested: list = []
+    for _ in range(40):
+        nested = [nested]
+    deep = _edited_copy(path, tmp_path / "deep.safetensors", lambda d: d.update(note=nested))
+    with pytest.raises(CheckpointError, match="nests deeper"):
+        read_refiner_metadata(deep)
+    os.mkfifo(tmp_path / "pipe.safetensors")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load_refiner(tmp_path / "pipe.safetensors")  # refused at once, not read until someone writes

@@ -138,7 +138,7 @@ def test_a_training_outlives_its_app_and_resumes_from_its_checkpoint(tmp_path, t
     with running_app(projects, bases=[tiny_base]) as url:
         api = f"{url}/api/projects/long"
         _wait(api, lambda s: s["job"]["state"] == "running" and s["progress"].get("step", 0) >= 5)
-        assert call(f"{api}/stop", "POST")[0] == 200  # Stop: a checkpoint at the current step
+        assert call(f"{api}/stop", "POST", {})[0] == 200  # Stop: a checkpoint at the current step
         state = _wait(api, lambda s: s["job"]["state"] not in ("queued", "running"))
         assert state["job"]["state"] == "stopped"
         stopped = state["progress"]["step"]

@@ -16,7 +16,7 @@ import pytest
 from zi2zi.fonts import open_font
 
 from conftest import TINY_CHARS
-from uihelpers import running_app
+from uihelpers import page_url, running_app
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the ui tests need playwright (make setup)")
 CHROMIUM = os.environ.get("ZI2ZI_CHROMIUM", "/usr/bin/chromium")
@@ -53,7 +53,8 @@ def app(tmp_path, tiny_base, monkeypatch):
 
 def open_page(browser, url):
     page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
-    page.goto(url)
+    page.goto(page_url(url))  # the address `zi2zi ui` prints: the token goes into a cookie
+    assert "token" not in page.url  # ... and out of the address bar
     return page
 
 
@@ -77,6 +78,8 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     url, projects = app
     expect = playwright_api.expect
     page = open_page(browser, url)
+    questions: list[str] = []  # the app asks before replacing work; this user says yes
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     # No shipped base here: the page says so and offers the --base checkpoint.
     expect(page.locator("#tab-font .base-note")).to_contain_text("No shipped base model is installed")
     create_project(page, "Tiny Kai")
@@ -187,6 +190,7 @@ def test_from_a_font_train_stop_resume_review_export(browser, app, tiny_fonts, s
     page.click("#generate")
     wait_job(page, "generate")
     expect(cells).to_have_count(2)
+    assert questions == ["Generate again? The new glyphs replace the ones on the Review page."]
     page.click('button[data-tab="export"]')
     page.select_option("#format", "woff2")
     page.check("#merge")

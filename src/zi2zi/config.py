@@ -36,6 +36,10 @@ SCHEDULES: tuple[str, ...] = typing.get_args(Schedule)
 
 # Largest glyph side zi2zi renders or trains on: 4096 px is already 16 MB per uint8 image.
 MAX_IMAGE_SIZE = 4096
+# Largest model widths and style table zi2zi builds (see _validate_model).
+MAX_CHANNELS = 1024
+MAX_STYLE_DIM = 4096
+MAX_STYLES = 100_000
 
 
 class ConfigError(Zi2ziError, ValueError):
@@ -213,6 +217,13 @@ def _validate_model(m: ModelConfig) -> None:
                         ("generator.style_dim", g.style_dim), ("discriminator.ndf", d.ndf),
                         ("discriminator.n_layers", d.n_layers)):
         _at_least(f"model.{name}", value, 1)
+    # Upper bounds: a config (or a checkpoint's metadata, which may be crafted) must not make zi2zi
+    # allocate terabytes; the largest useful models are far below them (zi2zi: ngf 64, 40 styles).
+    for name, value, most in (("generator.ngf", g.ngf, MAX_CHANNELS), ("discriminator.ndf", d.ndf, MAX_CHANNELS),
+                              ("generator.style_dim", g.style_dim, MAX_STYLE_DIM),
+                              ("generator.num_styles", g.num_styles, MAX_STYLES)):
+        if value > most:
+            raise ConfigError(f"model.{name}={value!r} is larger than zi2zi builds (at most {most})")
     _at_least("model.generator.dropout_blocks", g.dropout_blocks, 0)
     if not 0.0 <= g.dropout < 1.0:
         raise ConfigError(f"model.generator.dropout={g.dropout!r} must be in [0, 1)")
@@ -370,11 +381,18 @@ def is_chosen(key: str, *, config_file: str | Path | None = None, overrides: Seq
     return True
 
 
+# A config is a few dozen keys; a larger file, or one nested deeper than its sections, is not one.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    from zi2zi.storage.reading import MAX_JSON_DEPTH, depth, read_bytes
+
+    if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
+    data = read_bytes(path, what="config file", max_bytes=MAX_CONFIG_BYTES, error=ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if path.suffix.lower() == ".toml":
@@ -386,6 +404,8 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             loaded = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from None
+        except RecursionError:
+            raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it") from None
     else:
         import yaml
 
@@ -395,8 +415,12 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             where = getattr(exc, "problem_mark", None)
             line = f" at line {where.line + 1}" if where is not None else ""
             raise ConfigError(f"config file {path} is not valid YAML{line}; fix the syntax") from None
+        except RecursionError:  # PyYAML's composer recurses once per level of nesting
+            raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (model, loss, train)")
+    if depth(loaded) > MAX_JSON_DEPTH:
+        raise ConfigError(f"config file {path} nests deeper, or repeats itself more, than a config does; fix it")
     return loaded
 
 

@@ -7,6 +7,8 @@ import errno
 _OS_ADVICE = {
     errno.ENOSPC: "free some space or choose an output on another disk",
     errno.EDQUOT: "free some space or choose an output on another disk",
+    errno.EFBIG: "the file would be larger than this system allows (a disk or a size limit): free space, "
+                 "raise the limit or choose an output on another disk",
     errno.EACCES: "check its permissions or choose another output",
     errno.EPERM: "check its permissions or choose another output",
     errno.EROFS: "the file system is read-only: choose another output",

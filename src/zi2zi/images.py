@@ -9,14 +9,19 @@
 from __future__ import annotations
 
 import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from zi2zi.config import MAX_IMAGE_SIZE
 from zi2zi.errors import Zi2ziError
 from zi2zi.storage.atomic import write_bytes
+from zi2zi.storage.reading import check_regular
 
 if TYPE_CHECKING:
     import torch
@@ -30,23 +35,64 @@ class ImageError(Zi2ziError):
     """An image file that cannot be read as a glyph."""
 
 
-def read_grey(path: str | Path) -> np.ndarray:
+class ImageTooLarge(ImageError):
+    """An image with more pixels than zi2zi reads (refused from its header)."""
+
+
+# A glyph image is at most MAX_IMAGE_SIZE px square; a photo or scan of a template page at most 80
+# megapixels (a 300 dpi A4 scan is 8.7). Larger is refused from the header, before any decoding:
+# a 60000 x 60000 PNG is half a megabyte on disk and 3.6 GB in memory.
+MAX_GLYPH_PIXELS = MAX_IMAGE_SIZE * MAX_IMAGE_SIZE
+MAX_PHOTO_PIXELS = 80_000_000
+
+
+@contextmanager
+def open_image(source: str | Path | BinaryIO, *, max_pixels: int, what: str = "image",
+               advice: str = "") -> Iterator[Image.Image]:
+    """A Pillow image, opened (the header read, nothing decoded) only when it is a regular file of
+    at most ``max_pixels`` pixels; anything else is one line naming it (:class:`ImageError`, or
+    :class:`ImageTooLarge`). Pillow's own
+    decompression-bomb warning and error become that line too, never a warning on the terminal.
+    A missing file raises FileNotFoundError; ``advice`` ends the line of an unreadable one."""
+    name = source if isinstance(source, (str, Path)) else "the upload"
+    tail = f"; {advice}" if advice else ""
+    if isinstance(source, (str, Path)):
+        check_regular(source, what=what, error=ImageError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(source)
+        except FileNotFoundError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageTooLarge(f"{what} {name} has more pixels than zi2zi reads ({max_pixels:,}); "
+                                "it is not a glyph image or a photo of a page") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise ImageError(f"{what} {name} is not a readable image ({exc}){tail}") from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(f"{what} {name} is {width} x {height} pixels, more than the {max_pixels:,} "
+                                "zi2zi reads; scale it down")
+        yield image
+
+
+def read_grey(path: str | Path, *, max_pixels: int = MAX_GLYPH_PIXELS) -> np.ndarray:
     """uint8 (H, W) of a glyph file; colour is converted and transparency laid on white paper.
 
-    A missing file raises FileNotFoundError (callers know what it means there); an unreadable or
-    truncated one raises :class:`ImageError` naming it.
+    A missing file raises FileNotFoundError (callers know what it means there); an unreadable,
+    truncated, oversized or non-regular one raises :class:`ImageError` naming it.
     """
     path = Path(path)
-    try:
-        with Image.open(path) as image:
+    advice = "delete it and render or generate it again"
+    with open_image(path, max_pixels=max_pixels, advice=advice) as image:
+        try:
             if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                 paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
                 image = Image.alpha_composite(paper, image.convert("RGBA"))
             return np.asarray(image.convert("L"))  # decodes all of it: truncation shows here
-    except FileNotFoundError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{path} is not a readable image ({exc}); delete it and render or generate it again") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise ImageError(f"{path} is not a readable image ({exc}); {advice}") from None
 
 
 def png_bytes(image: np.ndarray | Image.Image) -> bytes:

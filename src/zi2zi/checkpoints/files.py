@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from torch import nn
 from zi2zi import __version__
 from zi2zi.config import Config, ConfigError, RenderSettings
 from zi2zi.errors import CheckpointError
-from zi2zi.storage.atomic import atomic_path
+from zi2zi.storage.atomic import write_bytes
 
 if TYPE_CHECKING:  # models import torch modules that only loading needs
     from zi2zi.models import Discriminator, Generator
@@ -107,15 +108,18 @@ def save_weights(
     meta: dict[str, Any],
 ) -> Path:
     """Write G + D weights (modules or state dicts) and the metadata document from
-    :func:`checkpoint_meta`, atomically."""
-    from safetensors.torch import save_file
+    :func:`checkpoint_meta`, atomically.
+
+    Serialised in memory, then written by zi2zi's atomic writer: a full disk is then an OSError
+    naming the file (safetensors' own writer reports it as an opaque SafetensorError), and the
+    temporary is removed, so the previous checkpoint stays the newest."""
+    from safetensors.torch import save
 
     if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
         raise ValueError("save_weights writes the document of checkpoint_meta(); build the metadata with it")
     tensors = {**_flat_state("generator", generator), **_flat_state("discriminator", discriminator)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(meta, ensure_ascii=False)})
-    return Path(path)
+    data = save(tensors, metadata={"format": FORMAT, META_KEY: json.dumps(meta, ensure_ascii=False)})
+    return write_bytes(path, data)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -132,6 +136,28 @@ def latest_resumable(run_dir: Path) -> Path | None:
     for path in reversed(list_checkpoints(run_dir)):
         if state_path(path).is_file():
             return path
+    return None
+
+
+def newest_intact(run_dir: Path, notify: Callable[[str], None]) -> Path | None:
+    """The newest checkpoint whose weights and training state both read back, passing over (and
+    saying so through ``notify``) newer ones that a crash, a full disk or an edit damaged."""
+    from zi2zi.checkpoints.resume import load_state
+
+    skipped: list[str] = []
+    for path in reversed(list_checkpoints(run_dir)):
+        if not state_path(path).is_file():
+            continue
+        try:
+            read_metadata(path)  # the header and its length: a truncated file fails here
+            load_state(state_path(path))
+        except CheckpointError as exc:
+            skipped.append(f"{path.name} ({str(exc).split('; ')[0].removeprefix(str(path)).strip(' :')})")
+            continue
+        if skipped:
+            notify(f"zi2zi train: passed over the damaged checkpoint(s) {', '.join(skipped)}; "
+                   f"resuming from {path.name}, the newest intact one")
+        return path
     return None
 
 
@@ -177,33 +203,99 @@ def resolve_checkpoint(path: str | Path) -> Path:
     )
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The JSON document of a checkpoint, without loading its tensors."""
+# The fields of the metadata document every reader uses, with the JSON type each must have (a
+# checkpoint may come from anyone: it is checked before anything is built from it).
+_META_TYPES: dict[str, type | tuple[type, ...]] = {
+    "config": dict, "step": int, "epoch": int, "num_styles": int, "styles": list, "style_map": dict,
+    "render": dict, "data_info": dict, "metrics": dict, "init_from": (str, type(None)), "base": dict,
+}
+# Beyond this many parameters a checkpoint is not a zi2zi model (zi2zi's own at 256 px: ~60 M).
+MAX_PARAMETERS = 1_000_000_000
+
+
+def _header(p: Path) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """(metadata, tensor shapes) from a safetensors header, without reading any tensor."""
     from safetensors import safe_open
 
-    p = Path(path)
-    if not p.is_file():
+    from zi2zi.storage.reading import check_regular
+
+    if not p.exists():
         raise CheckpointError(f"checkpoint {p} does not exist")
+    check_regular(p, what="checkpoint", error=CheckpointError)
     try:
         with safe_open(str(p), framework="pt") as fh:
-            meta = fh.metadata() or {}
+            return dict(fh.metadata() or {}), {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise CheckpointError(
-            f"{p} is not a readable safetensors checkpoint ({type(exc).__name__}: {exc}); "
+            f"{p} is not a readable safetensors checkpoint ({type(exc).__name__}: {str(exc)[:200]}); "
             "it may be truncated or another kind of file"
         ) from None
-    if meta.get("format") != FORMAT or META_KEY not in meta:
+
+
+def read_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor of a checkpoint, from its header alone."""
+    return _header(Path(path))[1]
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON document of a checkpoint, without loading its tensors: parsed bounded (see
+    :mod:`zi2zi.storage.reading`) and its fields type-checked."""
+    p = Path(path)
+    meta, _ = _header(p)
+    return parse_metadata(meta, p)
+
+
+def parse_metadata(meta: dict[str, str], p: Path | str) -> dict[str, Any]:
+    """The zi2zi document in a safetensors header's metadata (also for uploads, before saving)."""
+    from zi2zi.storage.reading import parse_json
+
+    if meta.get("format") != FORMAT or not isinstance(meta.get(META_KEY), str):
         raise CheckpointError(f"{p} is a safetensors file but not a zi2zi checkpoint (no zi2zi metadata)")
-    try:
-        doc = json.loads(meta[META_KEY])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{p}: its zi2zi metadata is corrupt ({exc})") from None
+    doc = parse_json(meta[META_KEY], what=f"{p}: its zi2zi metadata", error=CheckpointError,
+                     advice="the checkpoint is corrupt or was edited: use another checkpoint")
     if not isinstance(doc, dict):
         raise CheckpointError(f"{p}: its zi2zi metadata is not a JSON object; the checkpoint is corrupt")
     version = doc.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise CheckpointError(f"{p} has checkpoint format version {version}; upgrade zi2zi to read it")
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
+        raise CheckpointError(f"{p} has checkpoint format version {version!r}; upgrade zi2zi to read it")
+    for key, kind in _META_TYPES.items():
+        value: Any = doc.get(key)
+        if key in doc and (not isinstance(value, kind) or isinstance(value, bool)
+                           or (isinstance(value, int) and value < 0)):
+            raise CheckpointError(f"{p}: its metadata field {key!r} is malformed; the checkpoint is corrupt "
+                                  "or was edited: use another checkpoint")
     return doc
+
+
+def check_fits(p: Path, cfg: Config, num_styles: int, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Refuse, before any memory is allocated, a checkpoint whose config describes a model larger
+    than zi2zi builds, or whose tensors are not the ones that model has (shapes from the header;
+    the model is built on torch's meta device, which allocates nothing)."""
+    from zi2zi.config import MAX_STYLES
+    from zi2zi.models import build_models
+
+    if not 1 <= num_styles <= MAX_STYLES:
+        raise CheckpointError(f"{p}: its style table has {num_styles} rows; zi2zi models have 1 to {MAX_STYLES}")
+    with torch.device("meta"):
+        g, d = build_models(cfg, num_styles)
+    expected = {f"generator.{k}": tuple(v.shape) for k, v in g.state_dict().items()}
+    stored_d = {k: v for k, v in shapes.items() if k.startswith("discriminator.")}
+    if stored_d:  # D is optional in a checkpoint meant only for generating
+        expected |= {f"discriminator.{k}": tuple(v.shape) for k, v in d.state_dict().items()}
+    total = sum(math.prod(s) for s in expected.values())
+    if total > MAX_PARAMETERS:
+        raise CheckpointError(f"{p}: its config describes a model of {total:,} parameters, more than zi2zi "
+                              f"builds ({MAX_PARAMETERS:,}); use another checkpoint")
+    for key, shape in shapes.items():
+        if key not in expected:
+            raise CheckpointError(f"{p}: unexpected tensor {key!r}; not a zi2zi checkpoint of the model its "
+                                  "config describes")
+        if shape != expected[key]:
+            raise CheckpointError(f"{p}: tensor {key!r} is {list(shape)}, but the model its config describes "
+                                  f"has {list(expected[key])}; the checkpoint is corrupt or was edited")
+    missing = sorted(set(expected) - set(shapes))
+    if missing:
+        raise CheckpointError(f"{p}: it lacks the tensor {missing[0]!r} of the model its config describes")
 
 
 def read_weights(path: str | Path, device: str | torch.device = "cpu") -> dict[str, dict[str, torch.Tensor]]:
@@ -285,14 +377,16 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     from zi2zi.models import build_models
 
     p = resolve_checkpoint(path)
-    doc = read_metadata(p)
+    meta, shapes = _header(p)
+    doc = parse_metadata(meta, p)
     try:
         cfg = Config.from_dict(doc["config"])
     except (KeyError, ConfigError) as exc:
         raise CheckpointError(f"{p}: its stored config cannot be used ({exc})") from None
+    emb = shapes.get("generator.style_embedding.weight")
+    num_styles = int(emb[0]) if emb else int(doc.get("num_styles", cfg.model.generator.num_styles))
+    check_fits(p, cfg, num_styles, shapes)  # before a byte of the model is allocated
     weights = read_weights(p, "cpu")
-    emb = weights["generator"].get("style_embedding.weight")
-    num_styles = int(emb.shape[0]) if emb is not None else int(doc.get("num_styles", cfg.model.generator.num_styles))
     g, d = build_models(cfg, num_styles)
     try:
         g.load_state_dict(weights["generator"])

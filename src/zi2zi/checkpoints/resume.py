@@ -11,6 +11,7 @@ array are allowed on top, so they still load.
 
 from __future__ import annotations
 
+import io
 import pickle
 import random
 from pathlib import Path
@@ -23,14 +24,17 @@ __all__ = ["load_state", "rng_state", "save_state", "set_rng_state", "state_path
 
 from zi2zi.checkpoints.files import state_path
 from zi2zi.errors import CheckpointError
-from zi2zi.storage.atomic import atomic_path
+from zi2zi.storage.atomic import write_bytes
 
 
 def save_state(path: Path, state: dict[str, Any]) -> Path:
-    """Write the resume-only training state atomically (see the module doc for what it may hold)."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return Path(path)
+    """Write the resume-only training state atomically (see the module doc for what it may hold).
+
+    Serialised in memory first: torch.save reports a full disk as a RuntimeError without a file
+    name; written by zi2zi's atomic writer it is an OSError naming ``path``."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return write_bytes(path, buffer.getvalue())
 
 
 def _legacy_numpy_globals() -> list[Any]:

@@ -6,8 +6,11 @@ Subcommand modules parse arguments and call the library; they hold no logic of t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
+import warnings
+from collections.abc import Iterator
 
 from zi2zi import __version__
 from zi2zi.errors import Zi2ziError, describe_os_error
@@ -51,6 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """While a command runs, a warning of a library (torch, Pillow, NumPy, zi2zi's own) is one
+    line ``warning: ...`` on stderr, not a file name, a line number and a line of its source."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings' API
+        text = str(message).strip()
+        first = text.splitlines()[0] if text else category.__name__
+        print(f"warning: {first}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -58,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        with one_line_warnings():
+            return int(args.run(args) or 0)
     except Zi2ziError as exc:
         print(f"zi2zi {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -69,7 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "written glyphs keep their own placement")
     p.add_argument("--check", action="store_true", help="re-render the written glyphs and report ink IoU")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    p.add_argument("--workers", type=int, default=None, help="tracing processes (default: all cores)")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="export a glyph folder whose `zi2zi generate` did not finish (killed, or out of disk); "
+                        "without it such a folder is refused: finish it with `zi2zi generate --resume`")
+    p.add_argument("--workers", type=int, default=None, help="tracing processes, 1 to 256 (default: all cores)")
     p.set_defaults(run=run)
 
 
@@ -77,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from zi2zi.cli.checks import int_in_range
     from zi2zi.data.glyphfolder import read_glyph_folder
     from zi2zi.export import TakeGlyphs
 
+    if args.workers is not None:
+        int_in_range("--workers", args.workers, 1, 256)
     if args.merge_into is not None and args.style != "Regular":
         print("note: --style is ignored with --merge-into; the merged font keeps the base's style", file=sys.stderr)
     take = [TakeGlyphs(args.punctuation_from, "punctuation")] if args.punctuation_from else []
@@ -108,6 +114,7 @@ def _export(args: argparse.Namespace, glyphs, take) -> int:
         keep_names=args.keep_base_names, overwrite=args.overwrite, workers=args.workers, em_box=_em_box(args.em_box),
         warn=lambda warning: print(f"warning: {warning}", file=sys.stderr), take=take,
         variants=not args.no_variants,
+        allow_incomplete=args.allow_incomplete,
     )
     if args.merge_into is not None:
         print(

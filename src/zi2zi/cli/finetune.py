@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "ordered to cover the most radicals and phonetic parts first, frequent characters "
                         "before rare ones)")
     p.add_argument("--holdout", type=int, metavar="N",
-                   help="characters kept out of training to measure the result (default: 100 for --target, "
+                   help="characters kept out of training to measure the result (default: up to 100 for --target, "
                         "0 for --target-glyphs)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps (default: by the number of glyphs)")
     p.add_argument("--discriminator", choices=DISCRIMINATORS,
@@ -82,5 +82,7 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,
                       "holdout_glyphs": summary.holdout_glyphs, "step": summary.step,
                       "checkpoint": str(summary.checkpoint) if summary.checkpoint else None,
-                      "refiner": str(summary.refiner) if summary.refiner else None}, ensure_ascii=False))
-    return 0
+                      "refiner": str(summary.refiner) if summary.refiner else None,
+                      "stopped": summary.stopped}, ensure_ascii=False))
+    # Stopped by Ctrl+C or SIGTERM (checkpointed): not a finished run, so not exit status 0.
+    return 130 if summary.stopped == "interrupted" else 0

@@ -46,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from zi2zi.fonts import filter_by_fonts, open_font_spec, resolve_charset
+    from zi2zi.fonts.charsets import check_text
     from zi2zi.generation import generate_to_folder
+    from zi2zi.generation.folder import check_covered
 
+    if args.chars is not None:
+        check_text(args.chars, "--chars")
     model = open_generator(args)
     source = open_font_spec(args.source_font)
     if args.chars is not None:
@@ -61,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         chars = list(dict.fromkeys([*chars, *_sentence_chars(model, styles[0], args.missing_from)]))
     if not chars:
         raise Zi2ziError("no characters to generate")
+    check_covered(source, chars)  # before any folder is made
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise Zi2ziError(f"--out {out} is a file; give a folder for the glyphs")

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chars", required=True, metavar="TEXT")
     p.add_argument("--source-font", required=True, metavar="FONT")
     p.add_argument("--out", required=True, metavar="FILE.gif|.png")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     add_generator_options(p)
     p.set_defaults(run=run)
 
@@ -30,12 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_interpolation
+    from zi2zi.generation.interpolate import SUFFIXES
+    from zi2zi.storage.outputs import check_output
 
     int_in_range("--steps", args.steps, 2, MAX_STEPS)
+    check_output(args.out, overwrite=args.overwrite, suffixes=SUFFIXES)  # before the model loads
 
     model = open_generator(args)
     a, b = (model.style(s) for s in args.styles)
     out = write_interpolation(model, a=a, b=b, source=open_font_spec(args.source_font), chars=args.chars,
-                              steps=args.steps, out=args.out)
+                              steps=args.steps, out=args.out, overwrite=args.overwrite)
     print(out)
     return 0

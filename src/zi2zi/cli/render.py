@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="characters kept out of training for every style (default 0)")
     p.add_argument("--val-fraction", type=float, default=0.05, help="share of the rest used for validation")
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset at --out")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing dataset at --out and an existing --preview file")
     p.add_argument("--preview", metavar="FILE", help="also write a preview sheet (PNG)")
     p.add_argument("--workers", type=int, default=0, help="processes, 0 to 256 (default 0: all cores)")
     p.set_defaults(run=run)
@@ -55,13 +56,10 @@ def run(args: argparse.Namespace) -> int:
     RenderSettings(size=args.size, mode=args.mode, margin=args.margin).validate()  # before the charset
     int_in_range("--workers", args.workers, 0, 256)
     if args.preview:  # checked before minutes of rendering, not after
-        from pathlib import Path
-
         from zi2zi.errors import DatasetError
+        from zi2zi.storage.outputs import check_output
 
-        preview = Path(args.preview)
-        if preview.suffix.lower() != ".png" or preview.is_dir() or not preview.parent.is_dir():
-            raise DatasetError(f"--preview {preview} must be a .png file in an existing folder")
+        check_output(args.preview, overwrite=args.overwrite, option="--preview", suffixes=(".png",), error=DatasetError)
     chars = resolve_charset(args.charset)
     with tqdm(total=len(chars), unit="char", desc="render", disable=None) as bar:
         report = render_dataset(
@@ -87,5 +85,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  the source lacks {len(report.missing_source)} characters: {shown}"
               f"{' ...' if len(report.missing_source) > 40 else ''}")
     if args.preview:
-        print(f"preview: {write_preview(report.out, args.preview)}")
+        print(f"preview: {write_preview(report.out, args.preview, overwrite=args.overwrite, option='--preview')}")
     return 0

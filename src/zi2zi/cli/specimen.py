@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="font whose glyphs are the input (the training source font)")
     p.add_argument("--text", required=True)
     p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     add_generator_options(p)
     p.set_defaults(run=run)
 
@@ -27,9 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from zi2zi.fonts import open_font_spec
     from zi2zi.generation import write_specimen
+    from zi2zi.storage.outputs import check_output
 
+    check_output(args.out, overwrite=args.overwrite, suffixes=(".png",))  # before the model loads
     model = open_generator(args)
     out = write_specimen(model, style=model.style(args.style), source=open_font_spec(args.source_font),
-                         text=args.text, out=args.out)
+                         text=args.text, out=args.out, overwrite=args.overwrite)
     print(out)
     return 0

@@ -81,12 +81,15 @@ def _options(args: argparse.Namespace):  # -> TrainOptions (imported lazily: tor
 def _dry_run(args: argparse.Namespace) -> int:
     """The same refusals and the same resolved config as a real start, touching nothing."""
     from zi2zi.data import read_manifest
+    from zi2zi.device import resolve_device
     from zi2zi.training import rundir
     from zi2zi.training.plan import plan_run
 
     options = _options(args)
+    resolve_device(options.config.train.device)  # a device a real run would refuse (--device tpu)
     out = Path(args.out)
-    resume_from = rundir.check(out, resume=args.resume, overwrite=args.overwrite)
+    resume_from = rundir.check(out, resume=args.resume, overwrite=args.overwrite,
+                               notify=lambda note: print(note, file=sys.stderr))
     plan = plan_run(
         options.config, read_manifest(args.data), data_dir=Path(args.data), run_dir=out,
         resume_from=resume_from, init_from=args.init_from, new_style=args.new_style,

@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "ui",
         help="start the local web app (needs the ui extra: pip install 'zi2zi[ui]')",
         description=(
-            "Serve the web app on http://127.0.0.1:PORT. Each project is a folder under --projects: "
+            "Serve the web app on http://127.0.0.1:PORT; open the address it prints, which carries a "
+            "token that lets your browser in (other web sites and programs are refused). Each project is a folder under --projects: "
             "uploads, the fine-tuning run, glyphs and fonts; long jobs run in the background and a "
             "training continues from its checkpoint after a restart."
         ),
@@ -23,7 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1); anything else needs --allow-remote")
     p.add_argument("--allow-remote", action="store_true",
-                   help="allow --host other than 127.0.0.1: the app has no login, anyone who reaches it can use it")
+                   help="allow --host other than 127.0.0.1: its only login is the token, sent over plain http")
+    p.add_argument("--no-token", action="store_true",
+                   help="serve without the per-launch token (printed in the address, then kept in a cookie): "
+                        "any program on this machine can then use the app")
     p.add_argument("--device", default="cpu", metavar="D", help="device for training jobs: cpu | cuda | mps | auto")
     p.set_defaults(run=run)
 
@@ -32,4 +36,4 @@ def run(args: argparse.Namespace) -> int:
     from zi2zi.ui.serve import serve
 
     return serve(projects=args.projects, port=args.port, host=args.host, allow_remote=args.allow_remote,
-                 bases=args.base, device=args.device)
+                 bases=args.base, device=args.device, token=not args.no_token)

@@ -73,9 +73,9 @@ class GlyphDataset(torch.utils.data.Dataset):
         return manifest["split"][split]
 
     def _load(self, folder: Path, char: str) -> np.ndarray:
-        path = folder / layout.glyph_filename(char)
+        path = layout.glyph_file(self.root, folder, char)
         try:
-            image = read_grey(path)
+            image = read_grey(path, max_pixels=self.image_size * self.image_size)
         except FileNotFoundError:
             raise DatasetError(f"{path} is listed in the manifest but missing; render the dataset again") from None
         if image.shape != (self.image_size, self.image_size):

@@ -20,7 +20,6 @@ minutes of tracing.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,16 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from zi2zi import __version__
 from zi2zi.config import RenderSettings
 from zi2zi.data.layout import MANIFEST, glyph_filename
 from zi2zi.errors import ExportError
-from zi2zi.fonts.geometry import EmBox
-from zi2zi.images import read_grey, save_png
+from zi2zi.fonts.geometry import MAX_FONT_UNITS, EmBox
+from zi2zi.images import MAX_GLYPH_PIXELS, open_image, read_grey, save_png
 from zi2zi.storage.atomic import write_json
 from zi2zi.storage.folders import FolderKind
+from zi2zi.storage.reading import read_json_object
 
 FORMAT = "zi2zi-glyphs"
 FORMAT_VERSION = 1
@@ -60,6 +59,8 @@ class GlyphFolder:
     render: RenderSettings  # how the images were rendered (size, mode, margin)
     warnings: list[str] = field(default_factory=list)
     variants: dict[int, list[Path]] = field(default_factory=dict)  # code point -> its other glyphs, in order
+    # Why a folder `zi2zi generate` did not finish (its manifest says "complete": false), else "".
+    unfinished: str = ""
 
     @property
     def codepoints(self) -> list[int]:
@@ -131,7 +132,8 @@ def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None =
     files = _list_glyph_files(root)
     size = _common_size(root, files)
     warnings: list[str] = []
-    found = _read_manifest(root, size) or _read_dataset_manifest(root, size)
+    own = _read_manifest(root)
+    found = (_box_from(root / MANIFEST, own, size) if own is not None else None) or _read_dataset_manifest(root, size)
     if em_box is not None:
         embox, advance, render = _explicit_box(em_box, size, found[2].margin if found else 0.0)
         if found and (found[0].units_per_em, found[0].ascender, found[0].descender) != tuple(em_box):
@@ -148,7 +150,46 @@ def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None =
     else:
         embox, advance, render = found
     variants = _list_variants(root, files, size, warnings)
-    return GlyphFolder(root, files, size, embox, advance, render, warnings, variants)
+    unfinished = _unfinished(root / MANIFEST, own, files, warnings) if own is not None else ""
+    return GlyphFolder(root, files, size, embox, advance, render, warnings, variants=variants, unfinished=unfinished)
+
+
+def check_finished(folder: GlyphFolder, *, allow_incomplete: bool) -> None:
+    """Refuse (or, allowed, warn about) a glyph folder whose generation did not finish."""
+    if not folder.unfinished:
+        return
+    if allow_incomplete:
+        folder.warnings.append(f"{folder.root} is unfinished ({folder.unfinished}); exporting the "
+                               f"{len(folder.files)} glyph(s) it has")
+        return
+    raise ExportError(
+        f"--glyphs {folder.root} is unfinished (its {MANIFEST} says \"complete\": false): {folder.unfinished}; "
+        f"finish it with `zi2zi generate --resume` (the same --checkpoint, --style, characters and "
+        f"--out {folder.root}), or pass --allow-incomplete to export the {len(folder.files)} glyph(s) it has"
+    )
+
+
+def _unfinished(path: Path, manifest: dict[str, Any], files: dict[int, Path], warnings: list[str]) -> str:
+    """What an unfinished generated folder lacks; a scan that could not read some pages is
+    complete as far as it goes (the user chose --skip-unreadable), and only warned about."""
+    if manifest.get("complete") is not False:
+        return ""
+    if manifest.get("source") == "scan":
+        pages = manifest.get("pages_not_read")
+        warnings.append(f"{path}: the scan could not read every page"
+                        + (f" (pages {', '.join(str(p) for p in pages)})" if isinstance(pages, list) and pages else "")
+                        + "; their characters are missing")
+        return ""
+    requested = manifest.get("requested")
+    skipped = manifest.get("missing_in_source")
+    if not isinstance(requested, str) or not requested:
+        return "its generation stopped before the end"
+    lacking = set(skipped) if isinstance(skipped, str) else set()
+    missing = [c for c in dict.fromkeys(requested) if ord(c) not in files and c not in lacking]
+    if not missing:
+        return "its generation stopped before writing that it had finished"
+    shown = "".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+    return f"{len(missing)} of the {len(dict.fromkeys(requested))} characters asked for are missing ({shown})"
 
 
 def _list_variants(root: Path, files: dict[int, Path], size: int, warnings: list[str]) -> dict[int, list[Path]]:
@@ -204,8 +245,8 @@ def _read_dataset_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSet
         path = parent / MANIFEST
         if not path.is_file():
             continue
+        manifest = read_json_object(path, what="manifest", error=ExportError)
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
             entries = [manifest.get("source", {})] + list(manifest.get("styles", []))
             entry = next((e for e in entries if e.get("dir") and (parent / e["dir"]).resolve() == root.resolve()), None)
         except (OSError, ValueError, AttributeError, TypeError) as exc:
@@ -260,13 +301,11 @@ def _codepoint(name: str) -> int | None:
 def _common_size(root: Path, files: dict[int, Path], expect: int | None = None) -> int:
     sizes: dict[tuple[int, int], list[str]] = {}
     for path in files.values():
-        try:
-            with Image.open(path) as image:  # reads the header only
-                if image.format != "PNG":
-                    raise ExportError(f"{path} is a {image.format} image named .png; save it as PNG")
-                sizes.setdefault(image.size, []).append(path.name)
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ExportError(f"{path} is not a readable PNG image ({exc}); re-create or remove it") from None
+        with open_image(path, max_pixels=MAX_GLYPH_PIXELS, what="glyph image",
+                        advice="re-create or remove it") as image:  # reads the header only
+            if image.format != "PNG":
+                raise ExportError(f"{path} is a {image.format} image named .png; save it as PNG")
+            sizes.setdefault(image.size, []).append(path.name)
     if len(sizes) > 1:
         common = max(sizes, key=lambda s: len(sizes[s]))
         odd = [f"{name} ({w}x{h})" for (w, h), names in sizes.items() if (w, h) != common for name in names]
@@ -289,15 +328,11 @@ def _common_size(root: Path, files: dict[int, Path], expect: int | None = None) 
     return width
 
 
-def _read_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSettings] | None:
+def _read_manifest(root: Path) -> dict[str, Any] | None:
     path = root / MANIFEST
-    if not path.is_file():
+    if not path.exists():
         return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
-    return _box_from(path, manifest, size)
+    return read_json_object(path, what="glyph manifest", error=ExportError)
 
 
 def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, RenderSettings] | None:
@@ -309,7 +344,7 @@ def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, Render
             mode=render_info.get("mode", "em"),
             margin=float(render_info.get("margin", 0.0)),
         )
-    except (ValueError, AttributeError, TypeError) as exc:
+    except (ValueError, AttributeError, TypeError, OverflowError) as exc:
         raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
     if render.size != size:
         raise ExportError(
@@ -326,13 +361,14 @@ def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, Render
     try:
         box = EmBox.from_dict(manifest["embox"])
         advance = int(round(float(manifest.get("advance", box.units_per_em))))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ExportError(f"{path}: its 'embox' entry is incomplete ({exc}); regenerate the glyphs") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ExportError(f"{path}: its 'embox' entry is incomplete or out of range ({exc}); "
+                          "regenerate the glyphs") from None
     if box.size != size:
         raise ExportError(
             f"{path}: its em box is for {box.size} px images but the images are {size} px; "
             f"regenerate the glyphs or fix the manifest"
         )
-    if advance <= 0 or box.units_per_em <= 0 or box.ascender <= box.descender:
+    if not 1 <= advance <= MAX_FONT_UNITS:
         raise ExportError(f"{path}: em box {box} / advance {advance} cannot be used; regenerate the glyphs")
     return box, advance, render

@@ -11,12 +11,12 @@ The manifest is written last, so a directory without one is never mistaken for a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from zi2zi.errors import DatasetError
+from zi2zi.errors import DatasetError, Zi2ziError
 from zi2zi.storage.folders import FolderKind
+from zi2zi.storage.reading import read_json
 
 FORMAT = "zi2zi-dataset"
 FORMAT_VERSION = 1
@@ -53,6 +53,18 @@ def inside(root: Path, relative: object, what: str) -> Path:
     return root / relative
 
 
+def glyph_file(root: Path, folder: Path, char: str) -> Path:
+    """The image of ``char`` in ``folder`` of the dataset ``root``, refused when it (or a folder on
+    its way) is a link that leads outside ``root``: a dataset sent by someone must not make zi2zi
+    read, train on or show files elsewhere on this machine."""
+    path = folder / glyph_filename(char)
+    resolved_root = root.resolve()
+    if resolved_root not in path.resolve().parents:
+        raise DatasetError(f"{path} leads outside the dataset {root} (a link to {path.resolve()}); "
+                           "zi2zi reads only the dataset's own files: render the dataset again")
+    return path
+
+
 def style_folder(root: Path, style: dict[str, Any]) -> Path:
     """The folder of a manifest's style entry (its ``dir``, checked to lie inside ``root``)."""
     return inside(root, style.get("dir", f"{STYLES_DIR}/{style.get('id')}"), f"style {style.get('id')} dir")
@@ -63,19 +75,16 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     if not root.exists():
         raise DatasetError(f"dataset {root} does not exist; create it with `zi2zi render`")
     path = root / MANIFEST
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(
-            f"{root} is not a finished zi2zi dataset (no {MANIFEST}); "
-            "render it again with `zi2zi render --overwrite`"
+            f"{root} is not a zi2zi dataset (no {MANIFEST}); give the folder `zi2zi render` wrote, "
+            "or render one into a new folder with `zi2zi render --out`"
         )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path} is corrupt ({exc}); render the dataset again") from None
+    manifest = read_json(path, what="dataset manifest", error=DatasetError, advice="render the dataset again")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DatasetError(f"{path} is not a zi2zi dataset manifest (its format is not {FORMAT!r})")
-    version = manifest.get("version")
-    if not isinstance(version, int) or version < 1:
+    version: Any = manifest.get("version")
+    if not _whole(version) or version < 1:
         raise DatasetError(f"{path} has no valid format version; render the dataset again")
     if version > FORMAT_VERSION:
         raise DatasetError(f"{path} has format version {version}; upgrade zi2zi to read it")
@@ -83,21 +92,56 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> bool:
+    """Characters as zi2zi writes them: a string of real code points (no lone surrogates)."""
+    return isinstance(value, str) and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+# A style id is a row of the style embedding; a dataset of more styles than this is not zi2zi's.
+MAX_STYLES = 100_000
+
+
 def _check_structure(root: Path, manifest: dict[str, Any]) -> None:
-    """The fields every reader indexes, with the types they assume, and folders inside ``root``."""
+    """The fields every reader indexes, with the types and ranges they assume, and folders inside
+    ``root`` (a manifest may be crafted: it is checked before anything is built from it)."""
+    from zi2zi.config import RenderSettings
+
     path = root / MANIFEST
+
+    def bad(what: str) -> DatasetError:
+        return DatasetError(f"{path}: {what}; render the dataset again")
+
+    render, styles, split = manifest.get("render"), manifest.get("styles"), manifest.get("split")
+    if not isinstance(render, dict):
+        raise bad("its 'render' entry is missing or not a mapping")
     try:
-        size = manifest["render"]["size"]
-        styles = manifest["styles"]
-        split = manifest["split"]
-        ok = (isinstance(size, int) and isinstance(styles, list) and isinstance(split, dict)
-              and isinstance(manifest["characters"], str))
-        for style in styles:
-            ok = ok and isinstance(style, dict) and isinstance(style["id"], int) and isinstance(style["characters"], str)
-    except (KeyError, TypeError) as exc:
-        raise DatasetError(f"{path} lacks the entry {exc}; render the dataset again") from None
-    if not ok:
-        raise DatasetError(f"{path} has entries of the wrong type; render the dataset again")
-    inside(root, manifest.get("source", {}).get("dir", SOURCE_DIR), "source dir")
+        RenderSettings(size=render.get("size"), mode=render.get("mode", "em"),  # type: ignore[arg-type]
+                       margin=render.get("margin", 0.0)).validate(prefix="render.")
+    except Zi2ziError as exc:
+        raise bad(f"its render settings cannot be used ({exc})") from None
+    if not _text(manifest.get("characters")):
+        raise bad("its 'characters' entry is missing or not text")
+    if not isinstance(split, dict) or not all(_text(split.get(name, "")) for name in ("train", "val", "holdout")):
+        raise bad("its 'split' entry is not a mapping of train / val / holdout characters")
+    if not isinstance(styles, list) or not styles or len(styles) > MAX_STYLES:
+        raise bad("its 'styles' entry is not a list of styles")
+    ids = set()
+    for style in styles:
+        if not (isinstance(style, dict) and _whole(style.get("id")) and 0 <= style["id"] < MAX_STYLES
+                and isinstance(style.get("name"), str) and _text(style.get("characters"))):
+            raise bad("a style entry lacks an id (a whole number from 0), a name or its characters")
+        if style["id"] in ids:
+            raise bad(f"style id {style['id']} appears twice")
+        ids.add(style["id"])
+    for name in ("train", "val", "holdout"):
+        split.setdefault(name, "")  # readers index all three
+    source = manifest.get("source")
+    if not isinstance(source, dict):
+        raise bad("its 'source' entry is missing or not a mapping")
+    inside(root, source.get("dir", SOURCE_DIR), "source dir")
     for style in styles:
         style_folder(root, style)

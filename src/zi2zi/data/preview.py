@@ -10,22 +10,20 @@ from PIL import Image, ImageDraw
 from zi2zi.data import layout
 from zi2zi.errors import DatasetError
 from zi2zi.grid import glyph_grid
-from zi2zi.images import read_grey, save_png
+from zi2zi.images import png_bytes, read_grey
+from zi2zi.storage.outputs import check_output, write_output
 
 MAX_PER_STYLE = 200
 
 
-def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell: int = 64) -> Path:
-    """Write a PNG grid with ``per_style`` characters of every style (held-out ones first)."""
+def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell: int = 64,
+                  overwrite: bool = False, option: str = "--out") -> Path:
+    """Write a PNG grid with ``per_style`` characters of every style (held-out ones first); an
+    existing ``out`` is replaced only with ``overwrite``."""
     root, out = Path(root), Path(out)
     if isinstance(per_style, bool) or not isinstance(per_style, int) or not 1 <= per_style <= MAX_PER_STYLE:
         raise DatasetError(f"--per-style {per_style!r} must be a whole number from 1 to {MAX_PER_STYLE}")
-    if not out.parent.is_dir():
-        raise DatasetError(f"folder {out.parent} for the preview does not exist; create it first")
-    if out.is_dir():
-        raise DatasetError(f"--out {out} is a folder; give the path of a PNG file to write")
-    if out.suffix.lower() != ".png":  # never replace a file of another kind by mistake
-        raise DatasetError(f"--out {out} must end in .png")
+    check_output(out, overwrite=overwrite, option=option, suffixes=(".png",), error=DatasetError)
     manifest = layout.read_manifest(root)
     held = set(manifest["split"]["holdout"])
     label_h, gap = 14, 6
@@ -39,8 +37,8 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
         draw.text((2, 1), label.encode("ascii", "replace").decode(), fill=0)
         source_dir = layout.inside(root, manifest["source"].get("dir", layout.SOURCE_DIR), "source dir")
         # Each pair is scaled as one picture, so that source and target meet without a seam.
-        pairs = [[np.concatenate([_glyph(source_dir, c), _glyph(layout.style_folder(root, style), c)], axis=1)]
-                 for c in chars]
+        pairs = [[np.concatenate([_glyph(root, source_dir, c), _glyph(root, layout.style_folder(root, style), c)],
+                                 axis=1)] for c in chars]
         if pairs:
             block.paste(glyph_grid(pairs, per_line=per_style, cell=(2 * cell, cell), gap=(gap, 0)), (0, label_h))
         for i in range(len(chars)):
@@ -53,11 +51,12 @@ def write_preview(root: str | Path, out: str | Path, *, per_style: int = 8, cell
     for block in blocks:
         sheet.paste(block, (0, y))
         y += block.height + gap
-    return save_png(out, sheet)
+    write_output(out, png_bytes(sheet), overwrite=overwrite, option=option, suffixes=(".png",), error=DatasetError)
+    return out
 
 
-def _glyph(folder: Path, char: str) -> np.ndarray:
-    path = folder / layout.glyph_filename(char)
+def _glyph(root: Path, folder: Path, char: str) -> np.ndarray:
+    path = layout.glyph_file(root, folder, char)
     try:
         return read_grey(path)
     except FileNotFoundError:

@@ -41,7 +41,6 @@ from zi2zi.export.vertical import (
 )
 from zi2zi.export.widths import set_widths
 from zi2zi.fonts.geometry import EmBox
-from zi2zi.storage.atomic import atomic_path
 
 FORMATS = {".ttf": "ttf", ".otf": "otf", ".woff2": "woff2"}
 MAX_GLYPHS = 0xFFFF  # glyph ids are 16-bit
@@ -83,16 +82,15 @@ def glyph_name(codepoint: int) -> str:
 
 def output_format(out: str | Path, overwrite: bool) -> str:
     """Check the output path before any work starts; return 'ttf', 'otf' or 'woff2'."""
+    from zi2zi.storage.outputs import check_output
+
     out = Path(out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise ExportError(f"output {out} has an unknown extension; end it in {', '.join(FORMATS)}")
-    if not out.parent.is_dir():
-        raise ExportError(f"the folder of output {out} does not exist; create {out.parent} first")
     if out.is_dir():
         raise ExportError(f"output {out} is a folder; give a font file name such as {out / 'font.ttf'}")
-    if out.exists() and not overwrite:
-        raise ExportError(f"output {out} already exists; pass --overwrite to replace it")
+    check_output(out, overwrite=overwrite, error=ExportError)
     return fmt
 
 
@@ -148,7 +146,7 @@ def export_font(
         outlines, embox=folder.embox, advance=folder.advance, names=names, cff=fmt == "otf",
         info=credited(info, borrowed), metrics=metrics, advances=advances, alternates=alternates,
     )
-    save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
+    save_font(font, out, flavor="woff2" if fmt == "woff2" else None, overwrite=overwrite)
     return ExportResult(
         path=Path(out),
         format=fmt,
@@ -383,10 +381,13 @@ def notdef_outline(embox: EmBox, advance: int, *, quadratic: bool) -> Outline:
     return recording.value
 
 
-def save_font(font: TTFont, out: str | Path, *, flavor: str | None = None) -> None:
-    """Write via a temporary file in the output folder, so no half-written font is ever left."""
+def save_font(font: TTFont, out: str | Path, *, flavor: str | None = None, overwrite: bool = False) -> None:
+    """Write via a temporary file in the output folder, so no half-written font is ever left; an
+    existing file is replaced only with ``overwrite`` (:mod:`zi2zi.storage.outputs`)."""
+    from zi2zi.storage.outputs import output_path
+
     font.flavor = flavor
-    with atomic_path(out) as tmp:
+    with output_path(out, overwrite=overwrite, error=ExportError) as tmp:
         font.save(str(tmp))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
+from zi2zi.data.glyphfolder import GlyphFolder, check_finished, read_glyph_folder
 from zi2zi.errors import ExportError
 from zi2zi.export.borrow import TakeGlyphs
 from zi2zi.export.build import ExportResult, export_font
@@ -46,6 +46,7 @@ def export_glyphs(
     take: Sequence[TakeGlyphs] = (),
     progress: Callable[[int, int], None] | None = None,
     variants: bool = True,
+    allow_incomplete: bool = False,
 ) -> ExportResult:
     """A new font named ``family`` (``style``, ``info``, ``metrics``), or with ``merge_into`` the
     characters that font (face ``face``) lacks added to it; ``family`` then renames the merged font
@@ -58,11 +59,14 @@ def export_glyphs(
     ``em_box`` places a folder without a manifest (see :func:`~zi2zi.data.glyphfolder.read_glyph_folder`).
     ``warn`` hears the folder's warnings before tracing starts, so that a wrong em box can be
     stopped early, and the export's own after it.
+    A folder whose generation did not finish is refused, or with ``allow_incomplete`` exported
+    with a warning (see :func:`~zi2zi.data.glyphfolder.check_finished`).
     """
     check_choice(merge_into=merge_into, family=family)
     if merge_into is not None and take:
         raise ExportError("--punctuation-from / --latin-from make a new font; the merged font keeps the base's glyphs")
     folder = glyphs if isinstance(glyphs, GlyphFolder) else read_glyph_folder(glyphs, em_box=em_box)
+    check_finished(folder, allow_incomplete=allow_incomplete)
     say = warn or (lambda _: None)
     for warning in folder.warnings:
         say(warning)

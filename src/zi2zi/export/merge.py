@@ -31,7 +31,7 @@ from zi2zi.export.build import (
     save_font,
     tt_glyph,
 )
-from zi2zi.export.names import VENDOR_ID, FontNames
+from zi2zi.export.names import VENDOR_ID, FontNames, without_controls
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
 from zi2zi.fonts import EmBox, FontFile, open_font
 
@@ -102,7 +102,7 @@ def merge_into_font(
                         "export the folder as a new font to keep them")
     if not keep_names:
         rename_font(font, family)
-    save_font(font, out, flavor="woff2" if fmt == "woff2" else None)
+    save_font(font, out, flavor="woff2" if fmt == "woff2" else None, overwrite=overwrite)
     return ExportResult(
         path=Path(out),
         format=fmt,
@@ -350,7 +350,8 @@ def rename_font(font: TTFont, family: str | None) -> None:
     """Give a merged font its own family name, version string and unique ID (names IDs 1, 3, 4,
     5, 6, 16 and the CFF names); its style and everything else stay the base's."""
     name = font["name"]
-    base_family = name.getBestFamilyName() or "Font"
+    raw_family = name.getBestFamilyName() or "Font"
+    base_family = without_controls(raw_family) or "Font"  # the base's own name may hold anything
     style = name.getBestSubFamilyName() or "Regular"
     try:
         parsed = FontNames.parse(family or f"{base_family} zi2zi", style)
@@ -367,7 +368,7 @@ def rename_font(font: TTFont, family: str | None) -> None:
         6: new.postscript_name,
     }
     legacy = name.getDebugName(16) is None  # no typographic family: ID 1 holds the whole family
-    records[1] = new.family if legacy else f"{new.family} {name.getDebugName(1).removeprefix(base_family).strip()}".strip()
+    records[1] = new.family if legacy else f"{new.family} {name.getDebugName(1).removeprefix(raw_family).strip()}".strip()
     if not legacy:
         records[16] = new.family
     for name_id in (1, 3, 4, 5, 6, 16, 18, 21):

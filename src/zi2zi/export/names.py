@@ -32,6 +32,21 @@ WEIGHT_NAMES = {100: "Thin", 200: "ExtraLight", 300: "Light", 400: "Regular", 50
 VENDOR_ID = "NONE"  # OS/2 achVendID: no registered vendor
 
 
+def check_visible(text: str, option: str, *, allowed: str = " ") -> str:
+    """Refuse control characters (and bytes that were not UTF-8) in text that becomes a name
+    record: apps show them as boxes, or stop reading the name there."""
+    bad = next((c for c in text if c not in allowed and c != " "
+                and (unicodedata.category(c) in ("Cc", "Cs") or c in "\u2028\u2029")), None)
+    if bad is not None:
+        raise ExportError(f"{option} holds the control character U+{ord(bad):04X}; give printable text")
+    return text
+
+
+def without_controls(text: str) -> str:
+    """``text`` with control characters dropped (names read from a font someone else made)."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cs"))
+
+
 @dataclass(frozen=True)
 class FontInfo:
     """Version and legal records of a new font (name IDs 0, 5, 13, 14); all optional."""
@@ -44,6 +59,10 @@ class FontInfo:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{1,5}\.\d{1,3}", self.version):
             raise ExportError(f"font version {self.version!r} is not of the form MAJOR.MINOR (e.g. 1.000); fix --version")
+        # A licence text may run over lines; nothing else invisible belongs in a name record.
+        for option, text in (("--copyright", self.copyright), ("--license", self.license),
+                             ("--license-url", self.license_url)):
+            check_visible(text or "", option, allowed="\n\r\t" if option != "--license-url" else "")
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,7 @@ class FontNames:
 
     @classmethod
     def parse(cls, family: str, style: str = "Regular") -> FontNames:
+        check_visible(family, "--family")
         family = " ".join(family.split())
         if not family:
             raise ExportError("the family name is empty; pass --family NAME")

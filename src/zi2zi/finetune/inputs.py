@@ -23,7 +23,7 @@ from zi2zi.data.from_glyphs import dataset_from_glyphs
 from zi2zi.data.glyphfolder import GlyphFolder, read_glyph_folder
 from zi2zi.data.placement import Placement, normalise_all, source_glyphs
 from zi2zi.errors import DatasetError
-from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
+from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_HOLDOUT, DEFAULT_TRAIN_CHARS
 from zi2zi.fonts import FontFile, resolve_charset
 from zi2zi.fonts.font import open_font_spec
 
@@ -40,7 +40,7 @@ def dataset_from_font(
     source: FontFile,
     settings: RenderSettings,
     chars: str | None,
-    holdout: int,
+    holdout: int | None,
     base_holdout: str,
     style_name: str | None,
     seed: int,
@@ -50,6 +50,8 @@ def dataset_from_font(
 
     Held-out characters come from the base's own held-out set when it has one (characters the
     base never trained in any style), so a measurement is on unseen content as well as style.
+    ``holdout``: how many at most (None: DEFAULT_HOLDOUT); there may be fewer candidates, which
+    the caller reads from the dataset's split (and says, see :func:`zi2zi.finetune.finetune`).
     """
     font = open_font_spec(target)
     if chars:
@@ -58,7 +60,8 @@ def dataset_from_font(
         train = []
     pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
                         if font.covers(c) and source.covers(c) and c not in set(train)]
-    held = _holdout_pick(pool_for_holdout, holdout, seed) if holdout > 0 else []
+    wanted = DEFAULT_HOLDOUT if holdout is None else holdout
+    held = _holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
     if not chars:
         held_set = set(held) | set(base_holdout)
         train = [c for c in resolve_charset(DEFAULT_CHARSET)

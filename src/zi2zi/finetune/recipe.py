@@ -30,6 +30,7 @@ from zi2zi.errors import TrainingError
 # and 372 phonetic series against 77 and 110 for the first 200 in code order).
 DEFAULT_TRAIN_CHARS = 200
 DEFAULT_CHARSET = "gb2312-1-coverage"
+DEFAULT_HOLDOUT = 100  # held-out characters of a font target unless --holdout says otherwise
 
 
 @dataclass(frozen=True)

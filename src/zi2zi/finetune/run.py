@@ -8,7 +8,7 @@ Running the same command again resumes an interrupted run.
 
 from __future__ import annotations
 
-import json
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ class FinetuneSummary:
     checkpoint: Path | None
     step: int
     refiner: Path | None = None  # the run's own refiner (RUN/refiner.safetensors), None without one
+    stopped: str = "completed"  # as TrainSummary.stopped: "interrupted" after SIGINT / SIGTERM
 
 
 def finetune(
@@ -67,7 +68,7 @@ def finetune(
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
 
-    ``holdout``: characters kept out of training to measure the result (default 100 for a font,
+    ``holdout``: characters kept out of training to measure the result (default up to 100 for a font,
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
     from random weights trains beside G: sharper strokes, about 1.7x the time).
@@ -82,6 +83,7 @@ def finetune(
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
     from zi2zi.storage.folders import check_replaceable, claim_folder
+    from zi2zi.storage.lock import FolderLock
     from zi2zi.training.rundir import FINETUNE_KIND
 
     say = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -94,26 +96,46 @@ def finetune(
     check_placement(placement)
     check_discriminator(discriminator)  # refused before anything is written
     out = Path(out)
-    record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
-    if record is not None and not overwrite and ckpt.latest_resumable(out) is not None:
+    # One fine-tuning of ``out`` at a time while it decides to resume; a new run takes the same
+    # lock again to prepare (claim_folder), the trainer the run's own for the training itself.
+    with FolderLock(out, what="fine-tuning run", notify=say):
+        record = FINETUNE_KIND.read_marker(out) if out.is_dir() else None
+        resumed = _resumed_config(out) if record is not None and not overwrite else None
+    if resumed is not None:
+        assert record is not None
         say(f"resuming the fine-tuning run in {out}")
-        cfg = Config.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-        return _train(cfg, out, record, resume=True, device=device, progress=progress, say=say, on_step=on_step)
+        return _train(resumed, out, record, resume=True, device=device, progress=progress, say=say, on_step=on_step)
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
     # checkpoint) one of ours; anything else is somebody's and is refused. The marker goes first, so
     # that a run killed while its dataset renders is still ours; training clears what a run wrote.
-    check = partial(check_replaceable, out, FINETUNE_KIND, overwrite=overwrite or record is not None, error=DatasetError)
+    # A folder holding only what a kill left before the marker was whole is rerun too.
+    replaceable = partial(check_replaceable, out, FINETUNE_KIND, overwrite=overwrite or record is not None,
+                          error=DatasetError)
+
+    def check() -> None:
+        if record is not None or not _only_leftovers(out):
+            replaceable()
+
     check()  # the base and the refiner are checked before anything is written, the folder first
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
     chosen_refiner = choose_refiner(base_path, loaded.render, refine=refine, refiner=refiner, say=say)
-    with claim_folder(out, FINETUNE_KIND, check):
+    created = not out.exists()
+    with claim_folder(out, FINETUNE_KIND, check, notify=say):
+        from zi2zi.storage.atomic import remove_stale_files
+
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_files(out)  # a record a kill cut short: never valid
         FINETUNE_KIND.write_marker(out)
-        cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
-                               data=data, holdout=holdout, steps=steps, discriminator=discriminator,
-                               style_name=style_name, seed=seed, refiner=chosen_refiner, say=say,
-                               placement=placement or DEFAULT_PLACEMENT)
+        try:
+            cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
+                                   data=data, holdout=holdout, steps=steps, discriminator=discriminator,
+                                   style_name=style_name, seed=seed, refiner=chosen_refiner, say=say,
+                                   placement=placement or DEFAULT_PLACEMENT)
+        except BaseException:
+            if created and [p.name for p in out.iterdir()] == [FINETUNE_KIND.marker]:
+                shutil.rmtree(out)  # a refused input leaves no folder behind
+            raise
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
                   on_step=on_step)
 
@@ -129,14 +151,13 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
     from zi2zi.training.rundir import FINETUNE_KIND
 
     source = base_source_font(loaded.data_info, say)
-    base_holdout = str(loaded.meta.get("base", {}).get("holdout", ""))
     if data is not None:
         inputs.check_dataset(data, source=source, settings=loaded.render)
         data_dir, style = Path(data), None
     elif target is not None:
         data_dir, style = inputs.dataset_from_font(
             target, out / DATA_DIR, source=source, settings=loaded.render, chars=chars,
-            holdout=100 if holdout is None else holdout, base_holdout=base_holdout, style_name=style_name,
+            holdout=holdout, base_holdout=base_holdout(loaded), style_name=style_name,
             seed=seed, overwrite=True)
     else:
         assert target_glyphs is not None  # exactly one input was given
@@ -149,6 +170,10 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
         style = f"{style} (fine-tuned)"
     split = manifest["split"]
     n_train, n_held = len(split["train"]), len(split["holdout"])
+    if holdout is not None and target is not None and n_held < holdout:
+        pool = "of the base's held-out characters" if base_holdout(loaded) else "candidates"
+        say(f"note: --holdout {holdout}: the target font and the source font share only {n_held} {pool} outside "
+            f"the training characters; {n_held} are held out")
     recipe = recipe_for(n_train, steps=steps, discriminator=discriminator)
 
     cfg = with_runtime_defaults(loaded.config)  # this machine's device, precision and memory format
@@ -179,17 +204,63 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
     return cfg, record
 
 
+def _resumed_config(out: Path) -> Config | None:
+    """The resolved config of the run in ``out`` when it has a checkpoint to resume from, else None."""
+    from zi2zi import checkpoints as ckpt
+    from zi2zi.storage.reading import read_json_object
+    from zi2zi.training.rundir import CONFIG_FILE
+
+    if ckpt.latest_resumable(out) is None:
+        return None
+    stored = read_json_object(out / CONFIG_FILE, what="the run's config", error=DatasetError,
+                              advice="the run is damaged: start it over with --overwrite")
+    return Config.from_dict(stored)
+
+
+def base_holdout(loaded: LoadedCheckpoint) -> str:
+    """The characters a base never trained on (its own held-out set), "" when it records none."""
+    return str((loaded.meta.get("base") or {}).get("holdout", ""))
+
+
+def _only_leftovers(out: Path) -> bool:
+    """True when ``out`` holds nothing but what a fine-tuning killed before its record was whole
+    leaves: the dataset's lock and temporaries (``.data.lock``, ``.data.rendering-*``, ...), a
+    record cut short (``.finetune.json.tmp-*.tmp``) and a finished dataset in ``data/``."""
+    from zi2zi.data.layout import KIND as DATASET_KIND
+    from zi2zi.storage.atomic import temp_prefix
+    from zi2zi.storage.lock import lock_path
+
+    if not out.is_dir():
+        return False
+    data = out / DATA_DIR
+    own_prefixes = tuple(temp_prefix(data, tag) for tag in ("tmp", "building", "rendering", "old"))
+    entries = list(out.iterdir())
+    for entry in entries:
+        name = entry.name
+        if entry == lock_path(data) or name.startswith(own_prefixes):
+            continue
+        if name.startswith(f"{lock_path(data).name}.") and name.endswith(".tmp"):
+            continue  # the lock, killed while it was being written
+        if name.startswith(".finetune.json.") and name.endswith(".tmp") and entry.is_file():
+            continue
+        if entry == data and entry.is_dir() and DATASET_KIND.read_marker(entry) is not None:
+            continue
+        return False
+    return bool(entries)
+
+
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,
            say: Callable[[str], None], overwrite: bool = False,
            on_step: Callable[[Any], None] | None = None) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
-    recipe = FinetuneRecipe(**record["recipe"])
+    recipe = _checked_recipe(out, record)
     options = TrainOptions(
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
         device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
         only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
         fresh_discriminator=recipe.fresh_discriminator and not resume, on_step=on_step,
+        resume_hint="run the same `zi2zi finetune` command again to resume from this checkpoint",
     )
     summary = train(options)
     refined = None
@@ -198,5 +269,21 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
     return FinetuneSummary(
         run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
         train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,
-        checkpoint=summary.checkpoint, step=summary.step, refiner=refined,
+        checkpoint=summary.checkpoint, step=summary.step, refiner=refined, stopped=summary.stopped,
     )
+
+
+def _checked_recipe(out: Path, record: dict[str, Any]) -> FinetuneRecipe:
+    """The record's recipe, and the fields a resume reads, as zi2zi wrote them (it may be edited)."""
+    fields = {"base": str, "data": str, "style": str, "train_glyphs": int, "holdout_glyphs": int, "recipe": dict}
+    bad = next((k for k, kind in fields.items() if not isinstance(record.get(k), kind)), None)
+    try:
+        if bad is None:
+            recipe = FinetuneRecipe(**record["recipe"])
+            if isinstance(recipe.steps, int) and not isinstance(recipe.steps, bool) and recipe.steps > 0:
+                return recipe
+        bad = bad or "recipe"
+    except (TypeError, ValueError):
+        bad = "recipe"
+    raise DatasetError(f"{out / 'finetune.json'} is damaged (its {bad!r} is missing or malformed); "
+                       "start the run over with --overwrite")

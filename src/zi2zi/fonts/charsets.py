@@ -99,8 +99,24 @@ def _unknown_message(spec: str) -> str:
     )
 
 
+# Every code point of Unicode, one per line, is under 8 MB; a larger "charset file" is something else.
+MAX_CHARSET_BYTES = 16 << 20
+
+
+def check_text(text: str, what: str) -> str:
+    """``text`` if it is real Unicode text; bytes that were not UTF-8 (Python keeps them as lone
+    surrogates, e.g. from a command line in another encoding) are one line naming ``what``."""
+    bad = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:
+        byte = ord(bad) - 0xDC00 if 0xDC80 <= ord(bad) <= 0xDCFF else None
+        shown = f"the byte 0x{byte:02X}" if byte is not None else f"U+{ord(bad):04X}"
+        raise CharsetError(f"{what} holds {shown}, which is not UTF-8 text; give the characters in UTF-8")
+    return text
+
+
 def _from_text(text: str) -> list[str]:
     """Every non-space character once, in first-seen order (works for one-per-line files too)."""
+    check_text(text, "the charset")
     seen: dict[str, None] = {}
     for char in text:
         if not char.isspace():
@@ -123,8 +139,11 @@ def resolve_charset(spec: str) -> list[str]:
         path = Path(spec)
         if not path.is_file():
             raise CharsetError(_unknown_message(spec))
+        from zi2zi.storage.reading import read_bytes
+
+        data = read_bytes(path, what="charset file", max_bytes=MAX_CHARSET_BYTES, error=CharsetError)
         try:
-            chars = _from_text(path.read_text(encoding="utf-8-sig"))
+            chars = _from_text(data.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise CharsetError(f"charset file {path} is not UTF-8 text; save it as UTF-8") from None
         source = f"charset file {path}"

@@ -116,7 +116,10 @@ def _check_path(path: str | Path) -> Path:
         raise FontError(f"font file {path} does not exist; check the path")
     if path.is_dir():
         raise FontError(f"{path} is a folder; give a font file ({', '.join(_FONT_SUFFIXES)})")
-    return path
+    from zi2zi.storage.reading import check_regular
+
+    # A pipe would block the reader until someone writes into it; a device never ends.
+    return check_regular(path, what="font", error=FontError)
 
 
 def open_font(path: str | Path, face: int | str = 0) -> FontFile:

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# Font units are 16-bit in the tables that hold metrics (hhea, OS/2, hmtx).
+MAX_FONT_UNITS = 32767
+
 
 @dataclass(frozen=True)
 class EmBox:
@@ -63,7 +66,20 @@ class EmBox:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmBox:
-        return cls(**{k: data[k] for k in ("units_per_em", "ascender", "descender", "size", "margin")})
+        """The box a manifest records, range-checked (a manifest may be crafted): ValueError or
+        TypeError says which value cannot be used, KeyError which is missing."""
+        if not isinstance(data, dict):
+            raise TypeError(f"em box {str(data)[:40]!r} is not a mapping")
+        upm, asc, desc, size, margin = (data[k] for k in ("units_per_em", "ascender", "descender", "size", "margin"))
+        for name, value, low, high in (("units_per_em", upm, 16, 16384), ("ascender", asc, -MAX_FONT_UNITS, MAX_FONT_UNITS),
+                                       ("descender", desc, -MAX_FONT_UNITS, MAX_FONT_UNITS), ("size", size, 1, 1 << 16)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"em box {name} {value!r} is not a whole number from {low} to {high}")
+        if asc <= desc:
+            raise ValueError(f"em box ascender {asc} is not above its descender {desc}")
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0.0 <= margin < 0.5:
+            raise ValueError(f"em box margin {margin!r} is not a fraction in [0, 0.5)")
+        return cls(units_per_em=upm, ascender=asc, descender=desc, size=size, margin=float(margin))
 
     @classmethod
     def cjk_default(cls, size: int, margin: float = 0.0) -> EmBox:

@@ -36,6 +36,7 @@ class GenerateReport:
     written: list[str] = field(default_factory=list)
     skipped_existing: list[str] = field(default_factory=list)
     missing_in_source: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)  # every character asked for, in order
     seconds: float = 0.0
 
 
@@ -87,6 +88,7 @@ def generate_to_folder(
         raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
     if resume and overwrite:
         raise Zi2ziError("--resume and --overwrite contradict each other; pick one")
+    check_covered(source, chars)
     with claim_folder(out, KIND, lambda: _check_folder(out, model, style, resume, overwrite)) as previous:
         if previous is None:
             clear_if_ours(out, KIND)  # with overwrite: the earlier glyphs go
@@ -96,7 +98,8 @@ def generate_to_folder(
         existing = {c for c in existing if (out / glyph_filename(c)).is_file()}
         report = GenerateReport(out=out, style=style)
         todo = []
-        for char in dict.fromkeys(chars):
+        report.requested = list(dict.fromkeys(chars))
+        for char in report.requested:
             if not source.covers(char):
                 report.missing_in_source.append(char)
             elif char in existing:
@@ -120,6 +123,15 @@ def generate_to_folder(
         _write_manifest(model, report, source, done, complete=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_covered(source: FontFile, chars: Sequence[str]) -> None:
+    """Refuse a generation that could write nothing: the source font has none of ``chars``."""
+    wanted = list(dict.fromkeys(chars))
+    if wanted and not any(source.covers(c) for c in wanted):
+        shown = "".join(wanted[:20]) + (" ..." if len(wanted) > 20 else "")
+        raise Zi2ziError(f"the source font {source.path.name} has none of the {len(wanted)} character(s) asked for "
+                         f"({shown}); choose a --source-font that has them, or other characters")
 
 
 def _check_folder(out: Path, model: GlyphGenerator, style: Style, resume: bool,
@@ -166,9 +178,11 @@ def _write_manifest(model: GlyphGenerator, report: GenerateReport, source: FontF
         report.out, render=model.output_render, embox=model.style_embox(report.style), characters=done,
         complete=complete, checkpoint=str(model.checkpoint_path), checkpoint_step=model.step,
         model=model.fingerprint, style=asdict(report.style), target_font=model.style_font_record(report.style),
-        source_font=source.record(), missing_in_source="".join(report.missing_in_source),
+        source_font=source.record(),
+        # What was asked for: an unfinished folder (complete false) can say what it still lacks.
+        requested="".join(report.requested), missing_in_source="".join(report.missing_in_source),
         refiner=model.refiner.record() if model.refiner is not None else None,
     )
 
 
-__all__ = ["GenerateReport", "generate_to_folder", "generated_glyphs"]
+__all__ = ["GenerateReport", "check_covered", "generate_to_folder", "generated_glyphs"]

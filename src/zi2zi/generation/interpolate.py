@@ -10,21 +10,19 @@ from zi2zi.errors import Zi2ziError
 from zi2zi.fonts import FontFile
 from zi2zi.generation.model import GlyphGenerator, Style
 from zi2zi.generation.sheet import glyph_row, labelled_rows
-from zi2zi.storage.atomic import atomic_path
+from zi2zi.storage.outputs import check_output, output_path
+
+SUFFIXES = (".gif", ".png")  # an animation or a strip
 
 
 def write_interpolation(
     model: GlyphGenerator, *, a: Style, b: Style, source: FontFile, chars: str, steps: int,
-    out: str | Path, cell: int = 64,
+    out: str | Path, cell: int = 64, overwrite: bool = False,
 ) -> Path:
     """Frames from style ``a`` (t=0) to ``b`` (t=1). ``.gif``: one frame per step, the characters
-    side by side; ``.png``: one row per step."""
-    out = Path(out)
+    side by side; ``.png``: one row per step. An existing ``out`` is replaced only with ``overwrite``."""
+    out = check_output(out, overwrite=overwrite, suffixes=SUFFIXES)
     suffix = out.suffix.lower()
-    if suffix not in (".gif", ".png"):
-        raise Zi2ziError(f"--out {out} must end in .gif (animation) or .png (strip)")
-    if not out.parent.is_dir():
-        raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
     if steps < 2:
         raise Zi2ziError(f"--steps {steps} must be at least 2 (the two styles themselves)")
     renderer = model.renderer(source)
@@ -39,7 +37,7 @@ def write_interpolation(
     frames = [model.refine(source, wanted, f, a if t < 0.5 else b)
               for t, f in zip(weights, model.interpolate(np.stack(images), a, b, weights))]
     rows = [(f"t={t:.2f}  ({a.name} -> {b.name})", glyph_row(list(f), cell)) for t, f in zip(weights, frames)]
-    with atomic_path(out) as tmp:
+    with output_path(out, overwrite=overwrite, suffixes=SUFFIXES) as tmp:
         if suffix == ".png":
             labelled_rows(rows).save(tmp, format="PNG")
         else:

@@ -97,12 +97,16 @@ class GlyphGenerator:
 
     def _trained_embox(self, style: Style) -> EmBox:
         size = self.render_settings.size
-        for record in self.data_info.get("styles", []):
-            if int(record.get("id", -1)) == style.id and "embox" in record:
-                return EmBox.from_dict(record["embox"])
-        source = self.data_info.get("source", {})
-        if "embox" in source:
-            return EmBox.from_dict(source["embox"])
+        try:
+            for record in self._style_records():
+                if record.get("id") == style.id and "embox" in record:
+                    return EmBox.from_dict(record["embox"])
+            source = self.data_info.get("source") or {}
+            if isinstance(source, dict) and "embox" in source:
+                return EmBox.from_dict(source["embox"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{self.checkpoint_path}: its record of the em box of style {style.id} is damaged "
+                                  f"({exc}); use another checkpoint") from None
         return EmBox.cjk_default(size, self.render_settings.margin)
 
     def style_placement(self, style: Style) -> Placement | None:
@@ -110,15 +114,20 @@ class GlyphGenerator:
         brought to one placement (:mod:`zi2zi.data.placement`); None otherwise."""
         from zi2zi.data.placement import Placement
 
-        for record in self.data_info.get("styles", []):
-            if int(record.get("id", -1)) == style.id and record.get("placement"):
+        for record in self._style_records():
+            if record.get("id") == style.id and isinstance(record.get("placement"), dict):
                 return Placement.from_dict(record["placement"])
         return None
+    def _style_records(self) -> list[dict]:
+        # The checkpoint may come from anyone: records that are not objects are passed over.
+        records = self.data_info.get("styles") or []
+        return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
     def style_font_record(self, style: Style) -> dict | None:
-        for record in self.data_info.get("styles", []):
-            if int(record.get("id", -1)) == style.id:
-                return record.get("font")
+        for record in self._style_records():
+            if record.get("id") == style.id:
+                font = record.get("font")
+                return font if isinstance(font, dict) else None
         return None
 
     # ---- generation -----------------------------------------------------------------------

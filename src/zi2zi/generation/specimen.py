@@ -10,7 +10,8 @@ from zi2zi.errors import FontError, Zi2ziError
 from zi2zi.fonts import FontFile, Renderer, open_font
 from zi2zi.generation.model import GlyphGenerator, Style
 from zi2zi.generation.sheet import glyph_row, labelled_rows
-from zi2zi.images import save_png
+from zi2zi.images import png_bytes
+from zi2zi.storage.outputs import check_output, write_output
 
 
 def _target_font(model: GlyphGenerator, style: Style) -> FontFile | None:
@@ -27,13 +28,10 @@ def _target_font(model: GlyphGenerator, style: Style) -> FontFile | None:
 
 def write_specimen(
     model: GlyphGenerator, *, style: Style, source: FontFile, text: str, out: str | Path,
-    cell: int = 64, per_line: int = 16,
+    cell: int = 64, per_line: int = 16, overwrite: bool = False,
 ) -> Path:
-    out = Path(out)
-    if out.suffix.lower() != ".png" or out.is_dir():  # never replace a file of another kind by mistake
-        raise Zi2ziError(f"--out {out} must be a .png file path")
-    if not out.parent.is_dir():
-        raise Zi2ziError(f"folder {out.parent} does not exist; create it or choose another --out")
+    """Write the specimen PNG; an existing ``out`` is replaced only with ``overwrite``."""
+    out = check_output(out, overwrite=overwrite, suffixes=(".png",))
     chars = [c for c in text if not c.isspace()]
     if not chars:
         raise Zi2ziError("--text holds no characters to set")
@@ -56,4 +54,4 @@ def write_specimen(
         if target_renderer and target is not None:
             images = [target_renderer.render(c) for c in line]
             rows.append((f"target font: {target.name}", glyph_row([blank if i is None else i for i in images], cell)))
-    return save_png(out, labelled_rows(rows))
+    return write_output(out, png_bytes(labelled_rows(rows)), overwrite=overwrite, suffixes=(".png",))

@@ -27,13 +27,15 @@ def template_charset(spec: str | None) -> list[str]:
     base, sep, count = spec.rpartition(":")
     if sep and count.isdigit() and not spec.startswith("text:"):
         spec, head = base, int(count)
+        if head == 0:
+            raise CharsetError(f"charset {base}:0 keeps no characters; give :N with N of 1 or more (e.g. {base}:200)")
     try:
         chars = list(default_charset()) if spec == DEFAULT_CHARSET else resolve_charset(spec)
     except CharsetError as exc:
         if str(exc).startswith("unknown charset"):
             raise CharsetError(f"{exc}; or {DEFAULT_CHARSET}, the template's default") from None
         raise
-    return chars[:head] if head else chars
+    return chars[:head] if head is not None else chars
 
 
 def template_extras_for(spec: str | None, extras: bool = True) -> list[str]:

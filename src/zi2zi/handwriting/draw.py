@@ -154,6 +154,9 @@ def write_template(
     ``zi2zi.storage.built_folder``, so a failure never leaves a half-written template.
     """
     settings = settings or TemplateSettings()
+    settings.check()
+    if png_dpi is not None and (isinstance(png_dpi, bool) or not 72 <= png_dpi <= 1200):
+        raise TemplateError(f"--png-dpi {png_dpi} is out of range; use 72 to 1200")
     out = Path(out)
     if not out.parent.is_dir():
         raise TemplateError(f"folder {out.parent} does not exist; create it or choose another --out")

@@ -102,11 +102,18 @@ class PageResult:
         return text
 
 
+MAX_PDF_PAGES = 500  # a template has at most 200 pages; retakes included, a scan has no reason for more
+
+
 def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndarray]]:
     """(label, grey uint8) for an image file, or for every page of a PDF."""
+    from zi2zi.images import MAX_PHOTO_PIXELS, open_image
+    from zi2zi.storage.reading import check_regular
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ScanError(f"photo {path} does not exist; check the path")
+    check_regular(path, what="photo", error=ScanError)
     if path.suffix.lower() == ".pdf":
         import pypdfium2 as pdfium
 
@@ -114,13 +121,28 @@ def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndar
             pdf = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
             raise ScanError(f"{path} is not a readable PDF ({exc}); export the scan again") from None
+        if len(pdf) > MAX_PDF_PAGES:
+            raise ScanError(f"{path} has {len(pdf)} pages; scan at most {MAX_PDF_PAGES} pages per PDF")
         pages = []
+        scale = pdf_dpi / 72.0
         for i in range(len(pdf)):
-            bitmap = pdf[i].render(scale=pdf_dpi / 72.0, grayscale=True)
+            width, height = pdf[i].get_size()  # points: the rendered size is known before rendering
+            if width * scale * height * scale > MAX_PHOTO_PIXELS:
+                raise ScanError(f"{path} page {i + 1} is {width / 72:.0f} x {height / 72:.0f} inches, too large to "
+                                f"render at {pdf_dpi} dpi; give scans of the template's pages")
+            bitmap = pdf[i].render(scale=scale, grayscale=True)
             pages.append((f"{path.name} page {i + 1}", np.asarray(bitmap.to_pil().convert("L")).copy()))
         return pages
+    # The header first (Pillow reads JPEG and PNG headers without decoding): OpenCV would try
+    # to allocate any size it is told, or fail with an assertion.
+    with open_image(path, max_pixels=MAX_PHOTO_PIXELS, what="photo",
+                    advice=f"give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"):
+        pass
     data = np.fromfile(str(path), dtype=np.uint8)
-    grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    try:
+        grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    except cv2.error:
+        grey = None
     if grey is None:
         raise ScanError(
             f"{path} is not a readable image; give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"

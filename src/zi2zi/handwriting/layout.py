@@ -264,31 +264,112 @@ def plan_template(chars: list[str], settings: TemplateSettings | None = None,
 
 
 def load_template(path: str | Path) -> Template:
-    """Read ``template.json`` (or the folder holding it)."""
+    """Read ``template.json`` (or the folder holding it). Every value is type- and range-checked
+    (a template may come from anyone), so a crafted one is one line, never a traceback or an
+    allocation of its choosing."""
+    from zi2zi.storage.reading import read_json_object
+
     path = Path(path)
     if path.is_dir():
         path = path / TEMPLATE_JSON
-    if not path.is_file():
+    if not path.exists():
         raise TemplateError(f"template {path} does not exist; give the template.json `zi2zi template` wrote")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TemplateError(f"{path} is not readable JSON ({exc}); write the template again") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_json_object(path, what="template", error=TemplateError, max_bytes=MAX_TEMPLATE_BYTES,
+                            advice="write the template again with `zi2zi template`")
+    if data.get("format") != FORMAT:
         raise TemplateError(f"{path} is not a zi2zi template.json; give the one `zi2zi template` wrote")
-    if data.get("version", 0) > FORMAT_VERSION:
-        raise TemplateError(f"{path} has template version {data['version']}; upgrade zi2zi to read it")
+    version = data.get("version", 0)
+    if not _is_int(version) or version > FORMAT_VERSION:
+        raise TemplateError(f"{path} has template version {version!r}; upgrade zi2zi to read it")
     try:
-        settings = TemplateSettings(**data["settings"])
-        pages = [
-            Page(
-                int(page["index"]),
-                [Marker(int(mk["id"]), mk["role"], Box(**mk["box"])) for mk in page["markers"]],
-                [Cell(cell["char"], Box(**cell["box"]), Box(**cell["label"]), int(cell.get("sample", 0)))
-                 for cell in page["cells"]],
-            )
-            for page in data["pages"]
-        ]
-        return Template(str(data["id"]), settings, tuple(data["page_mm"]), pages, data.get("reference_font", {}))
+        return _template_from(data)
     except (KeyError, TypeError, ValueError) as exc:
-        raise TemplateError(f"{path} is incomplete ({exc.__class__.__name__}: {exc}); write the template again") from None
+        why = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise TemplateError(f"{path} is incomplete or damaged ({why}); write the template again") from None
+
+
+# A page holds a few hundred squares at the smallest cell size; a template.json of zi2zi's is well
+# under a few MB even at MAX_PAGES pages.
+MAX_CELLS_PER_PAGE = 2000
+MAX_TEMPLATE_BYTES = 32 << 20
+_ROLES = (*CORNERS, "template")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any, what: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{what} {value!r} is not a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _box(data: Any, what: str, page: tuple[float, float]) -> Box:
+    if not isinstance(data, dict):
+        raise TypeError(f"{what} is not a box")
+    x = _number(data["x"], f"{what} x", 0.0, page[0])
+    y = _number(data["y"], f"{what} y", 0.0, page[1])
+    w = _number(data["w"], f"{what} width", 0.0, page[0])
+    h = _number(data["h"], f"{what} height", 0.0, page[1])
+    return Box(x, y, w, h)
+
+
+def _list(value: Any, what: str, most: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} is not a list")
+    if len(value) > most:
+        raise ValueError(f"{len(value)} {what}, more than {most}")
+    return value
+
+
+def _template_from(data: dict[str, Any]) -> Template:
+    if not isinstance(data["settings"], dict):
+        raise TypeError("settings is not a mapping")
+    settings = TemplateSettings(**data["settings"])
+    numbers = {k: v for k, v in asdict(settings).items() if k not in ("paper", "guide")}
+    for name, value in numbers.items():
+        _number(value, f"settings.{name}", 0.0, 1200.0)
+    if not _is_int(settings.dpi):
+        raise TypeError(f"settings.dpi {settings.dpi!r} is not a whole number")
+    settings.check()
+    size = _list(data["page_mm"], "page sizes", 2)
+    if len(size) != 2:
+        raise ValueError("page_mm is not [width, height]")
+    page_mm = (_number(size[0], "page width", 50.0, 1000.0), _number(size[1], "page height", 50.0, 1000.0))
+    template_id = data["id"]
+    if not isinstance(template_id, str) or not 1 <= len(template_id) <= 64 or \
+            any(c not in "0123456789abcdef" for c in template_id):
+        raise ValueError(f"id {str(template_id)[:20]!r} is not a template fingerprint")
+    pages = []
+    for n, page in enumerate(_list(data["pages"], "pages", MAX_PAGES)):
+        if not isinstance(page, dict):
+            raise TypeError(f"page {n + 1} is not a mapping")
+        if page["index"] != n or not _is_int(page["index"]):
+            raise ValueError(f"page {n + 1} has index {page['index']!r}")
+        markers = []
+        for mk in _list(page["markers"], "markers", len(_ROLES)):
+            if not isinstance(mk, dict) or not _is_int(mk["id"]) or not 0 <= mk["id"] < 1000:
+                raise ValueError(f"page {n + 1} has a marker without an ArUco id from 0 to 999")
+            markers.append(Marker(mk["id"], mk["role"], _box(mk["box"], f"page {n + 1} marker", page_mm)))
+        if sorted(str(m.role) for m in markers) != sorted(_ROLES):
+            raise ValueError(f"page {n + 1} lacks its markers (it needs {', '.join(_ROLES)})")
+        cells = []
+        for cell in _list(page["cells"], f"cells on page {n + 1}", MAX_CELLS_PER_PAGE):
+            if not isinstance(cell, dict):
+                raise TypeError(f"a cell on page {n + 1} is not a mapping")
+            char = cell["char"]
+            if not isinstance(char, str) or len(char) != 1 or char.isspace() or 0xD800 <= ord(char) <= 0xDFFF:
+                raise ValueError(f"a cell on page {n + 1} holds {str(char)[:8]!r}, not one character")
+            sample = cell.get("sample", 0)
+            if not _is_int(sample) or not 0 <= sample <= 64:
+                raise ValueError(f"cell {char} on page {n + 1} has sample {str(sample)[:8]!r}, not a number from 0 to 64")
+            cells.append(Cell(char, _box(cell["box"], f"cell {char}", page_mm),
+                              _box(cell["label"], f"label of {char}", page_mm), sample))
+        pages.append(Page(n, markers, cells))
+    if not pages or not any(page.cells for page in pages):
+        raise ValueError("it has no cells")
+    reference = data.get("reference_font", {})
+    if not isinstance(reference, dict):
+        raise TypeError("reference_font is not a mapping")
+    return Template(template_id, settings, page_mm, pages, reference)

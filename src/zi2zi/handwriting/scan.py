@@ -75,14 +75,19 @@ def scan(
     started = time.perf_counter()
     settings = settings or ScanSettings()
     settings.check()
+    quiet_opencv()
     template = template if isinstance(template, Template) else load_template(template)
     out = Path(out)
     _check_destination(out, overwrite)
     if not photos:
         raise ScanError("no photos given; pass the JPEG, PNG or PDF files of the written pages")
-    missing = [str(p) for p in photos if not Path(p).is_file()]
+    missing = [str(p) for p in photos if not Path(p).exists()]
     if missing:
         raise ScanError(f"photo(s) not found: {', '.join(missing)}; check the paths")
+    from zi2zi.storage.reading import check_regular
+
+    for photo in photos:  # all of them before the first is read: a pipe would block the scan
+        check_regular(photo, what="photo", error=ScanError)
     report = ScanReport(out, [])
     for path in photos:  # one photo in memory at a time: phone photos are ~12 MP each
         for label, grey in load_inputs(path, settings.pdf_dpi):
@@ -125,6 +130,14 @@ def scan(
     report.contact_sheet = out / CONTACT_SHEET
     report.seconds = time.perf_counter() - started
     return report
+
+
+def quiet_opencv() -> None:
+    """OpenCV's C++ code writes its warnings (a corrupt JPEG segment, ...) straight to stderr; the
+    scan's report already says, one line per photo, what it could not read."""
+    from cv2.utils import logging as cv_logging
+
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_ERROR)
 
 
 def _check_destination(out: Path, overwrite: bool) -> None:

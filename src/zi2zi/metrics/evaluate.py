@@ -114,8 +114,9 @@ def _classifier_fonts(manifest: dict[str, Any], extra: Sequence[FontFile | str |
             continue
         try:
             font = open_font(rec["path"], rec.get("face", 0))
-        except FontError:
-            notes.append(f"classifier: font of {label!r} ({Path(rec['path']).name}) is not on this machine; skipped")
+        except FontError as exc:  # not on this machine, or not a font file any more (a pipe, damaged)
+            notes.append(f"classifier: font of {label!r} ({Path(rec['path']).name}) cannot be used here ({exc}); "
+                         "skipped")
             continue
         if rec.get("sha256") and font.sha256 != rec["sha256"]:
             notes.append(f"classifier: font of {label!r} ({font.path.name}) changed since rendering; skipped")

@@ -2,12 +2,16 @@
 
 The document holds the network's shape, the render settings of the glyphs it refines (the
 generator's size, mode and margin) and of those it draws, and how it was trained; the file alone
-rebuilds the refiner, and a refiner made for other glyphs is refused before it is used.
+rebuilds the refiner, and a refiner made for other glyphs is refused before it is used. A refiner
+file may come from anyone (``--refiner FILE``): it is read as a checkpoint is
+(:mod:`zi2zi.checkpoints.files`), its document bounded, its network's size and every tensor's
+shape checked on torch's meta device before a byte of the network is allocated.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from zi2zi import __version__
 from zi2zi.config import RenderSettings
 from zi2zi.errors import CheckpointError
 from zi2zi.refine.model import Refiner, RefinerConfig
-from zi2zi.storage.atomic import atomic_path
+from zi2zi.storage.atomic import write_bytes
 
 FORMAT = "zi2zi-refiner"
 FORMAT_VERSION = 1
@@ -30,7 +34,7 @@ def save_refiner(path: str | Path, model: Refiner, *, coarse: RenderSettings, me
                  dtype: torch.dtype = torch.float32) -> Path:
     """Write the weights (in ``dtype``) and the document atomically; ``meta`` adds records
     (training, validation) to it."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     config = model.config
     doc = {
@@ -41,36 +45,63 @@ def save_refiner(path: str | Path, model: Refiner, *, coarse: RenderSettings, me
         **meta,
     }
     tensors = {PREFIX + k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(Path(path)) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)})
-    return Path(path)
+    return write_bytes(path, save(tensors, metadata={"format": FORMAT, META_KEY: json.dumps(doc, ensure_ascii=False)}))
+
+
+def _header(p: Path) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """(metadata, tensor shapes) from a refiner file's safetensors header, no tensor read."""
+    from safetensors import safe_open
+
+    from zi2zi.storage.reading import check_regular
+
+    if not p.exists():
+        raise CheckpointError(f"refiner {p} does not exist; give a refiner file (see `zi2zi models`)")
+    check_regular(p, what="refiner", error=CheckpointError)
+    try:
+        with safe_open(str(p), framework="pt") as fh:
+            return dict(fh.metadata() or {}), {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise CheckpointError(f"{p} is not a readable safetensors file ({type(exc).__name__}); "
+                              "it may be truncated or another kind of file") from None
 
 
 def read_refiner_metadata(path: str | Path) -> dict[str, Any]:
     """The JSON document of a refiner file, without loading its tensors."""
-    from safetensors import safe_open
-
     p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"refiner {p} does not exist; give a refiner file (see `zi2zi models`)")
-    try:
-        with safe_open(str(p), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise CheckpointError(f"{p} is not a readable safetensors file ({type(exc).__name__}); "
-                              "it may be truncated or another kind of file") from None
-    if meta.get("format") != FORMAT or META_KEY not in meta:
+    return _document(p, _header(p)[0])
+
+
+def _document(p: Path, meta: dict[str, str]) -> dict[str, Any]:
+    from zi2zi.storage.reading import parse_json
+
+    if meta.get("format") != FORMAT or not isinstance(meta.get(META_KEY), str):
         raise CheckpointError(f"{p} is a safetensors file but not a zi2zi refiner")
-    try:
-        doc = json.loads(meta[META_KEY])
-    except (json.JSONDecodeError, RecursionError):
-        raise CheckpointError(f"{p}: its refiner metadata is corrupt") from None
+    doc = parse_json(meta[META_KEY], what=f"{p}: its refiner metadata", error=CheckpointError,
+                     advice="the refiner file is corrupt or was edited: use another refiner")
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
         raise CheckpointError(f"{p}: its refiner metadata is not a refiner description; the file is corrupt")
     version = doc.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise CheckpointError(f"{p} has refiner format version {version}; upgrade zi2zi to read it")
     return doc
+
+
+def _check_fits(p: Path, config: RefinerConfig, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Refuse a network larger than zi2zi builds, or tensors that are not the network's (built on
+    torch's meta device, which allocates nothing)."""
+    from zi2zi.checkpoints.files import MAX_PARAMETERS
+
+    with torch.device("meta"):
+        expected = {PREFIX + k: tuple(v.shape) for k, v in Refiner(config).state_dict().items()}
+    total = sum(math.prod(s) for s in expected.values())
+    if total > MAX_PARAMETERS:
+        raise CheckpointError(f"{p}: its network description has {total:,} parameters, more than zi2zi builds "
+                              f"({MAX_PARAMETERS:,}); use another refiner")
+    stored = {k: v for k, v in shapes.items() if k.startswith(PREFIX)}
+    wrong = next((k for k in sorted(set(stored) | set(expected)) if stored.get(k) != expected.get(k)), None)
+    if wrong is not None:
+        raise CheckpointError(f"{p}: its tensor {wrong!r} does not fit the network it describes; the refiner file "
+                              "is corrupt or was edited")
 
 
 @dataclass
@@ -94,11 +125,13 @@ def load_refiner(path: str | Path, device: str | torch.device = "cpu") -> Loaded
     from safetensors.torch import load_file
 
     p = Path(path)
-    doc = read_refiner_metadata(p)
+    meta, shapes = _header(p)
+    doc = _document(p, meta)
     try:
         config = RefinerConfig.from_dict(doc["config"])
     except Exception as exc:
         raise CheckpointError(f"{p}: its network description is invalid ({exc}); the refiner file is corrupt") from None
+    _check_fits(p, config, shapes)  # before a byte of the network is allocated
     model = Refiner(config)
     try:
         flat = load_file(str(p), device="cpu")

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,10 @@ def temp_prefix(final: Path, tag: str) -> str:
 
 
 @contextmanager
-def atomic_path(final: str | Path) -> Iterator[Path]:
+def atomic_path(final: str | Path, *, place: Callable[[Path, Path], None] = os.replace) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; when the block ends without error the file there
-    is flushed and renamed over ``final``. On error the temporary is removed."""
+    is flushed and given the name ``final`` by ``place(tmp, final)`` (a rename over it, unless a
+    caller must not replace a file: :mod:`zi2zi.storage.outputs`). On error the temporary is removed."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=temp_prefix(final, "tmp"), suffix=".tmp", dir=final.parent)
@@ -71,10 +72,20 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
         os.chmod(tmp, file_mode())
         with open(tmp, "rb+") as fh:  # the data must be on disk before the name points at it
             os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        place(tmp, final)
         _fsync_dir(final.parent)
+    except OSError as exc:
+        raise named(exc, final) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path`` when the system named no file (a write() that found the disk full
+    says only "No space left on device"): the message must say which output failed."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:

@@ -14,7 +14,6 @@ it whole (:func:`built_folder`: a reader never sees half of it).
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,10 +48,12 @@ class FolderKind:
 
     def read_marker(self, folder: Path) -> dict | None:
         """The marker document when it names this kind at a version we can read, else None."""
+        from zi2zi.storage.reading import read_json
+
         path = Path(folder) / self.marker
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = read_json(path, what=self.marker)  # bounded; a pipe in its place is not read
+        except (OSError, Zi2ziError):
             return None
         if not isinstance(doc, dict) or doc.get("format") != self.format:
             return None

@@ -44,13 +44,46 @@ def _alive(pid: int) -> bool:
 
 
 def _read(path: Path) -> dict[str, Any] | None:
+    from zi2zi.storage.reading import parse_json, read_bytes
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(read_bytes(path, what="lock", max_bytes=4096), what=f"lock {path}")
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        return {}  # unreadable or half written: treated as an owner we cannot identify
+    except (OSError, Zi2ziError):
+        return {}  # unreadable, not a file, or half written: an owner we cannot identify
     return data if isinstance(data, dict) else {}
+
+
+def _create_whole(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text``, or raise FileExistsError: written under a temporary name
+    and hard-linked into place, so a kill never leaves a lock that does not name its owner."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: create exclusively, then write
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _empty_and_old(path: Path, age_s: float = 2.0) -> bool:
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_size == 0 and time.time() - st.st_mtime > age_s
 
 
 def _say(message: str) -> None:
@@ -76,12 +109,10 @@ class FolderLock:
         record = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                _create_whole(self.path, json.dumps(record))
             except FileExistsError:
                 self._handle_existing()
                 continue
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record, fh)
             self.held = True
             return self
         raise LockError(f"cannot take the lock {self.path} of {self.folder}: another process keeps "
@@ -91,6 +122,13 @@ class FolderLock:
         owner = _read(self.path)
         if owner is None:
             return  # released between our attempt and the read: try again
+        if not owner and _empty_and_old(self.path):
+            # zi2zi writes a lock whole (see _create_whole); an empty one is an earlier version's,
+            # killed between creating the file and writing its owner.
+            self.notify(f"zi2zi: taking over the empty lock {self.path} of {self.what} {self.folder} "
+                        "(its writer was killed before it could say who it was)")
+            self.path.unlink(missing_ok=True)
+            return
         pid, host = owner.get("pid"), owner.get("host")
         here = socket.gethostname()
         if isinstance(pid, int) and host == here and not _alive(pid):

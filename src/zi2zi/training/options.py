@@ -37,6 +37,8 @@ class TrainOptions:
     # Called with the Trainer on the main process after every step (its samples, evaluation and
     # checkpoint done): the web app's worker measures and reports progress from it.
     on_step: Callable[[Any], None] | None = None
+    # What a stopped run tells the user to do to continue: a command the caller accepts.
+    resume_hint: str = "continue with --resume"
 
     def check(self) -> TrainOptions:
         """Contradictory choices, refused before anything is read or written."""

@@ -8,17 +8,19 @@ that is not, with or without ``--overwrite``. One process writes a run at a time
 
 from __future__ import annotations
 
-import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from zi2zi.checkpoints import CHECKPOINT_DIR, latest_resumable, list_checkpoints
+from zi2zi.checkpoints.files import newest_intact, read_metadata, state_path
+from zi2zi.checkpoints.resume import load_state
 from zi2zi.config import Config, load_config
-from zi2zi.errors import TrainingError
+from zi2zi.errors import CheckpointError, TrainingError, Zi2ziError
 from zi2zi.storage.atomic import remove_stale_files, write_json
 from zi2zi.storage.folders import FolderKind, folder_state
+from zi2zi.storage.reading import read_json
 
 CONFIG_FILE = "config.json"
 RUN_FILE = "run.json"
@@ -39,8 +41,8 @@ def is_run(folder: Path) -> bool:
     if KIND.read_marker(folder) is not None or FINETUNE_KIND.read_marker(folder) is not None:
         return True
     try:
-        doc = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = read_json(folder / RUN_FILE, what="run record")
+    except (OSError, Zi2ziError):
         return False
     return isinstance(doc, dict) and "format" not in doc and {"zi2zi_version", "steps_per_epoch", "styles"} <= set(doc)
 
@@ -59,14 +61,26 @@ def remove_stale_temporaries(run_dir: Path) -> None:
         remove_stale_files(folder)
 
 
-def check(run_dir: Path, *, resume: bool, overwrite: bool) -> Path | None:
+def check(run_dir: Path, *, resume: bool, overwrite: bool,
+          notify: Callable[[str], None] = lambda _: None) -> Path | None:
     """Refuse a run directory that may not be written, touching nothing; returns the checkpoint a
-    resume starts from (None for a new run). ``zi2zi train --dry-run`` asks the same."""
+    resume starts from (None for a new run): the newest intact one (``notify`` hears of damaged
+    newer ones passed over). ``zi2zi train --dry-run`` asks the same."""
     if run_dir.exists() and not run_dir.is_dir():
         raise TrainingError(f"--out {run_dir} is a file; give a folder for the run")
     ours = run_dir.is_dir() and is_run(run_dir)
     if resume:
-        latest = latest_resumable(run_dir) if ours else None
+        if not ours:
+            damaged_record(run_dir)
+        latest = newest_intact(run_dir, notify) if ours else None
+        newest = latest_resumable(run_dir) if ours else None
+        if latest is None and newest is not None:
+            try:  # the newest one's own reason, naming its file
+                read_metadata(newest)
+                load_state(state_path(newest))
+            except CheckpointError as exc:
+                raise TrainingError(f"--resume: every checkpoint in {run_dir / CHECKPOINT_DIR} is damaged (start "
+                                    f"the run over with --overwrite); the newest: {exc}") from None
         if latest is None:
             raise TrainingError(f"--resume: {run_dir} has no checkpoint to resume from; start the run without --resume")
         return latest
@@ -121,11 +135,26 @@ def recorded_data_dir(checkpoint: str | Path) -> Path | None:
     return Path(recorded) if recorded else None
 
 
+def damaged_record(run_dir: Path) -> None:
+    """A folder whose ``run.json`` is there but cannot be read is a damaged run, not "no run":
+    say so, naming the file, rather than that there is nothing to resume."""
+    path = run_dir / RUN_FILE
+    if not path.exists():
+        return
+    from zi2zi.storage.reading import read_json_object
+
+    read_json_object(path, what="the run record", error=TrainingError,
+                     advice="zi2zi cannot tell that this folder is its run: restore the file from a backup, "
+                            "or start a new run in another folder")
+    raise TrainingError(f"{path} does not describe a zi2zi run (no format {FORMAT!r}); give --out the folder of "
+                        "a zi2zi run, or start a new run in another folder")
+
+
 def read_run_info(run_dir: Path) -> dict[str, Any]:
     """``run.json`` of a run, or {} when there is none or it cannot be read."""
     try:
-        doc = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = read_json(run_dir / RUN_FILE, what="run record")
+    except (OSError, Zi2ziError):
         return {}
     return doc if isinstance(doc, dict) else {}
 

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from zi2zi.errors import Zi2ziError
 from zi2zi.storage.atomic import write_text
+from zi2zi.storage.reading import parse_json
 
 METRICS_FILE = "metrics.jsonl"
 TENSORBOARD_DIR = "tensorboard"
@@ -31,9 +33,11 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
         if not line:
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = parse_json(line, what="metrics record")
+        except Zi2ziError:
             continue
+        if isinstance(record, dict):
+            records.append(record)
     return records
 
 

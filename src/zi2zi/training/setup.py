@@ -22,7 +22,7 @@ import torch
 
 from zi2zi import checkpoints as ckpt
 from zi2zi.config import Config, ConfigError
-from zi2zi.errors import CheckpointError, DatasetError
+from zi2zi.errors import CheckpointError, DatasetError, TrainingError, describe_os_error
 from zi2zi.storage import claim_folder, copy_file
 from zi2zi.training import distributed as ddp
 from zi2zi.training import rundir, runtime, styles
@@ -53,21 +53,33 @@ class TrainingRun:
         self.echo = options.echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.device = ddp.resolve_device(config.train.device, self.dist)
         self._held = ExitStack()  # the run directory's lock, on rank 0
+        created = self.is_main and not self.run_dir.exists()
         try:
             self._setup(config)
         except BaseException:
             self.close()
+            if created:
+                self._remove_refused_start()
             raise
 
     def _setup(self, config: Config) -> None:
         ddp.init_process_group(self.dist, self.device)
         if self.is_main:
-            check = partial(rundir.check, self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite)
+            said: set[str] = set()  # the check runs before and after taking the lock: say each note once
+
+            def notify(message: str) -> None:
+                if message not in said:
+                    said.add(message)
+                    self.echo(message)
+
+            check = partial(rundir.check, self.run_dir, resume=self.options.resume, overwrite=self.options.overwrite,
+                            notify=notify)
             resume_from = self._held.enter_context(claim_folder(self.run_dir, rundir.KIND, check, notify=self.echo))
             rundir.prepare(self.run_dir, resume_from)
         ddp.barrier(self.dist)
         if not self.is_main:
-            resume_from = ckpt.latest_resumable(self.run_dir) if self.options.resume else None
+            # The checkpoint rank 0 chose: the newest intact one (see rundir.check).
+            resume_from = ckpt.newest_intact(self.run_dir, lambda _: None) if self.options.resume else None
         self.train_data: Any = load_split(self.data_dir, "train")
         run = plan_run(
             config, self.train_data.manifest, data_dir=self.data_dir, run_dir=self.run_dir,
@@ -84,6 +96,13 @@ class TrainingRun:
 
     def close(self) -> None:
         self._held.close()
+
+    def _remove_refused_start(self) -> None:
+        """A start refused during setup (no data, a batch larger than the data) leaves no folder
+        behind: the one this run created holds at most the marker :func:`rundir.prepare` wrote."""
+        if self.run_dir.is_dir() and {p.name for p in self.run_dir.iterdir()} <= {rundir.KIND.marker}:
+            (self.run_dir / rundir.KIND.marker).unlink(missing_ok=True)
+            self.run_dir.rmdir()
 
     # ---- setup -------------------------------------------------------------------------------
 
@@ -268,16 +287,43 @@ class TrainingRun:
         """Rank 0 writes weights + state (state first: weights without state is not resumable)."""
         path = self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.checkpoint_name(self.step)
         if self.is_main:
-            ckpt.save_state(ckpt.state_path(path), self.training_state())
-            ckpt.save_weights(path, generator=self.G, discriminator=self.D, meta=self.meta())
-            val_l1 = self.last_metrics.get("val_l1")
-            if val_l1 is not None and (self.best_val_l1 is None or val_l1 < self.best_val_l1):
-                self.best_val_l1 = val_l1
-                copy_file(path, self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.BEST)
-                # The state of this step was written before best moved; rewrite it so a resume
-                # from here knows the new best.
-                ckpt.save_state(ckpt.state_path(path), self.training_state())
+            try:
+                self._write_checkpoint(path)
+            except OSError as exc:
+                self._fail_save(exc)
             ckpt.prune(self.run_dir, self.cfg.train.keep_last)
         self.last_checkpoint = path
         ddp.barrier(self.dist)
         return path
+
+    def _write_checkpoint(self, path: Path) -> None:
+        ckpt.save_state(ckpt.state_path(path), self.training_state())
+        try:
+            ckpt.save_weights(path, generator=self.G, discriminator=self.D, meta=self.meta())
+        except OSError:
+            if not path.exists():  # a state without its weights would pass for the newest checkpoint
+                ckpt.state_path(path).unlink(missing_ok=True)
+            raise
+        val_l1 = self.last_metrics.get("val_l1")
+        if val_l1 is not None and (self.best_val_l1 is None or val_l1 < self.best_val_l1):
+            best = self.best_val_l1
+            self.best_val_l1 = val_l1
+            try:
+                copy_file(path, self.run_dir / ckpt.CHECKPOINT_DIR / ckpt.BEST)
+                # The state of this step was written before best moved; rewrite it so a resume
+                # from here knows the new best.
+                ckpt.save_state(ckpt.state_path(path), self.training_state())
+            except OSError:
+                self.best_val_l1 = best
+                raise
+
+    def _fail_save(self, exc: OSError) -> None:
+        """A checkpoint that could not be written (a full disk): no half of it is left (the atomic
+        writer removed its temporary, :meth:`_write_checkpoint` a state without weights), so the
+        previous checkpoint stays the newest; the run stops with one line saying so."""
+        newest = ckpt.latest_resumable(self.run_dir)
+        kept = f"the newest checkpoint is still {newest.name}" if newest else "no checkpoint was saved before it"
+        raise TrainingError(
+            f"could not save the checkpoint of step {self.step}: {describe_os_error(exc)}; {kept} "
+            f"(nothing half-written is left); {self.options.resume_hint}"
+        ) from None

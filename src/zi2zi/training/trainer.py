@@ -238,7 +238,7 @@ class Trainer:
         images = (run.step - clock.first_step) * run.cfg.train.batch_size * run.dist.world_size
         elapsed = clock.seconds()
         if run.is_main and stopped != "completed":
-            run.echo(f"zi2zi train: stopped ({stopped}) at step {run.step}; continue with --resume")
+            run.echo(f"zi2zi train: stopped ({stopped}) at step {run.step}; {run.options.resume_hint}")
         return TrainSummary(
             run_dir=run.run_dir,
             step=run.step,

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from zi2zi.errors import Zi2ziError
-from zi2zi.ui import fontinfo, uploads
+from zi2zi.ui import fontinfo, guard, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.jobs import JobRunner, log_tail, read_job
 from zi2zi.ui.progress import job_progress, run_progress
@@ -53,14 +53,17 @@ def _int(value: Any, what: str, low: int, high: int) -> int:
     return number
 
 
-def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = None, device: str = "cpu") -> FastAPI:
+def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = None, device: str = "cpu",
+               access: guard.Access | None = None) -> FastAPI:
     """The app over ``projects_dir``; ``bases``: checkpoints or run folders offered as bases beside
-    the shipped ones (given on the command line, so trusted)."""
+    the shipped ones (given on the command line, so trusted). ``access``: who may use it (see
+    :mod:`zi2zi.ui.guard`; default: this machine, with a new token in ``app.state.access``)."""
     projects = Projects(projects_dir)
     runner = JobRunner()
     extra_bases = [Path(b).resolve() for b in bases or []]
     specimen_lock = threading.Lock()
     app = FastAPI(title="zi2zi", docs_url=None, redoc_url=None, openapi_url=None)
+    guard.install(app, access or guard.Access())
 
     @app.exception_handler(UiError)
     async def _ui_error(request: Request, exc: UiError) -> JSONResponse:
@@ -266,6 +269,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         resume = bool(body.get("resume"))
         if not resume and read_job(project)["state"] in ("queued", "running"):
             raise UiError("this project is busy; wait for its job or stop it first", 409)
+        if not resume and any(project.run_dir.glob("checkpoints/*.safetensors")):
+            guard.confirm(body, "Start a new training? It replaces this project's trained model and its checkpoints.")
         if not resume and project.run_dir.is_dir() and any(project.run_dir.iterdir()):
             # A new training replaces the old run: keep nothing half-mixed, the job starts clean.
             shutil.rmtree(project.run_dir)
@@ -321,6 +326,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
             chars += "".join(c for c in _sentence_chars(project, mode) if c not in set(chars))
         if not chars:
             raise UiError("nothing to generate: the font already has every character of that charset")
+        if any(project.path("glyphs").glob("U+*.png")):
+            guard.confirm(body, "Generate again? The new glyphs replace the ones on the Review page.")
         return runner.start(project, "generate", {"chars": chars, "excluded": record.get("excluded", "")})
 
     def _sentence_chars(project: Project, mode: str) -> str:
@@ -394,7 +401,8 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
         with specimen_lock:  # one model in memory at a time: the server shares the machine with training
             model = GlyphGenerator(project.run_dir, device="cpu")
             source = base_source_font(model.data_info, lambda _: None)
-            write_specimen(model, style=model.styles[-1], source=source, text=text, out=project.path("review") / name)
+            write_specimen(model, style=model.styles[-1], source=source, text=text, out=project.path("review") / name,
+                           overwrite=True)
 
     # ---- Export ----------------------------------------------------------------------------------
 

@@ -53,10 +53,13 @@ def _alive(pid: int) -> bool:
 
 def read_job(project: Project) -> dict[str, Any]:
     """The project's job as the page sees it: ``state`` is none, queued, running, done, failed or stopped."""
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.storage.reading import read_json_object
+
     path = project.path("job") / JOB_FILE
     try:
-        job = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        job = read_json_object(path, what="job record")
+    except (OSError, Zi2ziError):
         return {"state": "none"}
     if job.get("state") == "running" and not _alive(int(job.get("pid") or 0)):
         job.update(state="stopped", message="the job ended before finishing; start it again to resume")
@@ -66,11 +69,36 @@ def read_job(project: Project) -> dict[str, Any]:
 
 
 def log_tail(project: Project, lines: int = 12) -> list[str]:
+    """The last lines of the job log as the page shows them: a traceback (kept in the file for a
+    bug report) becomes one line saying where it is."""
     try:
         text = (project.path("job") / LOG_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    return text.splitlines()[-lines:]
+    return without_tracebacks(text.splitlines())[-lines:]
+
+
+def without_tracebacks(lines: list[str]) -> list[str]:
+    shown: list[str] = []
+    in_traceback = False
+    for line in lines:
+        if line.startswith(("During handling of the above exception", "The above exception was")):
+            continue  # between two tracebacks of one chain
+        if line.startswith("Traceback (most recent call last)"):
+            if not shown or not shown[-1].startswith("(an internal error"):
+                shown.append(f"(an internal error: its traceback is in job/{LOG_FILE})")
+            in_traceback = True
+            continue
+        if in_traceback:
+            # Frames are indented; the exception's own line ends the block.
+            if not line.strip() or line.startswith((" ", "\t")):
+                continue
+            in_traceback = False
+            continue
+        if shown and shown[-1].startswith("(an internal error") and not line.strip():
+            continue
+        shown.append(line)
+    return shown
 
 
 class JobRunner:

@@ -85,22 +85,23 @@ class TrainingMonitor:
         return max(1, round(rate * seconds))
 
     def __call__(self, trainer: Any) -> None:
+        run = trainer.run  # the position (zi2zi.training.setup.TrainingRun); the Trainer draws and predicts
         if self.first_step is None:
-            self.first_step, self.started = trainer.run.step, time.monotonic()
-            self.progress.clock.total = trainer.run.total_steps
-        self.progress.update(trainer.run.step)
-        k = self.every(trainer.run.step)
-        since = trainer.run.step - (self.last_step if self.last_step is not None else self.first_step)
-        if k is None or since < k or trainer.run.step >= trainer.run.total_steps:
+            self.first_step, self.started = run.step, time.monotonic()
+            self.progress.clock.total = run.total_steps
+        self.progress.update(run.step)
+        k = self.every(run.step)
+        since = run.step - (self.last_step if self.last_step is not None else self.first_step)
+        if k is None or since < k or run.step >= run.total_steps:
             return  # the last step gets the full evaluation instead
         start = time.monotonic()
         try:
             self.check(trainer)
         except Exception as exc:  # noqa: BLE001 - a failed look must not stop the training
-            print(f"note: could not draw samples or measure held-out characters at step {trainer.run.step}: {exc}",
+            print(f"note: could not draw samples or measure held-out characters at step {run.step}: {exc}",
                   flush=True)
         self.check_seconds = time.monotonic() - start
-        self.last_step = trainer.run.step
+        self.last_step = run.step
 
     def check(self, trainer: Any) -> None:
         trainer.save_samples()  # training pairs: what the model makes of what it learns from

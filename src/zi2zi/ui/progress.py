@@ -8,7 +8,6 @@ milliseconds while the job runs in its worker.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,14 @@ def _thin(points: list[list[float]]) -> list[list[float]]:
 
 
 def run_progress(run: Path, job: dict[str, Any]) -> dict[str, Any]:
-    try:
-        record = json.loads((run / "finetune.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    record = _read(run / "finetune.json")
+    if not record:
         return {"started": False}
-    total = int(record.get("recipe", {}).get("steps", 0))
+    recipe = record.get("recipe")
+    total = _count(recipe.get("steps", 0) if isinstance(recipe, dict) else 0)
     records = read_metrics(run / METRICS_FILE)
     train = [r for r in records if r.get("kind") == "train"]
-    step = int(train[-1]["step"]) if train else 0
+    step = _count(train[-1].get("step", 0)) if train else 0
     curves = {k: _thin([[r["step"], r[k]] for r in train if isinstance(r.get(k), (int, float))]) for k in LOSSES}
     metrics, metrics_info = _heldout(run.parent / "review" / "heldout-metrics.json")
     samples = sorted((run / "samples").glob("step-*.png")) if (run / "samples").is_dir() else []
@@ -43,7 +42,7 @@ def run_progress(run: Path, job: dict[str, Any]) -> dict[str, Any]:
     live = job_progress(run.parent, job)
     if job.get("kind") == "finetune" and job.get("state") == "running":
         eta = live.get("eta_s") if live else None
-        step = max(step, int(live.get("done") or 0)) if live else step
+        step = max(step, _count(live.get("done") or 0)) if live else step
     return {
         "started": True, "step": step, "total": total, "eta_s": eta, "style": record.get("style"),
         "train_glyphs": record.get("train_glyphs"), "holdout_glyphs": record.get("holdout_glyphs"),
@@ -65,22 +64,22 @@ def _step_of(path: Path) -> int:
 
 def _from_glyphs(run: Path) -> bool:
     """Whether the run learnt from a glyph folder (a scanned hand) rather than a font."""
+    manifest = _read(run / "data" / "manifest.json")
     try:
-        manifest = json.loads((run / "data" / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        styles = manifest.get("styles") or [{}]
+        return not (styles[0].get("font") or {}).get("path")
+    except (TypeError, AttributeError, IndexError, KeyError):  # not the dataset zi2zi wrote
         return False
-    styles = manifest.get("styles") or [{}]
-    return not (styles[0].get("font") or {}).get("path")
 
 
 def job_progress(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
     """The running (or last) job's count, total and ETA, as its worker last wrote them; None when
     that job wrote none (or another job did)."""
+    doc = _read(root / "job" / PROGRESS_FILE)
     try:
-        doc = json.loads((root / "job" / PROGRESS_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    if doc.get("kind") != job.get("kind") or float(doc.get("time") or 0) < float(job.get("queued") or 0):
+        if not doc or doc.get("kind") != job.get("kind") or float(doc.get("time") or 0) < float(job.get("queued") or 0):
+            return None
+    except (TypeError, ValueError):  # not the worker's
         return None
     if job.get("state") != "running":
         doc["eta_s"] = None
@@ -90,10 +89,26 @@ def job_progress(root: Path, job: dict[str, Any]) -> dict[str, Any] | None:
 def _heldout(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Held-out metrics the worker measured: quick ones during training, every character at its
     end (or stop); model vs baseline."""
+    doc = _read(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        rows = [{"name": k, "model": doc["model"].get(k), "baseline": doc["baseline"].get(k),
+                 "higher_is_better": bool(info.get("higher_is_better"))} for k, info in doc.get("metrics", {}).items()]
+    except (KeyError, TypeError, AttributeError):  # none yet, or not the worker's
         return [], {}
-    rows = [{"name": k, "model": doc["model"].get(k), "baseline": doc["baseline"].get(k),
-             "higher_is_better": bool(info.get("higher_is_better"))} for k, info in doc.get("metrics", {}).items()]
     return rows, doc
+
+
+def _count(value: Any) -> int:
+    """A step count from a file, or 0 when it is not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A JSON object the run or the worker wrote, or {} (not there yet, half written, or damaged)."""
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.storage.reading import read_json_object
+
+    try:
+        return read_json_object(path, what=path.name)
+    except (OSError, Zi2ziError):
+        return {}

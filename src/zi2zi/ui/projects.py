@@ -15,7 +15,6 @@ loses nothing::
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import unicodedata
@@ -59,9 +58,12 @@ class Project:
         return base / name
 
     def read(self) -> dict[str, Any]:
+        from zi2zi.errors import Zi2ziError
+        from zi2zi.storage.reading import read_json_object
+
         try:
-            return json.loads((self.root / PROJECT_FILE).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            return read_json_object(self.root / PROJECT_FILE, what="project record")
+        except (OSError, Zi2ziError):
             return {"name": self.id}
 
     def update(self, **fields: Any) -> dict[str, Any]:

@@ -76,31 +76,48 @@ def image_suffix(data: bytes, *, allow_pdf: bool = False) -> str:
     if suffix is None:
         kinds = "a PNG, a JPEG or a PDF" if allow_pdf else "a PNG or a JPEG"
         raise UiError(f"that file is not {kinds} image", 415)
-    from PIL import Image
+    from zi2zi.images import MAX_PHOTO_PIXELS, ImageTooLarge, open_image
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > 80_000_000:
-                raise UiError("that image has more than 80 megapixels; scale it down", 413)
+        with open_image(io.BytesIO(data), max_pixels=MAX_PHOTO_PIXELS) as image:
             image.verify()
-    except UiError:
-        raise
+    except ImageTooLarge:
+        raise UiError(f"that image has more than {MAX_PHOTO_PIXELS // 1_000_000} megapixels; scale it down",
+                      413) from None
     except Exception:  # Pillow raises many kinds for broken files; all mean the same to the user
         raise UiError("that image is damaged and cannot be read", 415) from None
     return suffix
 
 
 def checkpoint_ok(data: bytes) -> None:
-    """A safetensors file with zi2zi's metadata (the header is JSON after an 8-byte length)."""
-    import json
+    """A safetensors file with zi2zi's metadata (the header is JSON after an 8-byte length) that
+    describes a model zi2zi builds, whose tensors are that model's."""
     import struct
+
+    from zi2zi.checkpoints.files import check_fits, parse_metadata
+    from zi2zi.config import Config
+    from zi2zi.errors import Zi2ziError
+    from zi2zi.storage.reading import parse_json
 
     if len(data) < 16:
         raise UiError("that file is not a zi2zi checkpoint (.safetensors)", 415)
     (size,) = struct.unpack("<Q", data[:8])
     try:
-        header = json.loads(data[8 : 8 + size])
-    except (ValueError, UnicodeDecodeError):
+        header = parse_json(data[8 : 8 + size], what="the upload's header")
+    except Zi2ziError:
         raise UiError("that file is not a zi2zi checkpoint (.safetensors)", 415) from None
-    if not isinstance(header, dict) or "zi2zi" not in json.dumps(header.get("__metadata__", {})):
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict) \
+            or "zi2zi" not in header["__metadata__"]:
         raise UiError("that .safetensors file carries no zi2zi metadata; export it with zi2zi", 415)
+    # The model it describes, checked as loading it would (sizes, then every tensor's shape),
+    # without building anything: a crafted upload must not reach the trainer.
+    try:
+        doc = parse_metadata(header["__metadata__"], "that checkpoint")
+        cfg = Config.from_dict(doc["config"])
+        shapes = {k: tuple(int(n) for n in v["shape"]) for k, v in header.items() if k != "__metadata__"}
+        emb = shapes.get("generator.style_embedding.weight")
+        check_fits(Path("that checkpoint"), cfg, int(emb[0]) if emb else cfg.model.generator.num_styles, shapes)
+    except Zi2ziError as exc:
+        raise UiError(str(exc).splitlines()[0], 415) from None
+    except (TypeError, KeyError, ValueError):
+        raise UiError("that .safetensors file has a malformed header; it is not a zi2zi checkpoint", 415) from None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from zi2zi.errors import Zi2ziError
 from zi2zi.storage.atomic import write_json
 
 JOB_DIR = "job"
@@ -122,9 +123,11 @@ def run_export(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     # Punctuation, digits and Latin unchanged from a font the page names (the target, an installed one).
     take = [TakeGlyphs(root / p["take_from"], "punctuation"), TakeGlyphs(root / p["take_from"], "latin")] \
         if p.get("take_from") and not p.get("merge_into") else []
+    # The page exports what its Review grid shows; a stopped generation is said in the log.
     result = export_glyphs(folder, out, merge_into=root / p["merge_into"] if p.get("merge_into") else None,
                            family=p.get("family") or None, style=p.get("style") or "Regular", info=info,
-                           overwrite=True, take=take, progress=lambda done, total: progress.update(done))
+                           overwrite=True, take=take, progress=lambda done, total: progress.update(done),
+                           warn=lambda warning: say(f"warning: {warning}"), allow_incomplete=True)
     progress.update(len(folder.files), force=True)
     say(f"wrote {out.name}: {result.glyphs} traced glyphs"
         + (f", {len(result.borrowed)} taken from {Path(p['take_from']).name}" if result.borrowed else ""))
@@ -194,7 +197,7 @@ def _stop(signum, frame):  # SIGTERM from the page's Stop button, outside traini
 
 
 def main(argv: list[str] | None = None) -> int:
-    from zi2zi.errors import Zi2ziError, describe_os_error
+    from zi2zi.errors import describe_os_error
 
     root = Path((argv or sys.argv[1:])[0]).resolve()
     folder = root / JOB_DIR

@@ -24,10 +24,14 @@ function clearBannerIfOver(state) {
   if (banner && banner.until && banner.until(state)) say("");
 }
 
+// Every change goes as JSON (or a form upload): the app refuses other bodies (zi2zi.ui.guard).
 async function api(method, path, body) {
   const options = { method, headers: {} };
   if (body instanceof FormData) options.body = body;
-  else if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
+  else if (body !== undefined || method !== "GET") {
+    options.body = JSON.stringify(body ?? {});
+    options.headers["Content-Type"] = "application/json";
+  }
   let response;
   try { response = await fetch(path, options); }
   catch (e) {
@@ -36,6 +40,11 @@ async function api(method, path, body) {
     throw error;
   }
   const data = await response.json().catch(() => ({}));
+  // A destructive action: the app asks, the user answers, and a yes repeats it confirmed.
+  if (response.status === 409 && data.confirm && !(body instanceof FormData)) {
+    if (!confirm(data.confirm)) throw new Error("cancelled; nothing was changed");
+    return api(method, path, { ...(body || {}), confirm: true });
+  }
   if (!response.ok) throw new Error(data.error || `the app answered ${response.status}`);
   return data;
 }
