@@ -213,35 +213,37 @@ _META_TYPES: dict[str, type | tuple[type, ...]] = {
 MAX_PARAMETERS = 1_000_000_000
 
 
-def _header(p: Path) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
-    """(metadata, tensor shapes) from a safetensors header, without reading any tensor."""
+def safetensors_header(p: Path, *, what: str = "checkpoint", advice: str = ""
+                       ) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """(metadata, tensor shapes) from the safetensors header of a zi2zi file (``what``: checkpoint,
+    refiner), without reading any tensor; ``advice`` follows the missing-file error."""
     from safetensors import safe_open
 
     from zi2zi.storage.reading import check_regular
 
     if not p.exists():
-        raise CheckpointError(f"checkpoint {p} does not exist")
-    check_regular(p, what="checkpoint", error=CheckpointError)
+        raise CheckpointError(f"{what} {p} does not exist" + (f"; {advice}" if advice else ""))
+    check_regular(p, what=what, error=CheckpointError)
     try:
         with safe_open(str(p), framework="pt") as fh:
             return dict(fh.metadata() or {}), {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise CheckpointError(
-            f"{p} is not a readable safetensors checkpoint ({type(exc).__name__}: {str(exc)[:200]}); "
+            f"{p} is not a readable safetensors {what} ({type(exc).__name__}: {str(exc)[:200]}); "
             "it may be truncated or another kind of file"
         ) from None
 
 
 def read_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
     """The shape of every tensor of a checkpoint, from its header alone."""
-    return _header(Path(path))[1]
+    return safetensors_header(Path(path))[1]
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The JSON document of a checkpoint, without loading its tensors: parsed bounded (see
     :mod:`zi2zi.storage.reading`) and its fields type-checked."""
     p = Path(path)
-    meta, _ = _header(p)
+    meta, _ = safetensors_header(p)
     return parse_metadata(meta, p)
 
 
@@ -377,7 +379,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Loa
     from zi2zi.models import build_models
 
     p = resolve_checkpoint(path)
-    meta, shapes = _header(p)
+    meta, shapes = safetensors_header(p)
     doc = parse_metadata(meta, p)
     try:
         cfg = Config.from_dict(doc["config"])

@@ -49,20 +49,9 @@ def save_refiner(path: str | Path, model: Refiner, *, coarse: RenderSettings, me
 
 
 def _header(p: Path) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
-    """(metadata, tensor shapes) from a refiner file's safetensors header, no tensor read."""
-    from safetensors import safe_open
+    from zi2zi.checkpoints.files import safetensors_header
 
-    from zi2zi.storage.reading import check_regular
-
-    if not p.exists():
-        raise CheckpointError(f"refiner {p} does not exist; give a refiner file (see `zi2zi models`)")
-    check_regular(p, what="refiner", error=CheckpointError)
-    try:
-        with safe_open(str(p), framework="pt") as fh:
-            return dict(fh.metadata() or {}), {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}
-    except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise CheckpointError(f"{p} is not a readable safetensors file ({type(exc).__name__}); "
-                              "it may be truncated or another kind of file") from None
+    return safetensors_header(p, what="refiner", advice="give a refiner file (see `zi2zi models`)")
 
 
 def read_refiner_metadata(path: str | Path) -> dict[str, Any]:
