@@ -12,6 +12,7 @@ fp32 matmul reference does not, so the share there can exceed 100%.
     python -m benchmarks.bench_train --quick           # cpu-small and its blur modes, 3 timed iterations
     python -m benchmarks.bench_train                   # + classic 256 px at batch 16, 10 timed iterations
     python -m benchmarks.bench_train --cases classic-256-bs16 --vs-plain --profile
+    ZI2ZI_PEER=../zi2zi-pytorch python -m benchmarks.bench_train --cases classic-256-bs16 --vs-plain --rss
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from benchmarks.common import machine, quartiles, synthetic_batch
 
@@ -39,6 +41,14 @@ DEFAULT = ["classic-256-bs16", *QUICK]  # classic-256-bs8 on request
 
 
 def peak_rss_bytes() -> int:
+    """This process's peak resident memory. On Linux VmHWM, which starts afresh at exec: a child's
+    ru_maxrss starts at its parent's RSS when it forked, so a child of a big parent reads as big."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss if sys.platform == "darwin" else rss * 1024  # Linux reports KiB
 
@@ -133,49 +143,93 @@ def run_case(name: str, *, iters: int, warmup: int, device_name: str, contiguous
     return result
 
 
-def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = False) -> dict:
-    """The trainer's step against the textbook one (benchmarks/plain_step.py) on the same G and D
-    architecture and inputs, CPU: the plain step in fp32 eager contiguous (how it is written
-    everywhere), the trainer in the same format (its features cost nothing?) and with the defaults
-    a user gets (channels_last). ``iters`` timed iterations each, interleaved (plain, trainer,
-    trainer with defaults, plain, ...) so a busy moment hits all; medians and quartiles, and the
-    ratios to the plain step. ``profile``: torch.profiler's per-op table of one more iteration each."""
+STEP_KINDS = ("peer", "plain", "trainer_contiguous", "trainer_same_math", "trainer_defaults", "trainer_bf16")
+
+
+def build_steps(name: str, kinds: list[str]) -> dict:
+    """One callable per step kind, each doing one training iteration on the same synthetic batch
+    from the same initial weights. The peer's code and the plain step have no discriminator blur,
+    so the same-math kinds run without it; ``trainer_defaults`` is what a user gets (the case's
+    config, its blur included) and ``trainer_bf16`` that with bf16 autocast.
+
+    - ``peer``: EuphoriaYan/zi2zi-pytorch's ``optimize_parameters`` from ``ZI2ZI_PEER`` (benchmarks/peer.py);
+    - ``plain``: benchmarks/plain_step.py, fp32 eager contiguous, as it is written everywhere;
+    - ``trainer_contiguous`` / ``trainer_same_math``: the trainer's step, no blur, contiguous / channels_last.
+    """
     import copy
 
     import torch
 
+    from benchmarks.peer import peer_path, peer_step
     from benchmarks.plain_step import PlainStep
     from zi2zi.config import load_config
     from zi2zi.models import build_models
-    from zi2zi.training.step import Zi2ziStep
+    from zi2zi.training.step import Precision, Zi2ziStep
 
     preset, batch, overrides = CASES[name]
     user = load_config(preset, overrides=[*overrides, f"train.batch_size={batch}"])
+    same = copy.deepcopy(user)
+    same.model.discriminator.blur = "none"
+    num_styles = user.model.generator.num_styles
     torch.manual_seed(0)
-    g, d = build_models(user, user.model.generator.num_styles)
+    g, d = build_models(user, num_styles)
     size = user.model.image_size
-    batch_data = synthetic_batch(size, batch, user.model.generator.num_styles)
+    batch_data = synthetic_batch(size, batch, num_styles)
 
-    def trainer_step(channels_last: bool):
-        cfg = copy.deepcopy(user)
+    def trainer_step(cfg, channels_last: bool, dtype=None):
+        cfg = copy.deepcopy(cfg)
         cfg.train.channels_last = channels_last
         g2, d2 = copy.deepcopy(g).train(), copy.deepcopy(d).train()
+        d2.blur_place = cfg.model.discriminator.blur  # the copied D was built with the user's blur
         if channels_last:
             g2.to(memory_format=torch.channels_last)
             d2.to(memory_format=torch.channels_last)
-        step = Zi2ziStep(g2, d2, cfg, device=torch.device("cpu"))
+        step = Zi2ziStep(g2, d2, cfg, device=torch.device("cpu"), precision=Precision("cpu", dtype))
 
         def run() -> None:
             step.set_input(batch_data)
             step.optimize()
         return run
 
-    plain = PlainStep(copy.deepcopy(g).train(), copy.deepcopy(d).train(), user)
-    steps = {
-        "plain": lambda: plain.optimize(batch_data["source"], batch_data["target"], batch_data["style"]),
-        "trainer_contiguous": trainer_step(False),
-        "trainer_defaults": trainer_step(user.train.channels_last),
+    def plain_step():
+        plain = PlainStep(copy.deepcopy(g).train(), copy.deepcopy(d).train(), same)
+        plain.d.blur_place = "none"
+        return lambda: plain.optimize(batch_data["source"], batch_data["target"], batch_data["style"])
+
+    builders = {
+        "peer": lambda: peer_step(peer_path(), image_size=size, num_styles=num_styles, batch=batch_data),
+        "plain": plain_step,
+        "trainer_contiguous": lambda: trainer_step(same, False),
+        "trainer_same_math": lambda: trainer_step(same, True),
+        "trainer_defaults": lambda: trainer_step(user, user.train.channels_last),
+        "trainer_bf16": lambda: trainer_step(user, user.train.channels_last, torch.bfloat16),
     }
+    return {kind: builders[kind]() for kind in kinds}
+
+
+def available_kinds(requested: list[str] | None) -> tuple[list[str], list[str]]:
+    """The step kinds to time, and a line for each one left out and why."""
+    from benchmarks.peer import ENV, peer_path
+    from zi2zi.device import cpu_has_bf16
+
+    kinds, skipped = list(requested or STEP_KINDS), []
+    if "peer" in kinds and peer_path() is None:
+        kinds.remove("peer")
+        skipped.append(f"peer: {ENV} is not set (point it at an EuphoriaYan/zi2zi-pytorch checkout to time its step)")
+    if "trainer_bf16" in kinds and not cpu_has_bf16():
+        kinds.remove("trainer_bf16")
+        skipped.append("trainer_bf16: this CPU has neither AVX-512 BF16 nor AMX")
+    return kinds, skipped
+
+
+def compare_steps(name: str, kinds: list[str], *, iters: int, warmup: int, profile: bool = False) -> dict:
+    """Each step kind (:func:`build_steps`) timed in the same process, interleaved (peer, plain,
+    trainer, ..., peer, ...) so a busy moment hits all: ``iters`` timed iterations each after
+    ``warmup``; medians and quartiles, and each kind's speed as a ratio to the peer's and to the
+    plain step's (their median s/iter over its). ``profile``: torch.profiler's per-op table of one
+    more iteration each."""
+    steps = build_steps(name, kinds)
+    preset, batch, _ = CASES[name]
     for _ in range(warmup):
         for fn in steps.values():
             fn()
@@ -186,15 +240,13 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
             fn()
             times[key].append(time.perf_counter() - start)
 
-    def stats(values: list[float]) -> dict:
+    result: dict = {"case": name, "batch": batch, "iters": iters, "warmup": warmup, "kinds": list(steps)}
+    for key, values in times.items():
         spread = quartiles(values)
-        return {**spread, "img_per_s": round(batch / spread["median_s"], 3)}
-
-    result: dict = {"case": name, "batch": batch, "image_size": size, "iters": iters, "warmup": warmup,
-                    "defaults": {"channels_last": user.train.channels_last},
-                    **{key: stats(values) for key, values in times.items()}}
-    for key in ("trainer_contiguous", "trainer_defaults"):
-        result[f"{key}_vs_plain"] = round(result["plain"]["median_s"] / result[key]["median_s"], 3)
+        result[key] = {**spread, "img_per_s": round(batch / spread["median_s"], 3)}
+    for ref in ("peer", "plain"):
+        if ref in steps:
+            result[f"vs_{ref}"] = {key: round(result[ref]["median_s"] / result[key]["median_s"], 3) for key in steps}
     if profile:
         from torch.profiler import ProfilerActivity
         from torch.profiler import profile as torch_profile
@@ -205,6 +257,16 @@ def compare_with_plain(name: str, *, iters: int, warmup: int, profile: bool = Fa
                 fn()
             result["profile"][key] = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
     return result
+
+
+def peak_rss_of(name: str, kind: str, warmup: int) -> float:
+    """Peak RSS (GB) of a process that builds only this step kind and runs ``warmup`` + 1 iterations."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_train", "--rss-child", name, kind, "--warmup", str(warmup)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        raise SystemExit(f"peak RSS of {kind} on {name} failed")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_gb"])
 
 
 def main() -> int:
@@ -221,10 +283,14 @@ def main() -> int:
                         help="autocast (default none: fp32, what the matmul reference measures)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--vs-plain", action="store_true",
-                        help="time the trainer's step (contiguous, and with the defaults) against the textbook step "
-                             "(benchmarks/plain_step.py), interleaved, >= 10 iterations each, and print the ratios")
+                        help="time the step kinds (the peer's when ZI2ZI_PEER is set, the plain step, the trainer's "
+                             "without blur contiguous and channels_last, with the defaults, in bf16) interleaved, "
+                             ">= 5 iterations each, and print their ratios")
+    parser.add_argument("--kinds", nargs="+", choices=STEP_KINDS, help="with --vs-plain: the step kinds (default: all)")
+    parser.add_argument("--rss", action="store_true", help="with --vs-plain: also each kind's peak RSS, one process each")
     parser.add_argument("--profile", action="store_true", help="with --vs-plain: print torch.profiler's per-op tables")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--rss-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     import torch
@@ -232,18 +298,33 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     iters = args.iters if args.iters is not None else (3 if args.quick else 10)
+    if args.rss_child:
+        name, kind = args.rss_child
+        (step,) = build_steps(name, [kind]).values()
+        for _ in range(args.warmup + 1):
+            step()
+        print(json.dumps({"peak_rss_gb": round(peak_rss_bytes() / 1e9, 3)}))
+        return 0
     if args.vs_plain:
+        kinds, skipped = available_kinds(args.kinds)
+        for line in skipped:
+            print(f"skipped {line}", file=sys.stderr)
         matmul_before = matmul_gflops()
-        results = [compare_with_plain(name, iters=max(10, iters), warmup=max(2, args.warmup), profile=args.profile)
-                   for name in (args.cases or ["cpu-small"])]
+        results = []
+        for name in args.cases or ["cpu-small"]:
+            r = compare_steps(name, kinds, iters=max(5, iters), warmup=max(1, args.warmup), profile=args.profile)
+            if args.rss:
+                r["peak_rss_gb"] = {kind: peak_rss_of(name, kind, warmup=1) for kind in kinds}
+            results.append(r)
         for r in results:
             for key, table in r.get("profile", {}).items():
                 print(f"{r['case']}, {key}: one iteration, per op\n{table}", file=sys.stderr)
-            print(f"{r['case']}: plain {r['plain']['median_s']} s/iter (q1 {r['plain']['q1_s']}, q3 "
-                  f"{r['plain']['q3_s']}); trainer contiguous {r['trainer_contiguous']['median_s']} "
-                  f"({r['trainer_contiguous_vs_plain']}x the plain step), with the defaults "
-                  f"{r['trainer_defaults']['median_s']} ({r['trainer_defaults_vs_plain']}x)", file=sys.stderr)
-        print(json.dumps({"benchmark": "train-vs-plain", "machine": machine(),
+            for kind in r["kinds"]:
+                ratios = ", ".join(f"{v[kind]}x the {ref[3:]}'s" for ref, v in r.items() if ref.startswith("vs_"))
+                rss = f", peak RSS {r['peak_rss_gb'][kind]} GB" if "peak_rss_gb" in r else ""
+                print(f"{r['case']} {kind}: {r[kind]['median_s']} s/iter (q1 {r[kind]['q1_s']}, q3 {r[kind]['q3_s']})"
+                      f"{'; ' + ratios if ratios else ''}{rss}", file=sys.stderr)
+        print(json.dumps({"benchmark": "train-vs-plain", "machine": machine(), "skipped": skipped,
                           "matmul_gflops_before": round(matmul_before, 1),
                           "matmul_gflops_after": round(matmul_gflops(), 1), "results": results}))
         return 0

@@ -33,6 +33,7 @@ NORMS: tuple[str, ...] = typing.get_args(Norm)
 BLUR_PLACES: tuple[str, ...] = typing.get_args(BlurPlace)
 GAN_MODES: tuple[str, ...] = typing.get_args(GanMode)
 SCHEDULES: tuple[str, ...] = typing.get_args(Schedule)
+AMPS: tuple[str, ...] = typing.get_args(Amp)
 
 # Largest glyph side zi2zi renders or trains on: 4096 px is already 16 MB per uint8 image.
 MAX_IMAGE_SIZE = 4096
@@ -282,6 +283,8 @@ def _validate_train(t: TrainConfig) -> None:
         value = getattr(t, name)
         if not 0.0 <= value < 1.0:
             raise ConfigError(f"train.{name}={value!r} must be in [0, 1)")
+    if t.amp not in AMPS:
+        raise ConfigError(f"train.amp={t.amp!r}; choose one of {', '.join(AMPS)}")
     bad = [s for s in t.train_styles if s < 0]
     if bad:
         raise ConfigError(f"train.train_styles has {bad[0]}; style ids are >= 0")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from zi2zi.config import AMPS
 from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_PLACEMENT, DEFAULT_TRAIN_CHARS, DISCRIMINATORS, PLACEMENTS
 
 
@@ -62,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="start the run in --out over")
     p.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--amp", choices=AMPS, help="training precision (default auto: bf16 where the CPU or GPU computes "
+                                               "it natively, else fp32; none: always fp32)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         args.base, args.out, target=args.target, chars=args.chars, target_glyphs=args.target_glyphs,
         data=args.data, holdout=args.holdout, steps=args.steps, discriminator=args.discriminator,
         style_name=args.style_name, seed=args.seed,
-        overwrite=args.overwrite, device=args.device, progress=not args.no_progress,
+        overwrite=args.overwrite, device=args.device, amp=args.amp, progress=not args.no_progress,
         refine=not args.no_refine, refiner=args.refiner, placement=args.placement,
     )
     print(json.dumps({"run_dir": str(summary.run_dir), "style": summary.style, "train_glyphs": summary.train_glyphs,

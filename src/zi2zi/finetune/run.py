@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zi2zi.config import Config, with_runtime_defaults
+from zi2zi.config import AMPS, Config, ConfigError, with_runtime_defaults
 from zi2zi.errors import DatasetError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import DEFAULT_PLACEMENT, FinetuneRecipe, check_discriminator, check_placement, recipe_for
@@ -58,6 +58,7 @@ def finetune(
     seed: int = 0,
     overwrite: bool = False,
     device: str | None = None,
+    amp: str | None = None,
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
     refine: bool = True,
@@ -75,6 +76,9 @@ def finetune(
     ``refine``: after the generator, fine-tune the refiner (``refiner``, default the one shipped
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
+    ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16; default auto: bf16 where
+    the hardware computes it natively, see :func:`zi2zi.training.runtime.precision`); like ``device``
+    it is this machine's choice and also applies when a run resumes.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``).
     ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
     (:mod:`zi2zi.data.placement`; default :data:`~zi2zi.finetune.recipe.DEFAULT_PLACEMENT`, "none"
@@ -95,6 +99,8 @@ def finetune(
         raise DatasetError("--placement normalises the glyphs of --target-glyphs; a font or dataset is placed already")
     check_placement(placement)
     check_discriminator(discriminator)  # refused before anything is written
+    if amp is not None and amp not in AMPS:
+        raise ConfigError(f"--amp {amp!r}: choose one of {', '.join(AMPS)}")
     out = Path(out)
     # One fine-tuning of ``out`` at a time while it decides to resume; a new run takes the same
     # lock again to prepare (claim_folder), the trainer the run's own for the training itself.
@@ -104,7 +110,8 @@ def finetune(
     if resumed is not None:
         assert record is not None
         say(f"resuming the fine-tuning run in {out}")
-        return _train(resumed, out, record, resume=True, device=device, progress=progress, say=say, on_step=on_step)
+        return _train(resumed, out, record, resume=True, device=device, amp=amp, progress=progress, say=say,
+                      on_step=on_step)
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
     # checkpoint) one of ours; anything else is somebody's and is refused. The marker goes first, so
     # that a run killed while its dataset renders is still ours; training clears what a run wrote.
@@ -136,8 +143,8 @@ def finetune(
             if created and [p.name for p in out.iterdir()] == [FINETUNE_KIND.marker]:
                 shutil.rmtree(out)  # a refused input leaves no folder behind
             raise
-    return _train(cfg, out, record, resume=False, overwrite=True, device=device, progress=progress, say=say,
-                  on_step=on_step)
+    return _train(cfg, out, record, resume=False, overwrite=True, device=device, amp=amp, progress=progress,
+                  say=say, on_step=on_step)
 
 
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
@@ -249,11 +256,13 @@ def _only_leftovers(out: Path) -> bool:
     return bool(entries)
 
 
-def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, progress: bool,
-           say: Callable[[str], None], overwrite: bool = False,
+def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, amp: str | None,
+           progress: bool, say: Callable[[str], None], overwrite: bool = False,
            on_step: Callable[[Any], None] | None = None) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
+    if amp is not None:
+        cfg.train.amp = amp  # type: ignore[assignment]  # checked against AMPS by finetune()
     recipe = _checked_recipe(out, record)
     options = TrainOptions(
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,

@@ -1,11 +1,11 @@
 """Building blocks shared by the generator and the discriminator.
 
 The U-Net blocks are written in pix2pix's pre-activation order (activation, conv, norm): a down
-block activates its *input*, so the tensor it returns is un-activated and serves both as the next
-block's input and as the skip connection. This reproduces pix2pix/zi2zi-pytorch exactly, including
-the effect of their in-place LeakyReLU on the skip tensor: the decoder applies ReLU to the
-concatenated skip, and ReLU(LeakyReLU(e)) == ReLU(e), so keeping the skip un-activated gives the
-same numbers without relying on in-place side effects.
+block activates its *input*, the tensor the previous block returned, which is also that block's
+skip connection. Activations are in place, as in pix2pix/zi2zi-pytorch: it saves a tensor's worth
+of memory traffic per layer (about 4 % of a 256 px step on a CPU). The skip tensor the decoder
+reads is therefore LeakyReLU(e), not e; the decoder applies ReLU to it, and ReLU(LeakyReLU(e)) ==
+ReLU(e) exactly, gradients included, so the numbers are those of an un-activated skip.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class DownBlock(nn.Module):
 
     def __init__(self, in_ch: int, out_ch: int, *, activate_input: bool, norm: str | None, bias: bool):
         super().__init__()
-        self.act = nn.LeakyReLU(0.2) if activate_input else nn.Identity()
+        # In place: the input is the previous block's fresh output (see the module docstring).
+        self.act = nn.LeakyReLU(0.2, inplace=True) if activate_input else nn.Identity()
         self.conv = nn.Conv2d(in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=bias)
         self.norm = norm_layer(norm, out_ch) if norm else nn.Identity()
 
@@ -68,7 +69,7 @@ class UpBlock(nn.Module):
         self, in_ch: int, out_ch: int, *, outermost: bool, norm: str, bias: bool, dropout: float
     ):
         super().__init__()
-        self.act = nn.ReLU()
+        self.act = nn.ReLU(inplace=True)  # its input is always a fresh concatenation
         # The output layer always has a bias: nothing after it could supply the offset.
         self.conv = nn.ConvTranspose2d(
             in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=bias or outermost
@@ -79,3 +80,28 @@ class UpBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.dropout(self.norm(self.conv(self.act(x)))))
+
+
+class _DenseGradient(torch.autograd.Function):
+    """The identity, whose backward lays the gradient out like the forward tensor."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        ctx.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous(memory_format=ctx.memory_format)
+
+
+def dense_gradient(x: torch.Tensor) -> torch.Tensor:
+    """``x`` unchanged; its gradient arrives dense in ``x``'s memory format.
+
+    Concatenating along channels hands each part a strided slice of the gradient. BatchNorm's CPU
+    backward has fast kernels only for dense NCHW or dense channels-last gradients and falls back
+    to a generic reduction otherwise: ten times slower in channels-last (2.7 s of a 19 s step at
+    256 px, batch 16). One copy of the gradient is far cheaper.
+    """
+    return _DenseGradient.apply(x)

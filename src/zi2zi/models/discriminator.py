@@ -46,14 +46,14 @@ class Discriminator(nn.Module):
         bias = cfg.norm != "batch"  # a BatchNorm right after makes a conv bias redundant
 
         mult = 1
-        layers = [nn.Sequential(nn.Conv2d(2, cfg.ndf, KERNEL, 2, PAD), nn.LeakyReLU(0.2))]
+        layers = [nn.Sequential(nn.Conv2d(2, cfg.ndf, KERNEL, 2, PAD), nn.LeakyReLU(0.2, inplace=True))]
         for n in range(1, cfg.n_layers):
             prev, mult = mult, min(2**n, 8)
             layers.append(
                 nn.Sequential(
                     nn.Conv2d(cfg.ndf * prev, cfg.ndf * mult, KERNEL, 2, PAD, bias=bias),
                     norm_layer(cfg.norm, cfg.ndf * mult),
-                    nn.LeakyReLU(0.2),
+                    nn.LeakyReLU(0.2, inplace=True),
                 )
             )
         prev, mult = mult, min(2**cfg.n_layers, 8)
@@ -61,7 +61,7 @@ class Discriminator(nn.Module):
             nn.Sequential(
                 nn.Conv2d(cfg.ndf * prev, cfg.ndf * mult, KERNEL, 1, PAD, bias=bias),
                 norm_layer(cfg.norm, cfg.ndf * mult),
-                nn.LeakyReLU(0.2),
+                nn.LeakyReLU(0.2, inplace=True),
             )
         )
         self.layers = nn.ModuleList(layers)

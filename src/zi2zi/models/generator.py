@@ -14,7 +14,7 @@ from torch import nn
 
 from zi2zi.config import ConfigError, GeneratorConfig
 from zi2zi.errors import Zi2ziError
-from zi2zi.models.blocks import NORMS, DownBlock, UpBlock, check_image_size, check_int
+from zi2zi.models.blocks import NORMS, DownBlock, UpBlock, check_image_size, check_int, dense_gradient
 from zi2zi.models.init import init_weights
 
 
@@ -147,7 +147,7 @@ class Generator(nn.Module):
         x = torch.cat([style.to(code.dtype)[:, :, None, None], code], dim=1)
         x = self.up[-1](x)
         for i in range(self.num_downs - 2, -1, -1):
-            x = self.up[i](torch.cat([feats[i], x], dim=1))
+            x = self.up[i](torch.cat([dense_gradient(feats[i]), dense_gradient(x)], dim=1))
         return x  # (B, 1, S, S) in [-1, 1]
 
     def generate_and_encode(
