@@ -41,13 +41,18 @@ class GlyphGenerator:
     and the refiner that draws its glyphs at high resolution, when the run has one."""
 
     def __init__(self, checkpoint: str | Path, *, device: str = "auto", channels_last: bool = True,
-                 refine: bool = True, refiner: str | Path | None = None) -> None:
+                 refine: bool = True, refiner: str | Path | None = None, amp: str = "auto") -> None:
         """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
         generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results).
+        ``amp``: the precision G and the refiner compute in, as ``train.amp`` (auto: bf16 where
+        the hardware computes it natively, :func:`zi2zi.training.runtime.precision`).
         ``refine``: draw glyphs through ``refiner`` (default: the run's own refiner, see
         :func:`zi2zi.refine.runtime.refiner_for`); without one, or with ``refine=False``, glyphs
         come out at the generator's size."""
+        from zi2zi.training.runtime import precision
+
         self.device = resolve_device(device)
+        self.precision = precision(amp, self.device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
         self.step = loaded.step
@@ -74,7 +79,7 @@ class GlyphGenerator:
         path = refiner if refiner is not None else refiner_for(checkpoint)
         if path is None:
             return None
-        loaded = GlyphRefiner(path, device=self.device)
+        loaded = GlyphRefiner(path, device=self.device, precision=self.precision)
         loaded.check_fits(self.render_settings, str(self.checkpoint_path))
         return loaded
 
@@ -146,13 +151,14 @@ class GlyphGenerator:
     ) -> np.ndarray:
         """uint8 (B, S, S) source glyphs -> uint8 (B, S, S) glyphs in the style."""
         x = to_tensor(sources).to(self.device).contiguous(memory_format=self.memory_format)
-        if style_vectors is not None:
-            fake = self.generator(x, None, style_vectors=style_vectors.to(self.device))
-        else:
-            styles = [style] * len(sources) if isinstance(style, Style) else list(style or [])
-            ids = torch.tensor([s.id for s in styles], dtype=torch.long, device=self.device)
-            fake = self.generator(x, ids)
-        return to_uint8(fake)
+        with self.precision.autocast():
+            if style_vectors is not None:
+                fake = self.generator(x, None, style_vectors=style_vectors.to(self.device))
+            else:
+                styles = [style] * len(sources) if isinstance(style, Style) else list(style or [])
+                ids = torch.tensor([s.id for s in styles], dtype=torch.long, device=self.device)
+                fake = self.generator(x, ids)
+        return to_uint8(fake.float())
 
     def generate_chars(
         self, font: FontFile, chars: Sequence[str], style: Style, *, batch_size: int = 32, refined: bool = True,

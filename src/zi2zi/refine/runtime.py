@@ -19,6 +19,7 @@ from zi2zi.errors import CheckpointError
 from zi2zi.fonts import EmBox, FontFile, Renderer
 from zi2zi.refine.files import load_refiner
 from zi2zi.refine.train import refine_arrays
+from zi2zi.training.step import Precision
 
 RUN_REFINER = "refiner.safetensors"  # a fine-tuning run's own refiner, beside its run.json
 
@@ -26,8 +27,11 @@ RUN_REFINER = "refiner.safetensors"  # a fine-tuning run's own refiner, beside i
 class GlyphRefiner:
     """A refiner file loaded for use: its network, the glyphs it refines and those it draws."""
 
-    def __init__(self, path: str | Path, *, device: str | torch.device = "cpu") -> None:
+    def __init__(self, path: str | Path, *, device: str | torch.device = "cpu",
+                 precision: Precision | None = None) -> None:
+        """``precision``: the autocast it refines under (default: fp32)."""
         loaded = load_refiner(path, device=device)
+        self.precision = precision or Precision()
         self.path = loaded.path
         self.model = loaded.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.coarse_render: RenderSettings = loaded.coarse_render
@@ -57,7 +61,8 @@ class GlyphRefiner:
     def refine(self, coarse: np.ndarray, source: np.ndarray, *, batch_size: int = 32) -> np.ndarray:
         """uint8 (B, h, h) generator glyphs and (B, S, S) source glyphs -> uint8 (B, S, S), specks
         removed (:func:`remove_specks`)."""
-        refined = refine_arrays(self.model, coarse, source, batch_size=batch_size)
+        with self.precision.autocast():
+            refined = refine_arrays(self.model, coarse, source, batch_size=batch_size)
         return np.stack([remove_specks(g) for g in refined]) if len(refined) else refined
 
     def record(self) -> dict:
