@@ -364,7 +364,8 @@ def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped
                        device="cpu", log=lambda *_: None)
     completion = summary["completion"]
     assert completion["status"].startswith("done") and "every written glyph kept" in completion["status"]
-    assert completion["base"] == "tiny" and completion["steps"] == 2
+    assert completion["base"] == "tiny" and completion["steps"] == 2 and completion["discriminator"] == "none"
+    assert set(completion["seconds"]) == {"finetune", "generate", "export"}  # each stage timed (the benchmark's)
     # the tiny source font has 8 of the 12 written characters: those are what fine-tuning can pair
     assert completion["train_glyphs"] == len(set(CHARS[:12]) & set(TINY_CHARS)) == 8
     written = open_font(out / "my-handwriting.ttf")
