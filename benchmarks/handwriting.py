@@ -54,7 +54,7 @@ from zi2zi.storage.atomic import write_json
 
 CELL_FORMAT = 1
 PATHS = ("source", "plain", "refined")
-FIGURES = ("identified", "shape_iou", "edge_f", "contours_off", "points")
+FIGURES = ("identified", "shape_iou", "edge_f", "contours_off", "points", "size_vs_hand")
 # The issue's targets, for the demo's synthetic hand with 300 written glyphs on 2 idle cores.
 TARGETS = {"identified": 0.95, "gain": 0.15, "contours_off": 0.25, "minutes": 10.0}
 PICTURE_CHARS = 10
@@ -96,7 +96,7 @@ def settings_key(args: argparse.Namespace, discriminator: str) -> dict:
     base = resolve_base(args.base)
     refiner = refiner_for_base(base)
     hand = open_font(args.hand_font) if args.hand_font else find_hand_font()
-    return {
+    key = {
         "format": CELL_FORMAT, "base": base.stem, "base_step": ckpt.read_metadata(base).get("step"),
         "refiner": GlyphRefiner(refiner).fingerprint if refiner else None,
         "hand": {"name": hand.name, "sha256": hand.sha256}, "hand_settings": asdict(HandSettings()),
@@ -104,6 +104,7 @@ def settings_key(args: argparse.Namespace, discriminator: str) -> dict:
         "discriminator": discriminator, "steps": args.steps, "refiner_steps": args.refiner_steps,
         "seed": args.seed, "size": TEMPLATE_SIZE,
     }
+    return json.loads(json.dumps(key))  # as a stored cell holds it (tuples become lists)
 
 
 def cell_dir(work: Path, key: dict) -> Path:
@@ -138,6 +139,36 @@ def hand_variation(glyphs: Path, hand: FontFile) -> dict:
     clean = pl.source_glyphs(hand, written, folder.embox)
     centre, size = pl.box_spread({c: g for c, g in written.items() if c in clean}, clean)
     return {"centre_spread_em": round(centre, 4), "log_size_spread": round(size, 4)}
+
+
+def ink_size(path: Path, face: int, chars: list[str]) -> dict[str, float]:
+    """Each character's ink-box size in the font (the geometric mean of its outline's width and
+    height, in ems): what an application draws, whatever box the font was made in."""
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    sizes = {}
+    with TTFont(str(path), fontNumber=face, lazy=True) as tt:
+        cmap, glyphs, upm = tt.getBestCmap(), tt.getGlyphSet(), tt["head"].unitsPerEm
+        for c in chars:
+            if ord(c) not in cmap:
+                continue
+            pen = BoundsPen(glyphs)
+            glyphs[cmap[ord(c)]].draw(pen)
+            if pen.bounds is not None:
+                x0, y0, x1, y1 = pen.bounds
+                sizes[c] = float(((x1 - x0) * (y1 - y0)) ** 0.5 / upm)
+    return sizes
+
+
+def size_against_hand(path: Path, face: int, hand: FontFile, chars: list[str]) -> float | None:
+    """Median over ``chars`` of the glyph's ink size in the font at ``path`` over the hand font's
+    own: written and generated glyphs that sit together have the same."""
+    import numpy as np
+
+    mine, real = ink_size(path, face, chars), ink_size(Path(hand.path), hand.face_index, chars)
+    ratios = [mine[c] / real[c] for c in mine if real.get(c)]
+    return round(float(np.median(ratios)), 4) if ratios else None
 
 
 def run_cell(args: argparse.Namespace, key: dict, folder: Path) -> dict:
@@ -179,11 +210,12 @@ def run_cell(args: argparse.Namespace, key: dict, folder: Path) -> dict:
     chars, from_base = held_out(pool, base_holdout(ckpt.load_checkpoint(resolve_base(args.base))), args.holdout,
                                 args.seed)
 
-    # today's path: the same run's generator without its refiner, on the measured characters
+    # today's path: the same run's generator without its refiner, on the measured characters,
+    # merged into the written font as the completion merges (so only the refiner differs)
     t0 = time.perf_counter()
     model = GlyphGenerator(run, device=args.device, refine=False)
     plain = font_from_model(model, style=model.style(completion["style"]), chars=chars, glyphs=folder / "generated-plain",
-                            out=folder / "plain.ttf", family="zi2zi handwriting today", overwrite=True, echo=log)
+                            out=folder / "plain.ttf", merge_into=scanned.font, overwrite=True, echo=log)
     plain_s = time.perf_counter() - t0
     manifest = read_manifest(run / "data")
     src = manifest["source"]["font"]
@@ -195,10 +227,12 @@ def run_cell(args: argparse.Namespace, key: dict, folder: Path) -> dict:
     t0 = time.perf_counter()
     results = {}
     for path, (font, file, face) in fonts.items():
-        figures = font_quality(font, hand, chars).summary()
+        figures: dict[str, float | int | None] = {**font_quality(font, hand, chars).summary()}
         figures["points"] = points_per_glyph(file, face, chars)
+        figures["size_vs_hand"] = size_against_hand(file, face, hand, chars)
         results[path] = {"font": str(file), "face": face, **figures}
-    scanned_quality = font_quality(written_font, hand, written).summary()
+    scanned_quality: dict[str, float | int | None] = {**font_quality(written_font, hand, written).summary()}
+    scanned_quality["size_vs_hand"] = size_against_hand(scanned.font, 0, hand, written)
     score_s = time.perf_counter() - t0
 
     stages = {"template": scanned.seconds["template"], "photos": scanned.seconds["photos"],
@@ -266,7 +300,8 @@ def target_rows(cells: dict[str, dict]) -> list[list[str]]:
 
 
 def _num(v) -> str:
-    return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+    return "-" if v is None else f"{v:.3f}" if isinstance(v, float) and abs(v) < 10 else f"{v:.0f}" \
+        if isinstance(v, float) else str(v)
 
 
 def command(key: dict) -> str:
@@ -298,10 +333,12 @@ def write_report(cells: dict[str, dict], report: Path) -> None:
         f"with `zi2zi.metrics.font_quality`: {len(first['heldout_chars'])} generated characters "
         f"({first['heldout_from_base']} of them from the base's own held-out set, unseen in content and style), "
         f"identification among them, median shape IoU and edge F, share of glyphs with the contour count off, "
-        f"median points per glyph. `source` copies the base's source glyph ({first['source_font']}); `today` is the "
+        f"median points per glyph, and `size_vs_hand`: the median of each glyph's ink size in the font (font "
+        "units) over the hand font's own glyph's, to set beside the written glyphs' (a font whose generated "
+        "characters sit beside its written ones has the same for both). `source` copies the base's source glyph ({first['source_font']}); `today` is the "
         "same run's generator without its refiner (`--no-refine`); `refined` is the completed font.",
         "",
-        f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} threads), "
+        f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} torch threads), "
         f"Python {m['python']}; `{command(key)} [--discriminator fresh]`.",
         "",
         "## Targets (refined path)",
@@ -323,7 +360,8 @@ def write_report(cells: dict[str, dict], report: Path) -> None:
         lines += [
             f"Discriminator {disc}: the written glyphs themselves, as exported, against the hand font: identified "
             f"{w['identified']:.1%} among the {w['characters']} written, shape IoU {w['shape_iou']:.3f}, edge F "
-            f"{w['edge_f']:.3f}, contours off {w['contours_off']:.1%} (the ceiling the scan leaves). Their placement "
+            f"{w['edge_f']:.3f}, contours off {w['contours_off']:.1%} (the ceiling the scan leaves), size_vs_hand "
+            f"{_num(w.get('size_vs_hand'))}. Their placement "
             f"against the hand font's own glyphs varies by {v['centre_spread_em']:.3f} em (ink-box centre) and "
             f"{v['log_size_spread']:.3f} (log size), interquartile ranges across glyphs; the run's `"
             f"{place.get('method', '?')}` normalisation measured a median of {place.get('kx', float('nan')):.2f}x "
@@ -336,15 +374,20 @@ def write_report(cells: dict[str, dict], report: Path) -> None:
         ]
     stage_names = [("template", "template"), ("photos", "synthetic photos (the hand and phone; not in the chain)"),
                    ("scan", "scan"), ("export_written", "export the written font"),
-                   ("completion", "completion in all"), ("completion_finetune", "  fine-tune (with refining stage)"),
-                   ("refining_stage", "    of it the refining stage"),
-                   ("completion_generate", "  generate the rest of the charset (refined)"),
-                   ("completion_export", "  export, merged into the written font"),
+                   ("completion", "completion, in all"),
+                   ("completion_finetune", "completion: fine-tune, with the refining stage"),
+                   ("refining_stage", "completion: fine-tune: of it the refining stage"),
+                   ("completion_generate", "completion: generate the rest of the charset (refined)"),
+                   ("completion_export", "completion: export, merged into the written font"),
                    ("chain", "**template -> scan -> fine-tune -> complete -> export**"),
                    ("plain_path", "today's path on the measured characters (not in the chain)"),
                    ("scoring", "scoring (not in the chain)")]
+
+    def seconds(v) -> str:
+        return "-" if v is None else f"{v:.1f}"
+
     lines += ["## Time, stage by stage (seconds)", "",
-              markdown_table(["stage", *cells], [[label, *(_num(c["seconds"].get(k)) for c in cells.values())]
+              markdown_table(["stage", *cells], [[label, *(seconds(c["seconds"].get(k)) for c in cells.values())]
                                                  for k, label in stage_names]), ""]
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("\n".join(lines), encoding="utf-8")
