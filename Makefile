@@ -8,7 +8,7 @@ STAMP := $(VENV)/.zi2zi-installed
 FB_VENV := .venv-fontbakery
 FB_STAMP := $(FB_VENV)/.installed
 
-.PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot refiner font-quality clean ui browser
+.PHONY: setup fonts corpus-fonts demo test bench ablation base few-shot refiner font-quality handwriting-bench clean ui browser
 
 setup: $(STAMP) $(FB_STAMP)
 
@@ -72,6 +72,12 @@ refiner: setup corpus-fonts
 # The exported fonts rendered back and measured against the real fonts, with and without the refiner.
 font-quality: setup corpus-fonts
 	$(BIN)/python -m benchmarks.font_quality
+
+# The handwriting chain measured: the demo's synthetic hand written, scanned, completed from the
+# shipped base and scored against the hand font, every stage timed; run again with
+# HANDWRITING_ARGS="--discriminator fresh" for the other cell (the report sets both side by side).
+handwriting-bench: setup fonts
+	$(BIN)/python -m benchmarks.handwriting $(HANDWRITING_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FB_VENV) demo-out .pytest_cache

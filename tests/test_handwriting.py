@@ -364,7 +364,8 @@ def test_demo_completes_the_font_with_a_fine_tuned_base(tmp_path, fonts, shipped
                        device="cpu", log=lambda *_: None)
     completion = summary["completion"]
     assert completion["status"].startswith("done") and "every written glyph kept" in completion["status"]
-    assert completion["base"] == "tiny" and completion["steps"] == 2
+    assert completion["base"] == "tiny" and completion["steps"] == 2 and completion["discriminator"] == "none"
+    assert set(completion["seconds"]) == {"finetune", "generate", "export"}  # each stage timed (the benchmark's)
     # the tiny source font has 8 of the 12 written characters: those are what fine-tuning can pair
     assert completion["train_glyphs"] == len(set(CHARS[:12]) & set(TINY_CHARS)) == 8
     written = open_font(out / "my-handwriting.ttf")
@@ -473,3 +474,38 @@ def test_punctuation_digits_and_latin_have_their_own_page_and_widths_from_the_in
     assert widths["l"] < widths["H"] < 1000 == widths["。"]
     dot = glyf[cmap[ord("。")]]
     assert (dot.xMin + dot.xMax) / 2 < 350 and (dot.yMin + dot.yMax) / 2 < 150
+
+
+def test_the_synthetic_hand_varies_size_and_position_seeded_and_within_its_settings():
+    """Each written glyph is scaled and shifted anew (what placement normalisation must absorb):
+    the variation is there, stays inside HandSettings' ranges, and a seed gives it again."""
+    from zi2zi.handwriting.synthetic import WRITE_SIZE, write_like_a_hand
+
+    glyph = np.full((WRITE_SIZE, WRITE_SIZE), 255, np.uint8)
+    lo, hi = WRITE_SIZE // 2 - 50, WRITE_SIZE // 2 + 50
+    glyph[lo:hi, lo:hi] = 0  # a centred block: its ink box measures the scale and shift directly
+    hand = HandSettings()
+
+    def measured(seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        rows = []
+        for _ in range(200):
+            written = write_like_a_hand(glyph, rng, hand)
+            assert written is not None
+            ys, xs = np.nonzero(written < 128)
+            scale = (xs.max() - xs.min() + 1) / (hi - lo)
+            dx = ((xs.min() + xs.max()) / 2 - (lo + hi - 1) / 2) / WRITE_SIZE
+            dy = ((ys.min() + ys.max()) / 2 - (lo + hi - 1) / 2) / WRITE_SIZE
+            rows.append((scale, dx, dy))
+        return np.array(rows)
+
+    first = measured(0)
+    assert np.array_equal(first, measured(0)) and not np.array_equal(first, measured(1))
+    scale, shift = first[:, 0], first[:, 1:]
+    px = 2 / (hi - lo)  # a pixel of rounding at each edge of the box
+    assert hand.scale[0] - px <= scale.min() and scale.max() <= hand.scale[1] + px
+    assert np.abs(shift).max() <= hand.shift + 1 / WRITE_SIZE
+    # and it is real variation, spread over the ranges rather than stuck at one value
+    assert scale.max() - scale.min() > 0.8 * (hand.scale[1] - hand.scale[0])
+    assert (shift.max(axis=0) - shift.min(axis=0) > 1.6 * hand.shift).all()
+    assert scale.std() > 0.03 and (shift.std(axis=0) > 0.02).all()

@@ -18,6 +18,8 @@ from zi2zi.refine.runtime import RUN_REFINER
 
 from conftest import TINY_CHARS
 
+REFINER_STEPS = 30  # the refining stage's budget, given to finetune (its default is RefinerTuning's)
+
 
 @pytest.fixture(scope="module")
 def refined_run(tiny_refiner, tiny_fonts, tmp_path_factory):
@@ -27,7 +29,8 @@ def refined_run(tiny_refiner, tiny_fonts, tmp_path_factory):
     bases.bases_dir = lambda: tiny_refiner.parent
     try:
         run = tmp_path_factory.mktemp("refined") / "run"
-        summary = finetune("tiny", run, target=str(tiny_fonts["light"]), steps=4, progress=False, device="cpu")
+        summary = finetune("tiny", run, target=str(tiny_fonts["light"]), steps=4, progress=False, device="cpu",
+                           refiner_steps=REFINER_STEPS)
     finally:
         bases.bases_dir = original
     return summary
@@ -47,9 +50,9 @@ def test_finetune_tunes_the_run_refiner_on_the_training_glyphs(refined_run, tiny
     assert refined_run.refiner == refined_run.run_dir / RUN_REFINER
     doc = read_refiner_metadata(refined_run.refiner)
     assert doc["tuned"]["from"] == str(tiny_refiner)
-    assert doc["tuned"]["glyphs"] == refined_run.train_glyphs and doc["tuned"]["steps"] > 0
+    assert doc["tuned"]["glyphs"] == refined_run.train_glyphs and doc["tuned"]["steps"] == REFINER_STEPS
     record = json.loads((refined_run.run_dir / "finetune.json").read_text(encoding="utf-8"))
-    assert record["refiner"] == str(tiny_refiner)
+    assert record["refiner"] == str(tiny_refiner) and record["refiner_steps"] == REFINER_STEPS
     # Running the same command again is a resume: nothing retrains, the refiner stays.
     before = refined_run.refiner.stat().st_mtime_ns
     import zi2zi.bases as bases

@@ -135,6 +135,7 @@ def make_font(
     holdout: int | None = None,
     steps: int | None = None,
     discriminator: str | None = None,
+    refiner_steps: int | None = None,
     seed: int = 0,
     device: str = "auto",
     overwrite: bool = False,
@@ -148,7 +149,7 @@ def make_font(
     ``target`` (a font; ``train_chars`` picks its training characters), ``target_glyphs`` (a
     glyph folder: a scanned hand) or ``data`` (a dataset rendered like the base), as for
     :func:`zi2zi.finetune.finetune`, which also takes ``style_name``, ``holdout``, ``steps``,
-    ``discriminator`` and ``seed``. The fine-tuning run goes to ``work/run`` (run again, it
+    ``discriminator``, ``refiner_steps`` and ``seed``. The fine-tuning run goes to ``work/run`` (run again, it
     resumes; ``overwrite`` starts it over) and the generated glyphs of ``chars`` to
     ``work/generated``, which must be new or empty. ``out``: the font, new (named ``family``) or
     ``merge_into`` with the generated characters it lacks added; it is replaced if it exists.
@@ -166,7 +167,7 @@ def make_font(
     tell("finetune", 0, 1)
     tuned = finetune(base, work / RUN_DIR, target=target, chars=train_chars, target_glyphs=target_glyphs, data=data,
                      holdout=holdout, steps=steps, discriminator=discriminator, style_name=style_name, seed=seed,
-                     overwrite=overwrite, device=None if device == "auto" else device, progress=False, echo=say,
+                     refiner_steps=refiner_steps, overwrite=overwrite, device=None if device == "auto" else device, progress=False, echo=say,
                      refine=refine)
     tell("finetune", 1, 1)
     finetune_seconds = time.perf_counter() - t0

@@ -9,6 +9,8 @@ learns from, standing for a person's own writing.
 Completing the font (fine-tune a base model on the scanned glyphs, generate the rest of a charset,
 merge) is the step marked ``COMPLETION`` below: it runs when a base model is installed (``zi2zi
 models``) or given with ``--base``, and is reported as not done otherwise; it is never imitated.
+The demo's two halves, :func:`write_and_scan` and :func:`complete_with_model`, are what
+``benchmarks/handwriting.py`` runs and measures.
 
     zi2zi demo --handwriting --out handwriting-demo-out [--overwrite] [--charset SPEC]
         [--base NAME|CKPT] [--complete-charset SPEC] [--steps N] [--device D]
@@ -21,7 +23,9 @@ import io
 import json
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -31,14 +35,17 @@ from zi2zi.demo.settings import COMPLETE_CHARSET, HANDWRITING_OUT, TEMPLATE_SIZE
 from zi2zi.errors import FontError
 from zi2zi.fonts import FontFile, Renderer, open_font, resolve_charset
 from zi2zi.handwriting.charset import template_charset
-from zi2zi.handwriting.draw import open_reference_font, write_template
+from zi2zi.handwriting.draw import TemplateFiles, open_reference_font, write_template
 from zi2zi.handwriting.intake import ScanSettings
 from zi2zi.handwriting.layout import TemplateSettings
 from zi2zi.handwriting.review import glyph_strip
-from zi2zi.handwriting.scan import scan
-from zi2zi.handwriting.synthetic import synthetic_photos
+from zi2zi.handwriting.scan import ScanReport, scan
+from zi2zi.handwriting.synthetic import HandSettings, Photo, synthetic_photos
 from zi2zi.images import read_grey
 from zi2zi.storage import FolderKind, owned_folder, write_json, write_text
+
+if TYPE_CHECKING:
+    from zi2zi.export import CheckReport
 
 HAND_FONTS = [("LXGWWenKai-Regular.ttf", "fonts-lxgw-wenkai"), ("ukai.ttc", "fonts-arphic-ukai")]
 KIND = FolderKind(noun="handwriting demo folder", marker=".zi2zi-handwriting-demo.json",
@@ -66,21 +73,51 @@ def _small(image: np.ndarray, width: int) -> Image.Image:
 
 def run_handwriting_demo(out: str | Path = HANDWRITING_OUT, *, charset: str | None = None,
                          hand_font: str | None = None, reference_font: str | None = None, size: int = TEMPLATE_SIZE,
-                         seed: int = 0, overwrite: bool = False,
+                         seed: int = 0, overwrite: bool = False, hand_settings: HandSettings | None = None,
                          base: str | None = None, complete_charset: str = COMPLETE_CHARSET, steps: int | None = None,
                          device: str = "auto", log=print) -> dict:
-    """The whole demo into ``out``; returns what ``summary.json`` holds. ``base``, ``complete_charset``,
-    ``steps`` and ``device`` are for the completion step (see :func:`complete_with_model`)."""
+    """The whole demo into ``out``; returns what ``summary.json`` holds. ``charset`` to
+    ``hand_settings`` are for writing and scanning the sheets (see :func:`write_and_scan`);
+    ``base``, ``complete_charset``, ``steps`` and ``device`` for the completion step (see
+    :func:`complete_with_model`)."""
     out = Path(out)
     # Only a demo folder (by its marker) is ever cleared; the marker goes first, so a demo stopped
     # half-way is still recognised and replaced by the next one.
     with owned_folder(out, KIND, overwrite=overwrite, marker={"written_by": "zi2zi demo --handwriting"}):
         return _run(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size, seed=seed,
-                    base=base, complete_charset=complete_charset, steps=steps, device=device, log=log)
+                    hand_settings=hand_settings, base=base, complete_charset=complete_charset, steps=steps,
+                    device=device, log=log)
 
 
-def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_font: str | None, size: int,
-         seed: int, base: str | None, complete_charset: str, steps: int | None, device: str, log) -> dict:
+@dataclass
+class ScannedHand:
+    """The synthetic hand's sheets, written, photographed and read back by :func:`write_and_scan`."""
+
+    hand: FontFile  # the font playing the hand: the truth for every character, written or not
+    reference: FontFile  # the font of the template's printed labels
+    chars: list[str]  # the template's characters (those of the charset the hand font draws)
+    files: TemplateFiles
+    shots: list[Photo]
+    truth: dict[str, np.ndarray]  # char -> the glyph the hand wrote, at the scan's size
+    report: ScanReport
+    glyphs: Path  # the scanned glyph folder
+    font: Path  # the written glyphs exported as a font: what the completion merges into
+    check: CheckReport  # the exported font rendered back against the glyph folder
+    median_ink_iou: float  # scanned glyph against what the hand wrote, median over the glyphs
+    seconds: dict[str, float] = field(default_factory=dict)  # template, photos, scan, export
+
+
+def write_and_scan(out: Path, *, charset: str | None = None, hand_font: str | None = None,
+                   reference_font: str | None = None, size: int = TEMPLATE_SIZE, seed: int = 0,
+                   hand_settings: HandSettings | None = None, log=print) -> ScannedHand:
+    """The path up to the written font, into the new or empty folder ``out``: the template of
+    ``charset`` (default handwriting-300) -> the synthetic hand (``hand_font``, default
+    :func:`find_hand_font`) writes it, each glyph sized and placed anew as ``hand_settings`` says
+    (default :class:`~zi2zi.handwriting.synthetic.HandSettings`), and a synthetic phone photographs
+    the pages (``out/photos``; ``seed``) -> ``scan`` reads them into ``out/glyphs`` at ``size`` px
+    -> ``export`` makes ``out/my-handwriting.ttf`` and checks it. Each stage is timed."""
+    from zi2zi.export import check_font, export_font
+
     timings: dict[str, float] = {}
     hand = open_font(hand_font) if hand_font else find_hand_font()
     reference = open_reference_font(reference_font)
@@ -92,7 +129,8 @@ def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_fon
     log(f"template: {len(chars)} characters on {len(files.template.pages)} page(s) -> {files.out}")
 
     t = time.perf_counter()
-    shots, truth = synthetic_photos(files.template, hand, seed=seed, truth_size=size, reference=reference)
+    shots, truth = synthetic_photos(files.template, hand, seed=seed, truth_size=size, reference=reference,
+                                    hand=hand_settings)
     photos_dir = out / "photos"
     photos_dir.mkdir()
     photo_paths = []
@@ -113,48 +151,60 @@ def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_fon
     log(f"scan: {len(report.glyphs)} glyphs in {timings['scan']:.1f} s; median ink IoU against the written glyphs "
         f"{np.median(ious):.4f}")
 
-    from zi2zi.export import check_font, export_font
-
     t = time.perf_counter()
     font_path = out / "my-handwriting.ttf"
     exported = export_font(out / "glyphs", font_path, family="zi2zi Handwriting Demo")
     check = check_font(font_path, out / "glyphs", embox=exported.embox)  # the box the glyphs were traced in
     timings["export"] = time.perf_counter() - t
     log(f"export: {font_path} ({exported.glyphs} glyphs); check: {check.summary()}")
+    return ScannedHand(hand=hand, reference=reference, chars=chars, files=files, shots=shots, truth=truth,
+                       report=report, glyphs=out / "glyphs", font=font_path, check=check,
+                       median_ink_iou=float(np.median(ious)), seconds=timings)
 
+
+def _run(out: Path, *, charset: str | None, hand_font: str | None, reference_font: str | None, size: int,
+         seed: int, hand_settings: HandSettings | None, base: str | None, complete_charset: str,
+         steps: int | None, device: str, log) -> dict:
+    written = write_and_scan(out, charset=charset, hand_font=hand_font, reference_font=reference_font, size=size,
+                             seed=seed, hand_settings=hand_settings, log=log)
+    timings = dict(written.seconds)
     t = time.perf_counter()
-    completion = complete_with_model(out, font_path, base=base, charset=complete_charset, steps=steps,
+    completion = complete_with_model(out, written.font, base=base, charset=complete_charset, steps=steps,
                                      device=device, log=log)  # COMPLETION: see the function
     timings["completion"] = time.perf_counter() - t
     log(f"completion: {completion['status']}")
 
     summary = {
-        "hand_font": hand.name,
-        "reference_font": reference.name,
-        "characters": len(chars),
-        "pages": len(files.template.pages),
-        "glyphs": len(report.glyphs),
-        "median_ink_iou": round(float(np.median(ious)), 4),
-        "export_check_median_iou": round(check.median, 4),
+        "hand_font": written.hand.name,
+        "reference_font": written.reference.name,
+        "characters": len(written.chars),
+        "pages": len(written.files.template.pages),
+        "glyphs": len(written.report.glyphs),
+        "median_ink_iou": round(written.median_ink_iou, 4),
+        "export_check_median_iou": round(written.check.median, 4),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
-        "photos": [shot.params | {"homography": None} for shot in shots],
+        "photos": [shot.params | {"homography": None} for shot in written.shots],
         "completion": completion,
     }
     write_json(out / "summary.json", summary)
-    _write_report(out, files, shots, report, font_path, summary, chars)
+    _write_report(out, written.files, written.shots, written.report, written.font, summary, written.chars)
     log(f"report: {out / 'report.html'}")
     return summary
 
 
 def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, charset: str = COMPLETE_CHARSET,
-                        steps: int | None = None, device: str = "auto", log=print) -> dict:
+                        steps: int | None = None, discriminator: str | None = None, refiner_steps: int | None = None,
+                        device: str = "auto", log=print) -> dict:
     """COMPLETION: fine-tune a base model on the scanned glyphs (``out/glyphs``), generate the
     characters of ``charset`` that the hand-written font ``font_path`` lacks, and merge them into
     ``font_path``'s characters as ``NAME-complete.ttf``, so every written glyph is kept as written.
 
     ``base`` is a base name or a checkpoint / run directory; by default the installed base
     (``zi2zi models``). With none installed nor given, nothing is generated in its place: the step
-    is reported as not done, with the commands that do it.
+    is reported as not done, with the commands that do it. ``steps``, ``discriminator`` and
+    ``refiner_steps`` go to the fine-tuning (:func:`zi2zi.finetune.finetune`; default: its own
+    choices). A done record has the seconds of each stage (``seconds``: finetune, with the
+    refining stage, then generate and export).
     """
     from zi2zi.bases import base_names
     from zi2zi.fontmaking import GLYPHS_DIR, RUN_DIR, make_font
@@ -182,11 +232,14 @@ def complete_with_model(out: Path, font_path: Path, *, base: str | None = None, 
 
     wanted = filter_by_fonts(resolve_charset(charset), missing_from=[open_font(font_path)])
     made = make_font(chosen, complete, work=out, chars=wanted, target_glyphs=glyphs, merge_into=font_path,
-                     style_name=STYLE_NAME, steps=steps, device=device, echo=log)
+                     style_name=STYLE_NAME, steps=steps, discriminator=discriminator, refiner_steps=refiner_steps,
+                     device=device, echo=log)
     tuned = made.model
     assert tuned is not None  # make_font always fine-tunes
     record = {"base": str(chosen), "run": str(run), "style": tuned.style, "steps": tuned.step, "charset": charset,
-              "train_glyphs": tuned.train_glyphs, "next_steps": commands(str(made.source.path))}
+              "discriminator": tuned.recipe.discriminator, "train_glyphs": tuned.train_glyphs,
+              "seconds": {k: round(v, 2) for k, v in made.seconds.items()},
+              "next_steps": commands(str(made.source.path))}
     if made.export is None:
         return record | {"status": f"done: fine-tuned {Path(chosen).stem} on {tuned.train_glyphs} written glyphs; "
                                    f"the hand-written font already has every character of {charset} the model "

@@ -28,7 +28,9 @@ from zi2zi.fonts import FontFile, resolve_charset
 from zi2zi.fonts.font import open_font_spec
 
 
-def _holdout_pick(candidates: Sequence[str], n: int, seed: int) -> list[str]:
+def holdout_pick(candidates: Sequence[str], n: int, seed: int) -> list[str]:
+    """``n`` of ``candidates`` (all when there are fewer) drawn with ``seed``, in code point order:
+    the same set from the same candidates in any order."""
     pool = sorted(dict.fromkeys(candidates))
     return sorted(random.Random(seed).sample(pool, min(n, len(pool))), key=ord)
 
@@ -61,7 +63,7 @@ def dataset_from_font(
     pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
                         if font.covers(c) and source.covers(c) and c not in set(train)]
     wanted = DEFAULT_HOLDOUT if holdout is None else holdout
-    held = _holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
+    held = holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
     if not chars:
         held_set = set(held) | set(base_holdout)
         train = [c for c in resolve_charset(DEFAULT_CHARSET)
@@ -108,7 +110,7 @@ def dataset_from_glyph_folder(
         say(f"placement ({placement}): the glyphs sit {measured.dx:+.3f} / {measured.dy:+.3f} em off their source "
             f"glyphs and are {measured.kx:.2f} x {measured.ky:.2f} their size (median of {measured.glyphs}); "
             "trained brought onto the source's placement, generated glyphs get the median back")
-    held = _holdout_pick(list(images), holdout, seed) if holdout > 0 else []
+    held = holdout_pick(list(images), holdout, seed) if holdout > 0 else []
     name = style_name or Path(folder).resolve().name
     dataset_from_glyphs(source=source, images=images, embox=glyphs.embox, out=out, settings=settings,
                         style_name=name, holdout_chars=held, seed=seed, overwrite=overwrite,

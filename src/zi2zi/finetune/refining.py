@@ -9,6 +9,7 @@ the scanner's resolution, normalised in placement as the generator's were) and t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,8 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
         pairs = pairs_from_images(generator, style, source=source, images=images, size=base_refiner.size)
         where = f"the dataset's {manifest['render']['size']} px glyphs"
     tuning = RefinerTuning()
+    if record.get("refiner_steps"):  # the run's own budget (finetune's refiner_steps)
+        tuning = replace(tuning, steps=int(record["refiner_steps"]))
     say(f"refining stage: fine-tuning {base_refiner.path.stem} on {len(pairs)} glyphs ({where}), {tuning.steps} steps")
     path = tune_refiner(base_refiner, generator, style, pairs=pairs, out=target_path, tuning=tuning, seed=seed,
                         extra={"generator_fingerprint": generator.fingerprint})

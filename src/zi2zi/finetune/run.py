@@ -65,6 +65,7 @@ def finetune(
     refiner: str | Path | None = None,
     on_step: Callable[[Any], None] | None = None,
     placement: str | None = None,
+    refiner_steps: int | None = None,
 ) -> FinetuneSummary:
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
@@ -83,6 +84,8 @@ def finetune(
     ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
     (:mod:`zi2zi.data.placement`; default :data:`~zi2zi.finetune.recipe.DEFAULT_PLACEMENT`, "none"
     trains on them as written); the hand's median placement is recorded and generated glyphs get it.
+    ``refiner_steps``: the refining stage's step budget (default
+    :class:`~zi2zi.refine.tune.RefinerTuning`'s), recorded in the run so that a resume tunes alike.
     """
     from zi2zi import checkpoints as ckpt
     from zi2zi.bases import resolve_base
@@ -99,6 +102,8 @@ def finetune(
         raise DatasetError("--placement normalises the glyphs of --target-glyphs; a font or dataset is placed already")
     check_placement(placement)
     check_discriminator(discriminator)  # refused before anything is written
+    if refiner_steps is not None and (isinstance(refiner_steps, bool) or refiner_steps < 1):
+        raise ConfigError(f"refiner steps {refiner_steps!r}: give a whole number of 1 or more")
     if amp is not None and amp not in AMPS:
         raise ConfigError(f"--amp {amp!r}: choose one of {', '.join(AMPS)}")
     out = Path(out)
@@ -138,7 +143,7 @@ def finetune(
             cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
                                    data=data, holdout=holdout, steps=steps, discriminator=discriminator,
                                    style_name=style_name, seed=seed, refiner=chosen_refiner, say=say,
-                                   placement=placement or DEFAULT_PLACEMENT)
+                                   placement=placement or DEFAULT_PLACEMENT, refiner_steps=refiner_steps)
         except BaseException:
             if created and [p.name for p in out.iterdir()] == [FINETUNE_KIND.marker]:
                 shutil.rmtree(out)  # a refused input leaves no folder behind
@@ -150,7 +155,8 @@ def finetune(
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
              target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None, steps: int | None,
              discriminator: str | None, style_name: str | None, seed: int, refiner: Path | None,
-             say: Callable[[str], None], placement: str = DEFAULT_PLACEMENT) -> tuple[Config, dict[str, Any]]:
+             say: Callable[[str], None], placement: str = DEFAULT_PLACEMENT,
+             refiner_steps: int | None = None) -> tuple[Config, dict[str, Any]]:
     """The dataset, the recipe and the config of a new run in ``out`` from the base ``loaded``
     (read from ``base_path``); its record written."""
     from zi2zi.data.layout import read_manifest
@@ -201,6 +207,7 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
         # How the glyphs were normalised and the hand's median placement (the refining stage
         # normalises its targets the same way): zi2zi.data.placement.
         placement=manifest["styles"][0].get("placement"),
+        refiner_steps=refiner_steps,  # None: RefinerTuning's default
     )
     from zi2zi.storage.atomic import write_json
 
