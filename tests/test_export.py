@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.areaPen import AreaPen
+from fontTools.pens.boundsPen import BoundsPen
 from fontTools.pens.recordingPen import DecomposingRecordingPen
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.ttLib import TTFont
@@ -589,3 +590,24 @@ def test_cli_em_box_option(tmp_path: Path, capsys) -> None:
     assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880,-120"]) == 0
     assert main(["export", "--glyphs", str(glyphs), "--out", str(out), "--family", "X", "--em-box", "1000,880"]) == 1
     assert "--em-box" in capsys.readouterr().err
+
+
+def test_merge_into_a_font_exported_from_glyphs_keeps_the_written_size(tmp_path: Path) -> None:
+    # A hand's font: its glyphs traced in the folder's em box, its hhea widened for line spacing.
+    # Glyphs drawn in the same em box and merged into it must come out at the written glyphs' size.
+    images = bitmaps()
+    written = export_font(write_glyphs(tmp_path / "written", {KOU: images[KOU]}, cjk_manifest()),
+                          tmp_path / "hand.ttf", family="Hand").path
+    hhea = TTFont(written)["hhea"]
+    os2 = TTFont(written)["OS/2"]
+    assert (hhea.ascent, hhea.descent) != (os2.sTypoAscender, os2.sTypoDescender)  # what makes it a trap
+    out = tmp_path / "completed.ttf"
+    merge_into_font(write_glyphs(tmp_path / "generated", {HUI: images[KOU]}, cjk_manifest()), written, out)
+
+    def ink_box(codepoint: int) -> tuple[float, ...]:
+        font = TTFont(out)
+        pen = BoundsPen(font.getGlyphSet())
+        font.getGlyphSet()[font.getBestCmap()[codepoint]].draw(pen)
+        return pen.bounds
+
+    assert ink_box(HUI) == pytest.approx(ink_box(KOU), abs=3)  # font units of a 1000-unit em

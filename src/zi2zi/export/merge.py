@@ -80,7 +80,7 @@ def merge_into_font(
         )
 
     # The base's em box, not the folder's: new glyphs must match the size of the base's glyphs.
-    embox = info.embox(folder.size, folder.embox.margin)
+    embox = _base_glyph_box(font, info, folder.embox)
     advance = info.units_per_em  # ideographs are full-width
     warnings = list(folder.warnings)
     if not _same_proportions(folder.embox, embox):
@@ -204,6 +204,22 @@ def _widen_summaries(font: TTFont, bounds: dict[str, tuple[int, int, int, int] |
     hhea.minLeftSideBearing = min([hhea.minLeftSideBearing] + [b[0] for b in boxes])
     hhea.minRightSideBearing = min([hhea.minRightSideBearing] + [advance - b[2] for b in boxes])
     hhea.xMaxExtent = max([hhea.xMaxExtent] + [b[2] for b in boxes])  # lsb + width = xMax
+
+
+def _base_glyph_box(font: TTFont, info: FontFile, drawn: EmBox) -> EmBox:
+    """The em box the base's glyphs are drawn in, at the folder's size: the renderer's (hhea)
+    box, except when the base's OS/2 typo box is exactly the box the folder was drawn in and the
+    hhea box is another. That is a font zi2zi exported from a glyph folder (a hand's font): it
+    traced its glyphs in that box and widened hhea for line spacing only, so placing new glyphs in
+    the hhea box would draw them 1.3 times the size of the written ones."""
+    box = info.embox(drawn.size, drawn.margin)
+    os2 = font["OS/2"] if "OS/2" in font else None
+    if os2 is None:
+        return box
+    typo = EmBox(info.units_per_em, int(os2.sTypoAscender), int(os2.sTypoDescender), drawn.size, drawn.margin)
+    if _same_proportions(typo, drawn) and not _same_proportions(typo, box):
+        return typo
+    return box
 
 
 def _same_proportions(a: EmBox, b: EmBox) -> bool:
