@@ -27,6 +27,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, quartiles, synthetic_batch
 
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # children run as `python -m benchmarks.bench_train` from here
 CASES = {
     # name: (preset, batch size, overrides)
     "classic-256-bs16": ("classic", 16, []),
@@ -207,15 +208,20 @@ def build_steps(name: str, kinds: list[str]) -> dict:
     return {kind: builders[kind]() for kind in kinds}
 
 
-def available_kinds(requested: list[str] | None) -> tuple[list[str], list[str]]:
-    """The step kinds to time, and a line for each one left out and why."""
+def available_kinds(requested: list[str] | None, case: str) -> tuple[list[str], list[str]]:
+    """The step kinds to time on ``case``, and a line for each one left out and why."""
     from benchmarks.peer import ENV, peer_path
+    from zi2zi.config import load_config
     from zi2zi.device import cpu_has_bf16
 
     kinds, skipped = list(requested or STEP_KINDS), []
+    size = load_config(CASES[case][0]).model.image_size
     if "peer" in kinds and peer_path() is None:
         kinds.remove("peer")
         skipped.append(f"peer: {ENV} is not set (point it at an EuphoriaYan/zi2zi-pytorch checkout to time its step)")
+    elif "peer" in kinds and size != 256:
+        kinds.remove("peer")
+        skipped.append(f"peer on {case}: zi2zi-pytorch's U-Net has 8 fixed halvings, so it runs at 256 px only")
     if "trainer_bf16" in kinds and not cpu_has_bf16():
         kinds.remove("trainer_bf16")
         skipped.append("trainer_bf16: this CPU has neither AVX-512 BF16 nor AMX")
@@ -262,7 +268,7 @@ def compare_steps(name: str, kinds: list[str], *, iters: int, warmup: int, profi
 def peak_rss_of(name: str, kind: str, warmup: int) -> float:
     """Peak RSS (GB) of a process that builds only this step kind and runs ``warmup`` + 1 iterations."""
     cmd = [sys.executable, "-m", "benchmarks.bench_train", "--rss-child", name, kind, "--warmup", str(warmup)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=PACKAGE_ROOT)
     if out.returncode != 0:
         print(out.stderr, file=sys.stderr)
         raise SystemExit(f"peak RSS of {kind} on {name} failed")
@@ -306,16 +312,17 @@ def main() -> int:
         print(json.dumps({"peak_rss_gb": round(peak_rss_bytes() / 1e9, 3)}))
         return 0
     if args.vs_plain:
-        kinds, skipped = available_kinds(args.kinds)
-        for line in skipped:
-            print(f"skipped {line}", file=sys.stderr)
         matmul_before = matmul_gflops()
-        results = []
+        results, skipped = [], []
         for name in args.cases or ["cpu-small"]:
+            kinds, left_out = available_kinds(args.kinds, name)
+            skipped += [line for line in left_out if line not in skipped]
             r = compare_steps(name, kinds, iters=max(5, iters), warmup=max(1, args.warmup), profile=args.profile)
             if args.rss:
                 r["peak_rss_gb"] = {kind: peak_rss_of(name, kind, warmup=1) for kind in kinds}
             results.append(r)
+        for line in skipped:
+            print(f"skipped {line}", file=sys.stderr)
         for r in results:
             for key, table in r.get("profile", {}).items():
                 print(f"{r['case']}, {key}: one iteration, per op\n{table}", file=sys.stderr)
@@ -338,11 +345,11 @@ def main() -> int:
     print(f"dense fp32 matmul 2048^3 on {args.device}: {matmul:.1f} GFLOP/s", file=sys.stderr)
     results = []
     for name in cases:
-        cmd = [sys.executable, __file__, "--child", name, "--iters", str(iters), "--warmup", str(args.warmup),
+        cmd = [sys.executable, "-m", "benchmarks.bench_train", "--child", name, "--iters", str(iters), "--warmup", str(args.warmup),
                "--device", args.device, "--amp", args.amp, "--threads", str(args.threads)]
         if args.contiguous:
             cmd.append("--contiguous")
-        out = subprocess.run(cmd, capture_output=True, text=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=PACKAGE_ROOT)
         if out.returncode != 0:
             print(out.stderr, file=sys.stderr)
             raise SystemExit(f"case {name} failed")
