@@ -13,6 +13,7 @@ Two views of the same held-out characters (never trained on, unseen by the base 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -31,6 +32,7 @@ from zi2zi.metrics.evaluate import evaluate
 from zi2zi.metrics.font_quality import font_quality
 from zi2zi.reporting import read_metrics
 from zi2zi.storage import atomic_path
+from zi2zi.training.rundir import CONFIG_FILE
 
 SAMPLES, FONT, GLYPHS = "samples.png", "font.ttf", "glyphs"
 CURVE_KEYS = ("kind", "step", "g_loss", "d_loss", "g_gan", "l1", "val_l1", "val_ssim", "d_blur_sigma")
@@ -67,7 +69,10 @@ def learning_curve(run_dir: Path, final: Path, evald: Path) -> tuple[list[dict[s
     """Held-out L1 and SSIM at every kept checkpoint before ``final``, and the per-glyph figures
     of the one nearest half the budget (None when the run kept none before the end)."""
     final_step = int(ckpt.read_metadata(final)["step"])
-    earlier = [p for p in ckpt.list_checkpoints(run_dir) if int(ckpt.read_metadata(p)["step"]) < final_step]
+    # The checkpoints of the schedule only: a run stopped and resumed also saved one where it stopped.
+    every = int(json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))["train"]["checkpoint_every"])
+    earlier = [p for p in ckpt.list_checkpoints(run_dir)
+               if (step := int(ckpt.read_metadata(p)["step"])) < final_step and every > 0 and step % every == 0]
     curve, figures = [], {}
     for path in earlier:
         f = held_out_figures(path, evald, classifier=False)

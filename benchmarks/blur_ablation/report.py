@@ -263,9 +263,15 @@ def verdict_summary(runs: Sequence[an.Run], places: list[str]) -> str:
         row = [key[0], key[1]]
         for p in places:
             res = judged[p].get(key)
-            row.append("-" if res is None else res.verdict)
+            row.append("-" if res is None else f"**{res.verdict}**: {deciding_evidence(res)}")
         rows.append(row)
     return markdown_table(["claim", "setting", *[PLACE_TITLES[p] for p in places]], rows)
+
+
+def deciding_evidence(res: an.ClaimResult) -> str:
+    """The measures that decided a verdict with their intervals (all of them when none did)."""
+    shown = [e for e in res.evidence if e[1] != "not separable"] or res.evidence
+    return "; ".join(f"{an.BY_NAME[m].label} {fmt_interval(iv)}" for m, _, iv in shown)
 
 
 def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: list[str], planned: int,
@@ -309,6 +315,9 @@ def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: 
         + ("; ".join(machines) or "-") + ".",
         "",
         "## Verdicts, claim by claim",
+        "",
+        "Each cell: the verdict, then the measures that decided it (all of the claim's measures when none "
+        "did), as the difference to `none` [95 % interval]; the place sections below give every measure.",
         "",
         verdict_summary(runs, places),
         "",
