@@ -52,8 +52,10 @@ ui: setup fonts
 bench: setup fonts
 	$(BIN)/python -m benchmarks.run_all
 
-ablation: setup fonts
-	$(BIN)/python -m benchmarks.blur_ablation
+# The discriminator blur measured where a discriminator takes part: many hours on a CPU; its runs
+# live in ablation-work/, so run it again to go on (ABLATION_ARGS="--dry-run" shows the plan).
+ablation: setup corpus-fonts
+	$(BIN)/python -m benchmarks.blur_ablation $(ABLATION_ARGS)
 
 # The 64 px base model from scratch: hours on a CPU; run it again to resume, then package it.
 base: setup corpus-fonts

@@ -169,3 +169,18 @@ def test_style_ids_follow_the_dataset(data):
         paint = torch.full_like(tgt, float(s["id"]))  # style 0 -> black (0), style 1 -> white (1)
         assert res["results"]["model"]["per_style"][s["name"]]["l1"] == pytest.approx(float(l1(paint, tgt).mean()), rel=1e-6)
     assert np.isfinite(res["results"]["model"]["overall"]["psnr"])
+
+
+def test_per_glyph_values_average_to_the_overall_figures(data, tmp_path):
+    g = Generator(image_size=32, cfg=GeneratorConfig(ngf=8, style_dim=8), num_styles=2)
+    res = evaluate(g, data, "all", batch_size=5, classifier=True, classifier_cfg=TRUSTING_CLF,
+                   cache_dir=tmp_path / "clf", classifier_fonts=(), per_glyph=True)
+    ds = GlyphDataset(data, "all")
+    for column in ("model", "baseline"):
+        per = res["results"][column]["per_glyph"]
+        assert per["char"] == ds.characters and len(per["style"]) == len(ds)
+        for name in METRICS:
+            assert np.mean(per[name]) == pytest.approx(res["results"][column]["overall"][name], rel=1e-6)
+        assert set(per["content_accuracy"]) <= {0.0, 1.0}
+        assert np.mean(per["content_accuracy"]) == pytest.approx(res["results"][column]["overall"]["content_accuracy"])
+    assert "per_glyph" not in evaluate(g, data, "all", classifier=False)["results"]["model"]

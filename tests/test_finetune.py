@@ -3,6 +3,7 @@ and a dataset, and the refusals, on a tiny base trained from tiny fonts (conftes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -201,3 +202,29 @@ def test_a_run_stopped_while_its_dataset_renders_is_still_ours(shipped, tiny_fon
     assert FINETUNE_KIND.read_marker(run) is not None
     summary = finetune("tiny", run, target=str(tiny_fonts["light"]), steps=1, progress=False, device="cpu")
     assert summary.step == 1 and not (run / ".data.rendering-killed").exists()
+
+
+def test_a_fresh_discriminator_takes_its_own_settings(shipped, tiny_fonts, tmp_path):
+    from dataclasses import replace
+
+    from zi2zi.models import Discriminator
+
+    base_d = Config.from_dict(ckpt.read_metadata(shipped)["config"]).model.discriminator
+    wanted = replace(base_d, blur="output" if base_d.blur != "output" else "layers", blur_sigma=0.5, blur_fade_steps=2)
+    run = tmp_path / "ft"
+    finetune("tiny", run, target=str(tiny_fonts["light"]), steps=2, discriminator="fresh",
+             discriminator_config=wanted, progress=False, device="cpu", refine=False)
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))["model"]["discriminator"]
+    assert saved == dataclasses.asdict(wanted)
+    assert json.loads((run / "finetune.json").read_text(encoding="utf-8"))["discriminator_config"] == saved
+    d = ckpt.load_checkpoint(ckpt.resolve_checkpoint(run)).discriminator
+    assert isinstance(d, Discriminator) and d.blur_place == wanted.blur and d.base_sigma == 0.5
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    sigmas = [r["d_blur_sigma"] for r in records if r.get("kind") == "train"]
+    assert sigmas and all(0.0 < s <= 0.5 for s in sigmas)  # its own sigma, fading over the 2 steps
+    with pytest.raises(TrainingError, match="fresh discriminator"):
+        finetune("tiny", tmp_path / "ft2", target=str(tiny_fonts["light"]), discriminator_config=wanted,
+                 progress=False)
+    assert not (tmp_path / "ft2").exists()
+    with pytest.raises(TrainingError, match="fresh discriminator only"):
+        TrainOptions(data=tmp_path, out=tmp_path / "x", init_from=shipped, discriminator_config=wanted).check()

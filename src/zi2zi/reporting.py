@@ -42,8 +42,9 @@ def plot_loss_curves(runs: dict[str, Sequence[dict]], out: str | Path, *, title:
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
-    if len(runs) > 1:
-        axes[-1].legend(fontsize=6)
+    labelled = [ax for ax in axes if ax.get_legend_handles_labels()[0]]
+    if len(runs) > 1 and labelled:  # a run without validation leaves the last panel empty
+        labelled[-1].legend(fontsize=6)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -35,6 +35,17 @@ def holdout_pick(candidates: Sequence[str], n: int, seed: int) -> list[str]:
     return sorted(random.Random(seed).sample(pool, min(n, len(pool))), key=ord)
 
 
+def held_out_chars(font: FontFile, source: FontFile, *, base_holdout: str, n: int, seed: int,
+                   exclude: Sequence[str] = ()) -> list[str]:
+    """The ``n`` characters (fewer when there are not so many) a fine-tuning on ``font`` holds out:
+    drawn with ``seed`` from the base's own held-out set (DEFAULT_CHARSET for a base without one),
+    of those both fonts draw and not in ``exclude``; in code point order."""
+    skip = set(exclude)
+    pool = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
+            if font.covers(c) and source.covers(c) and c not in skip]
+    return holdout_pick(pool, n, seed) if n > 0 else []
+
+
 def dataset_from_font(
     target: str,
     out: Path,
@@ -60,10 +71,8 @@ def dataset_from_font(
         train = [c for c in resolve_charset(chars) if font.covers(c)]
     else:
         train = []
-    pool_for_holdout = [c for c in (base_holdout or "".join(resolve_charset(DEFAULT_CHARSET)))
-                        if font.covers(c) and source.covers(c) and c not in set(train)]
     wanted = DEFAULT_HOLDOUT if holdout is None else holdout
-    held = holdout_pick(pool_for_holdout, wanted, seed) if wanted > 0 else []
+    held = held_out_chars(font, source, base_holdout=base_holdout, n=wanted, seed=seed, exclude=train)
     if not chars:
         held_set = set(held) | set(base_holdout)
         train = [c for c in resolve_charset(DEFAULT_CHARSET)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zi2zi.config import AMPS, Config, ConfigError, with_runtime_defaults
-from zi2zi.errors import DatasetError
+from zi2zi.config import AMPS, Config, ConfigError, DiscriminatorConfig, with_runtime_defaults
+from zi2zi.errors import DatasetError, TrainingError
 from zi2zi.finetune import inputs
 from zi2zi.finetune.recipe import DEFAULT_PLACEMENT, FinetuneRecipe, check_discriminator, check_placement, recipe_for
 from zi2zi.finetune.refining import choose_refiner, run_refining_stage
@@ -54,6 +54,7 @@ def finetune(
     holdout: int | None = None,
     steps: int | None = None,
     discriminator: str | None = None,
+    discriminator_config: DiscriminatorConfig | None = None,
     style_name: str | None = None,
     seed: int = 0,
     overwrite: bool = False,
@@ -74,6 +75,8 @@ def finetune(
     0 for glyphs: every written glyph is worth training on; a dataset keeps its own split).
     ``discriminator``: "none" (the recipe's choice: L1 + const only) or "fresh" (a discriminator
     from random weights trains beside G: sharper strokes, about 1.7x the time).
+    ``discriminator_config``: with "fresh", that discriminator's settings (e.g. where and how much it
+    blurs, ``model.discriminator.blur``); default the base's. Recorded in the run, kept on resume.
     ``refine``: after the generator, fine-tune the refiner (``refiner``, default the one shipped
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
@@ -106,6 +109,8 @@ def finetune(
         raise ConfigError(f"refiner steps {refiner_steps!r}: give a whole number of 1 or more")
     if amp is not None and amp not in AMPS:
         raise ConfigError(f"--amp {amp!r}: choose one of {', '.join(AMPS)}")
+    if discriminator_config is not None and discriminator != "fresh":
+        raise TrainingError("discriminator settings apply to a fresh discriminator; pass discriminator=\"fresh\"")
     out = Path(out)
     # One fine-tuning of ``out`` at a time while it decides to resume; a new run takes the same
     # lock again to prepare (claim_folder), the trainer the run's own for the training itself.
@@ -142,21 +147,23 @@ def finetune(
         try:
             cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
                                    data=data, holdout=holdout, steps=steps, discriminator=discriminator,
-                                   style_name=style_name, seed=seed, refiner=chosen_refiner, say=say,
-                                   placement=placement or DEFAULT_PLACEMENT, refiner_steps=refiner_steps)
+                                   discriminator_config=discriminator_config, style_name=style_name, seed=seed,
+                                   refiner=chosen_refiner, say=say, placement=placement or DEFAULT_PLACEMENT,
+                                   refiner_steps=refiner_steps)
         except BaseException:
             if created and [p.name for p in out.iterdir()] == [FINETUNE_KIND.marker]:
                 shutil.rmtree(out)  # a refused input leaves no folder behind
             raise
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, amp=amp, progress=progress,
-                  say=say, on_step=on_step)
+                  say=say, on_step=on_step, discriminator_config=discriminator_config)
 
 
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
              target_glyphs: str | Path | None, data: str | Path | None, holdout: int | None, steps: int | None,
              discriminator: str | None, style_name: str | None, seed: int, refiner: Path | None,
              say: Callable[[str], None], placement: str = DEFAULT_PLACEMENT,
-             refiner_steps: int | None = None) -> tuple[Config, dict[str, Any]]:
+             refiner_steps: int | None = None,
+             discriminator_config: DiscriminatorConfig | None = None) -> tuple[Config, dict[str, Any]]:
     """The dataset, the recipe and the config of a new run in ``out`` from the base ``loaded``
     (read from ``base_path``); its record written."""
     from zi2zi.data.layout import read_manifest
@@ -208,6 +215,8 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
         # normalises its targets the same way): zi2zi.data.placement.
         placement=manifest["styles"][0].get("placement"),
         refiner_steps=refiner_steps,  # None: RefinerTuning's default
+        # The fresh discriminator's own settings, None for the base's (zi2zi.training.plan).
+        discriminator_config=asdict(discriminator_config) if discriminator_config is not None else None,
     )
     from zi2zi.storage.atomic import write_json
 
@@ -265,17 +274,20 @@ def _only_leftovers(out: Path) -> bool:
 
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, amp: str | None,
            progress: bool, say: Callable[[str], None], overwrite: bool = False,
-           on_step: Callable[[Any], None] | None = None) -> FinetuneSummary:
+           on_step: Callable[[Any], None] | None = None,
+           discriminator_config: DiscriminatorConfig | None = None) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
     if amp is not None:
         cfg.train.amp = amp  # type: ignore[assignment]  # checked against AMPS by finetune()
     recipe = _checked_recipe(out, record)
+    fresh = recipe.fresh_discriminator and not resume  # a resumed run's D is in its checkpoint
     options = TrainOptions(
         data=record["data"], out=out, config=cfg, resume=resume, overwrite=overwrite and not resume,
         device=device, init_from=None if resume else record["base"], new_style=None if resume else record["style"],
         only_new_styles=recipe.only_new_style and not resume, progress=progress, echo=say,
-        fresh_discriminator=recipe.fresh_discriminator and not resume, on_step=on_step,
+        fresh_discriminator=fresh, on_step=on_step,
+        discriminator_config=discriminator_config if fresh else None,
         resume_hint="run the same `zi2zi finetune` command again to resume from this checkpoint",
     )
     summary = train(options)

@@ -148,6 +148,7 @@ def evaluate(
     classifier_cfg: ClassifierConfig | None = None,
     cache_dir: str | Path | None = None,
     log: Callable[[str], None] | None = None,
+    per_glyph: bool = False,
 ) -> dict[str, Any]:
     """Every metric for G and for the source-as-prediction baseline, overall and per style.
 
@@ -156,6 +157,9 @@ def evaluate(
     ``classifier_fonts`` adds fonts to the dataset's own for training the classifier (default: the
     installed corpus fonts of ``zi2zi.fonts.corpus.CLASSIFIER_EXTRA``), which holds out the source font (so it is measured on a style it never saw, while it learns the styles
     the model imitates). The classifier is cached in ``cache_dir`` (default ``DATASET/.cache``).
+    ``per_glyph``: each column also gets ``per_glyph``, every pair's values (``char``, ``style`` and
+    each pixel metric; ``content_accuracy`` 1.0 or 0.0 with the classifier), for paired comparisons
+    of two models on the same characters.
     """
     from zi2zi.device import resolve_device
 
@@ -239,6 +243,17 @@ def evaluate(
         if unknown:
             notes.append(f"{unknown} glyphs are of characters the classifier does not know; counted as wrong")
         _add_classifier_metrics(results, preds, feats, labels, styles_np, names)
+
+    if per_glyph:
+        chars = [chr(int(c)) for c in data.codepoints[indices]]
+        style_names = [names[int(s)] for s in styles_np]
+        for key, acc in (("model", acc_model), ("baseline", acc_base)):
+            results[key]["per_glyph"] = {"char": chars, "style": style_names, **acc.per_image()}
+        if clf is not None:
+            for key in ("model", "baseline", "real"):
+                correct = (torch.cat(preds[key]).numpy() == labels).astype(np.float64)
+                results[key].setdefault("per_glyph", {"char": chars, "style": style_names})
+                results[key]["per_glyph"]["content_accuracy"] = correct.tolist()
 
     counts = {names[int(s)]: int((styles_np == s).sum()) for s in np.unique(styles_np)}
     return {

@@ -138,6 +138,10 @@ class MetricAccumulator:
     def count(self) -> int:
         return int(sum(s.numel() for s in self._styles))
 
+    def per_image(self) -> dict[str, list[float]]:
+        """Every image's value of every metric, in the order the images came: {name: [value, ...]}."""
+        return {n: torch.cat(v).tolist() if v else [] for n, v in self._values.items()}
+
     def result(self) -> dict:
         """{"count": N, "overall": {metric: mean}, "per_style": {style_id: {"count", metric: mean}}}."""
         if not self._styles:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zi2zi.config import Config
+from zi2zi.config import Config, DiscriminatorConfig
 from zi2zi.errors import TrainingError
 
 
@@ -18,7 +18,9 @@ class TrainOptions:
     ``image_size_from_data``: the config's image size was not chosen by the user, so the
     dataset's is taken (the CLI decides this); otherwise a mismatch is an error.
     ``init_from`` / ``new_style`` / ``only_new_styles``: fine-tuning a trained checkpoint;
-    ``fresh_discriminator``: with ``init_from``, D starts from random weights instead of the checkpoint's.
+    ``fresh_discriminator``: with ``init_from``, D starts from random weights instead of the checkpoint's;
+    ``discriminator_config``: that fresh D's settings (its blur, width, ...), default the checkpoint's.
+    Only a fresh D can take other settings: a loaded one must match the weights it was saved with.
     """
 
     data: str | Path
@@ -31,6 +33,7 @@ class TrainOptions:
     new_style: str | None = None
     only_new_styles: bool = False
     fresh_discriminator: bool = False
+    discriminator_config: DiscriminatorConfig | None = None
     image_size_from_data: bool = False
     progress: bool = True
     echo: Callable[[str], None] | None = None  # where notes go (default: stderr)
@@ -52,6 +55,9 @@ class TrainOptions:
             raise TrainingError("--new-style names a style added to a trained model; it needs --init-from CKPT")
         if self.fresh_discriminator and self.init_from is None:
             raise TrainingError("a fresh discriminator replaces a checkpoint's; it needs --init-from CKPT")
+        if self.discriminator_config is not None and not self.fresh_discriminator:
+            raise TrainingError("discriminator settings apply to a fresh discriminator only; "
+                                "set fresh_discriminator=True with init_from, or leave them out")
         if self.fresh_discriminator and not self.config.loss.adversarial:
             raise TrainingError("a fresh discriminator with loss.adversarial=false would never train; "
                                 "set loss.adversarial=true or keep the checkpoint's discriminator")

@@ -7,12 +7,13 @@ refuses, exactly what a real start would.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zi2zi import checkpoints as ckpt
-from zi2zi.config import Config, ConfigError
+from zi2zi.config import Config, ConfigError, DiscriminatorConfig
 from zi2zi.errors import DatasetError, TrainingError
 from zi2zi.training.styles import StylePlan, fresh_plan, plan_from_checkpoint
 
@@ -86,11 +87,14 @@ def plan_run(
     new_style: str | None = None,
     only_new_styles: bool = False,
     image_size_from_data: bool = False,
+    fresh_discriminator: DiscriminatorConfig | None = None,
 ) -> RunPlan:
     """Resolve image size, style count and style ids against the dataset (and checkpoints).
 
     ``only_new_styles`` (with ``init_from``) sets ``train.train_styles`` to the styles this run adds,
-    whose ids the user cannot know before the checkpoint is read.
+    whose ids the user cannot know before the checkpoint is read. ``fresh_discriminator`` (with
+    ``init_from``): the settings of a discriminator built from random weights, which replace the
+    checkpoint's discriminator section (its weights are not loaded, so they need not match).
     """
     cfg = copy.deepcopy(config)
     notes: list[str] = []
@@ -125,6 +129,12 @@ def plan_run(
         if cfg.to_dict()["model"] != base.to_dict()["model"]:
             notes.append(f"model section taken from {path.name} (the architecture of its weights)")
         cfg.model = copy.deepcopy(base.model)
+        if fresh_discriminator is not None:
+            cfg.model.discriminator = copy.deepcopy(fresh_discriminator)
+            if fresh_discriminator != base.model.discriminator:
+                notes.append("fresh discriminator: " + ", ".join(
+                    f"{k}={v!r}" for k, v in dataclasses.asdict(fresh_discriminator).items()
+                    if v != getattr(base.model.discriminator, k)))
         rows = int(meta.get("num_styles", base.model.generator.num_styles))
         plan = plan_from_checkpoint(meta.get("styles", []), data_styles, rows, new_style=new_style)
         if plan.added:

@@ -85,6 +85,7 @@ class TrainingRun:
             config, self.train_data.manifest, data_dir=self.data_dir, run_dir=self.run_dir,
             resume_from=resume_from, init_from=self.options.init_from, new_style=self.options.new_style,
             only_new_styles=self.options.only_new_styles, image_size_from_data=self.options.image_size_from_data,
+            fresh_discriminator=self.options.discriminator_config if self.options.fresh_discriminator else None,
         )
         self.cfg, self.plan, self.notes = run.config, run.styles, run.notes
         runtime.configure_torch(self.cfg.train, self.device)

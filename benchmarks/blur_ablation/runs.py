@@ -1,0 +1,252 @@
+"""Training the cells: the recipe of each, and the run that answers it.
+
+- ``finetune``: the shipped 64 px base fine-tuned with a fresh discriminator (``zi2zi finetune
+  --discriminator fresh``, its blur set through ``discriminator_config``) on the first N glyphs of
+  GB2312 level 1 the font has, with the recipe's step budget for N and the product's refining
+  stage. An unfinished fine-tune (minutes) is started over.
+- ``scratch``: the ``cpu-small`` preset from random weights on every GB2312 glyph of one font,
+  against the base's source font. An unfinished run resumes from its last checkpoint (the trainer
+  resumes exactly: data order, augmentation and dropout states are in the checkpoint).
+
+Both are measured on the same held-out characters as benchmarks/font_quality.py (the base's own
+held-out set, drawn with seed 0), which no run trains on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.blur_ablation import measure, store
+from benchmarks.blur_ablation.settings import Cell, discriminator_for, slug
+from benchmarks.common import machine
+from zi2zi import __version__
+from zi2zi import checkpoints as ckpt
+from zi2zi.bases import refiner_for_base, resolve_base
+from zi2zi.config import Config, load_config
+from zi2zi.data import layout, render_dataset
+from zi2zi.finetune import finetune, recipe_for
+from zi2zi.finetune.inputs import held_out_chars
+from zi2zi.finetune.run import base_holdout
+from zi2zi.fonts import FontFile, resolve_charset
+from zi2zi.fonts.corpus import corpus_font
+from zi2zi.fonts.font import open_font_spec
+from zi2zi.generation import base_source_font
+from zi2zi.refine.runtime import GlyphRefiner
+from zi2zi.training import TrainOptions, train
+from zi2zi.training.rundir import is_run
+
+# Bump when what a run does or what is measured of it changes: every stored run is then redone.
+HARNESS_VERSION = 1
+SCRATCH_PRESET = "cpu-small"
+SCRATCH_VAL_FRACTION = 0.02  # validation pairs for the loss/val curves (held-out characters excluded)
+GRID_CHARS = 12
+
+
+def _digest(chars: list[str]) -> str:
+    return hashlib.sha256("".join(chars).encode()).hexdigest()[:12]
+
+
+def _say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Budget:
+    """The choices of one invocation that define runs (everything else is fixed by the code)."""
+
+    train_glyphs: int = 200  # N of the fine-tunes
+    holdout: int = 300  # held-out characters measured (as benchmarks/font_quality.py)
+    limit_chars: int = 0  # smoke runs: at most this many characters anywhere (0: no limit)
+    finetune_steps: int | None = None  # None: the recipe's budget for N
+    scratch_steps: int = 3000
+
+    def cap(self, n: int) -> int:
+        return min(n, self.limit_chars) if self.limit_chars > 0 else n
+
+
+@dataclass
+class FontSetup:
+    """One evaluation font: its held-out characters, the fine-tunes' training glyphs, and (for the
+    from-scratch runs) every other glyph it shares with the source font."""
+
+    name: str
+    spec: str
+    font: FontFile
+    held: list[str]
+    train: list[str]  # the fine-tunes' N glyphs
+    every: list[str]  # the from-scratch runs' glyphs
+
+    @property
+    def grid_chars(self) -> list[str]:
+        pick = np.linspace(0, len(self.held) - 1, min(GRID_CHARS, len(self.held))).astype(int)
+        return [self.held[i] for i in pick]
+
+
+class Context:
+    """The base model, its source font and the fonts, found once per invocation. Nothing is
+    written until a cell runs (a dry run and a report only read)."""
+
+    def __init__(self, work: Path, budget: Budget, base: str = "base-64") -> None:
+        self.work, self.budget = work, budget
+        self.base_path = resolve_base(base)
+        self._fonts: dict[str, FontSetup] = {}
+
+    @cached_property
+    def loaded(self):
+        return ckpt.load_checkpoint(self.base_path)
+
+    @cached_property
+    def source(self) -> FontFile:
+        return base_source_font(self.loaded.data_info, _say)
+
+    @cached_property
+    def refiner(self) -> GlyphRefiner | None:
+        path = refiner_for_base(self.base_path)
+        return GlyphRefiner(path) if path is not None else None
+
+    def font(self, name: str) -> FontSetup:
+        if name not in self._fonts:
+            spec = corpus_font(name).spec
+            font = open_font_spec(spec)
+            cap = self.budget.cap
+            # benchmarks/font_quality.py's held-out characters: what `zi2zi finetune --holdout 300` holds out.
+            held = held_out_chars(font, self.source, base_holdout=base_holdout(self.loaded), n=self.budget.holdout,
+                                  seed=0)[: cap(self.budget.holdout)]
+            held_set = set(held)
+            # As benchmarks/few_shot.py: the first N glyphs of GB2312 level 1 the font has.
+            train = [c for c in resolve_charset("gb2312-1") if c not in held_set and font.covers(c)]
+            every = [c for c in resolve_charset("gb2312")
+                     if c not in held_set and font.covers(c) and self.source.covers(c)]
+            self._fonts[name] = FontSetup(name, spec, font, held, train[: cap(self.budget.train_glyphs)],
+                                          every[: cap(len(every))])
+        return self._fonts[name]
+
+    def _dataset(self, f: FontSetup, kind: str, chars: list[str], *, holdout: list[str], val_fraction: float) -> Path:
+        """A dataset of ``chars`` rendered as the base renders, shared by every cell that needs it."""
+        out = self.work / "data" / slug(f.name) / f"{kind}-{_digest(chars)}"
+        if not layout.is_dataset(out):
+            render_dataset(source=self.source, targets=[f.spec], style_names=[f.name], chars=chars, out=out,
+                           settings=self.loaded.render, holdout_chars=holdout, val_fraction=val_fraction, seed=0,
+                           workers=1, overwrite=True)
+        return out
+
+    def eval_data(self, f: FontSetup) -> Path:
+        """The held-out characters alone: what every run of the font is measured on."""
+        return self._dataset(f, "eval", f.held, holdout=f.held, val_fraction=0.0)
+
+    def scratch_data(self, f: FontSetup) -> Path:
+        return self._dataset(f, "scratch", f.every, holdout=[], val_fraction=SCRATCH_VAL_FRACTION)
+
+    # ---- recipes -------------------------------------------------------------------------------
+
+    def _common(self, cell: Cell, f: FontSetup) -> dict[str, Any]:
+        return {"harness": HARNESS_VERSION, "zi2zi": __version__, "place": cell.place, "font": cell.font,
+                "setting": cell.setting, "sigma": cell.sigma, "seed": cell.seed,
+                "held_out": {"n": len(f.held), "digest": _digest(f.held)}, "limit_chars": self.budget.limit_chars}
+
+    def finetune_recipe(self, cell: Cell) -> dict[str, Any]:
+        f = self.font(cell.font)
+        recipe = recipe_for(len(f.train), steps=self.budget.finetune_steps, discriminator="fresh")
+        d = discriminator_for(self.loaded.config.model.discriminator, cell.setting, cell.sigma, recipe.steps)
+        return {**self._common(cell, f), "steps": recipe.steps, "discriminator": asdict(d),
+                "base": {"name": self.base_path.stem, "step": self.loaded.step},
+                "refine": True, "refiner": self.refiner.fingerprint if self.refiner else None,
+                "finetune": recipe.to_dict(), "train_glyphs": {"n": len(f.train), "digest": _digest(f.train)}}
+
+    def scratch_config(self, cell: Cell) -> Config:
+        steps = self.budget.scratch_steps
+        cfg = load_config(SCRATCH_PRESET)
+        cfg.model.discriminator = discriminator_for(cfg.model.discriminator, cell.setting, cell.sigma, steps)
+        t = cfg.train
+        t.max_steps, t.max_minutes, t.seed = steps, 0.0, cell.seed
+        # Four checkpoints for the held-out learning curve, twenty validations for the val curve.
+        t.checkpoint_every, t.keep_last = max(1, steps // 4), 5
+        t.eval_every, t.sample_every = max(1, steps // 20), 0
+        return cfg.validate()
+
+    def scratch_recipe(self, cell: Cell) -> dict[str, Any]:
+        f = self.font(cell.font)
+        return {**self._common(cell, f), "steps": self.budget.scratch_steps, "preset": SCRATCH_PRESET,
+                "config": self.scratch_config(cell).to_dict(), "refine": False,
+                "glyphs": {"n": len(f.every), "digest": _digest(f.every), "val_fraction": SCRATCH_VAL_FRACTION}}
+
+    def recipe(self, cell: Cell) -> dict[str, Any]:
+        recipe = self.finetune_recipe(cell) if cell.place == "finetune" else self.scratch_recipe(cell)
+        return json.loads(json.dumps(recipe))  # as it reads back from recipe.json
+
+    def state(self, cell: Cell) -> str:
+        return store.state(self.work / cell.key, self.recipe(cell))
+
+    def stored(self, cell: Cell) -> dict[str, Any] | None:
+        return store.stored_results(self.work / cell.key, self.recipe(cell))
+
+    # ---- running -------------------------------------------------------------------------------
+
+    def run(self, cell: Cell) -> dict[str, Any]:
+        """The cell's results: stored ones when its recipe is unchanged, else trained and measured."""
+        folder = self.work / cell.key
+        recipe = self.recipe(cell)
+        now = store.state(folder, recipe)
+        if now == "done":
+            return store.stored_results(folder, recipe)  # type: ignore[return-value]
+        resume = now == "unfinished" and cell.place == "scratch"
+        print(f"[ablation] {cell.key}: {'resuming' if resume else 'recipe changed, redoing' if now == 'changed' else 'training'}",
+              flush=True)
+        store.begin(folder, recipe, keep=resume)
+        trained = self._finetune(cell, folder) if cell.place == "finetune" else self._scratch(cell, folder, resume)
+        f = self.font(cell.font)
+        figures = measure.measure(trained["checkpoint"], run_dir=folder / "run", evald=self.eval_data(f), real=f.font,
+                                  chars=f.held, style=trained["style"], refine=recipe["refine"], folder=folder,
+                                  grid_chars=f.grid_chars, family=f"zi2zi blur {cell.place} {cell.label} {cell.seed}")
+        results = store.finish(folder, recipe, {
+            "machine": machine(), "steps": trained["steps"], "sittings": trained["sittings"],
+            "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **figures})
+        h = results["held_out"]["overall"]
+        print(f"[ablation] {cell.key}: held-out L1 {h['l1']:.4f} SSIM {h['ssim']:.4f}, "
+              f"{results['train_seconds'] / 60:.1f} min training", flush=True)
+        return results
+
+    def _timed(self, folder: Path, fn) -> tuple[Any, list[dict[str, Any]]]:
+        """Run ``fn`` and record the sitting's wall time, finished or not (a kill records nothing)."""
+        started, finished = time.perf_counter(), False
+        try:
+            out = fn()
+            finished = getattr(out, "stopped", "completed") == "completed"
+            return out, store.add_sitting(folder, time.perf_counter() - started, machine(), finished)
+        except BaseException:
+            store.add_sitting(folder, time.perf_counter() - started, machine(), False)
+            raise
+
+    def _finetune(self, cell: Cell, folder: Path) -> dict[str, Any]:
+        f = self.font(cell.font)
+        recipe = recipe_for(len(f.train), steps=self.budget.finetune_steps, discriminator="fresh")
+        d = discriminator_for(self.loaded.config.model.discriminator, cell.setting, cell.sigma, recipe.steps)
+        summary, sittings = self._timed(folder, lambda: finetune(
+            self.base_path, folder / "run", target=f.spec, chars="text:" + "".join(f.train), holdout=0,
+            steps=self.budget.finetune_steps, discriminator="fresh", discriminator_config=d, style_name=f.name,
+            seed=cell.seed, overwrite=True, progress=False, echo=_say, refine=True))
+        if summary.step < summary.recipe.steps or summary.checkpoint is None or summary.refiner is None:
+            raise SystemExit(f"blur ablation: {cell.key} stopped at step {summary.step} of {summary.recipe.steps} "
+                             "(or made no refiner); nothing stored for it, run again to redo it")
+        return {"checkpoint": summary.checkpoint, "style": summary.style, "steps": summary.step, "sittings": sittings}
+
+    def _scratch(self, cell: Cell, folder: Path, resume: bool) -> dict[str, Any]:
+        f = self.font(cell.font)
+        data, run = self.scratch_data(f), folder / "run"
+        resume = resume and is_run(run) and ckpt.latest_resumable(run) is not None
+        summary, sittings = self._timed(folder, lambda: train(TrainOptions(
+            data=data, out=run, config=self.scratch_config(cell), resume=resume, overwrite=not resume,
+            progress=False, echo=_say, resume_hint="run the ablation again to resume it")))
+        if summary.stopped != "completed" or summary.last_checkpoint is None:
+            raise SystemExit(f"blur ablation: {cell.key} stopped at step {summary.step}; run again to resume it")
+        # The last checkpoint, not the best by validation: every setting gets the same budget.
+        return {"checkpoint": summary.last_checkpoint, "style": f.name, "steps": summary.step, "sittings": sittings}

@@ -1,0 +1,71 @@
+"""What the experiment compares: the seed's blur settings, the places a discriminator takes part in,
+and one cell (a place, a font, a setting, a seed) with the folder it lives in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from zi2zi.config import DiscriminatorConfig
+
+# The seed's three places plus StyleGAN3's faded input blur, against no blur at all.
+SETTINGS = ("none", "input", "input-fade", "layers", "output")
+BLUR_OF = {"none": "none", "input": "input", "input-fade": "input", "layers": "layers", "output": "output"}
+KERNEL, SIGMA = 5, 1.0  # the seed's torchvision.transforms.GaussianBlur(kernel_size=5, sigma=1.0)
+SWEEP_SIGMAS = (0.5, 2.0)  # run for each place's winner after the main cells (SIGMA is a main cell)
+
+# Where a discriminator shapes what a user gets. The shipped refiner (zi2zi.refine.train) learns
+# from binary cross-entropy alone: it has no discriminator, so no blur applies there.
+PLACES = ("finetune", "scratch")
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
+
+
+def discriminator_for(base: DiscriminatorConfig, setting: str, sigma: float | None, steps: int) -> DiscriminatorConfig:
+    """``base`` (the base model's or the preset's discriminator) with the blur of ``setting``:
+    kernel 5, ``sigma``; "input-fade" lets sigma fall to 0 over the whole run (``steps``)."""
+    if setting not in BLUR_OF:
+        raise ValueError(f"unknown blur setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+    return replace(base, blur=BLUR_OF[setting], blur_kernel=KERNEL,  # type: ignore[arg-type]
+                   blur_sigma=SIGMA if sigma is None else float(sigma),
+                   blur_fade_steps=steps if setting == "input-fade" else 0)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training run and its measurement. ``sigma`` is None for "none" (nothing is blurred)."""
+
+    place: str
+    font: str
+    setting: str
+    sigma: float | None
+    seed: int
+    phase: str = "main"  # "main" (sigma 1.0) or "sweep"
+
+    @property
+    def key(self) -> str:
+        """The cell's folder under the work folder: place/font/setting[-sigmaX]/seedN."""
+        name = self.setting if self.sigma in (None, SIGMA) else f"{self.setting}-sigma{self.sigma:g}"
+        return f"{self.place}/{slug(self.font)}/{name}/seed{self.seed}"
+
+    @property
+    def label(self) -> str:
+        return self.setting if self.sigma in (None, SIGMA) else f"{self.setting} (sigma {self.sigma:g})"
+
+
+def main_cells(places: list[str], fonts: dict[str, list[str]], settings: list[str], seeds: dict[str, list[int]]) -> list[Cell]:
+    """The main cells in the order they run: every fine-tune of seed 0 (over fonts and settings),
+    then seed 1, then 2, then the from-scratch runs, so that a partial result is useful early."""
+    out: list[Cell] = []
+    for place in places:
+        for seed in seeds[place]:
+            for font in fonts[place]:
+                for setting in settings:
+                    out.append(Cell(place, font, setting, None if setting == "none" else SIGMA, seed))
+    return out
+
+
+def sweep_cells(place: str, winner: str, fonts: list[str], seeds: list[int], sigmas: list[float]) -> list[Cell]:
+    return [Cell(place, font, winner, float(sigma), seed, phase="sweep")
+            for seed in seeds for font in fonts for sigma in sigmas if float(sigma) != SIGMA]
