@@ -38,3 +38,26 @@ def test_a_fine_tune_shows_samples_and_heldout_metrics_while_it_runs(shipped, ti
     assert any(p.name < "step-00000012.png" for p in samples.glob("step-*.png"))
     doc = json.loads((root / "job" / "progress.json").read_text(encoding="utf-8"))
     assert (doc["kind"], doc["done"], doc["total"], doc["unit"]) == ("finetune", 12, 12, "steps")
+
+
+def test_a_finished_workers_exit_never_fails_the_next_queued_job(tmp_path):
+    # A worker that wrote "done" may exit only after the next job was queued; its reaper must leave
+    # that job alone (it had marked the next scan of a hand "failed" before it started).
+    import subprocess
+    import sys
+
+    from zi2zi.ui.jobs import JOB_FILE, JobRunner
+    from zi2zi.ui.projects import Projects
+
+    project = Projects(tmp_path / "projects").create("Hand")
+    folder = project.path("job")
+    folder.mkdir(exist_ok=True)
+    nxt = {"kind": "scan", "state": "queued", "queued": 2.5, "pid": None}
+    (folder / JOB_FILE).write_text(json.dumps(nxt), encoding="utf-8")
+    old_worker = subprocess.Popen([sys.executable, "-c", "pass"])
+    JobRunner._reap(project, old_worker, queued=1.5)
+    assert json.loads((folder / JOB_FILE).read_text(encoding="utf-8")) == nxt
+
+    dead_before_reporting = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    JobRunner._reap(project, dead_before_reporting, queued=2.5)
+    assert json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))["state"] == "failed"

@@ -129,19 +129,21 @@ class JobRunner:
                     [sys.executable, "-m", WORKER_MODULE, str(project.root)], stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True, env=env, cwd=str(project.root),
                 )
-        threading.Thread(target=self._reap, args=(project, proc), daemon=True).start()
+        threading.Thread(target=self._reap, args=(project, proc, job["queued"]), daemon=True).start()
         return job
 
     @staticmethod
-    def _reap(project: Project, proc: subprocess.Popen) -> None:
-        """Wait for the worker (no zombie); one that died before reporting in is recorded as failed."""
+    def _reap(project: Project, proc: subprocess.Popen, queued: float) -> None:
+        """Wait for the worker (no zombie); one that died before reporting in is recorded as failed.
+        ``queued`` names the job it ran: a worker that reported done may exit after the next job
+        was queued, and that job is not its to fail."""
         code = proc.wait()
         path = project.path("job") / JOB_FILE
         try:
             job = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return
-        if job.get("state") == "queued":
+        if job.get("state") == "queued" and job.get("queued") == queued:
             tail = " / ".join(log_tail(project, 2))
             job.update(state="failed", message=f"the job could not start (exit status {code}): {tail}")
             write_json(path, job, indent=2)
