@@ -173,15 +173,21 @@ def build_steps(name: str, kinds: list[str]) -> dict:
     same.model.discriminator.blur = "none"
     num_styles = user.model.generator.num_styles
     torch.manual_seed(0)
-    g, d = build_models(user, num_styles)
+    g, d = build_models(user, num_styles)  # the initial weights every kind starts from
     size = user.model.image_size
     batch_data = synthetic_batch(size, batch, num_styles)
+
+    def networks(cfg):
+        """G and D built as ``cfg`` says (its blur), holding the shared initial weights."""
+        g2, d2 = build_models(cfg, num_styles)
+        g2.load_state_dict(g.state_dict())
+        d2.load_state_dict(d.state_dict())  # the blur has no weights: any blur loads D's
+        return g2.train(), d2.train()
 
     def trainer_step(cfg, channels_last: bool, dtype=None):
         cfg = copy.deepcopy(cfg)
         cfg.train.channels_last = channels_last
-        g2, d2 = copy.deepcopy(g).train(), copy.deepcopy(d).train()
-        d2.blur_place = cfg.model.discriminator.blur  # the copied D was built with the user's blur
+        g2, d2 = networks(cfg)
         if channels_last:
             g2.to(memory_format=torch.channels_last)
             d2.to(memory_format=torch.channels_last)
@@ -193,8 +199,7 @@ def build_steps(name: str, kinds: list[str]) -> dict:
         return run
 
     def plain_step():
-        plain = PlainStep(copy.deepcopy(g).train(), copy.deepcopy(d).train(), same)
-        plain.d.blur_place = "none"
+        plain = PlainStep(*networks(same), same)
         return lambda: plain.optimize(batch_data["source"], batch_data["target"], batch_data["style"])
 
     builders = {
@@ -235,7 +240,7 @@ def compare_steps(name: str, kinds: list[str], *, iters: int, warmup: int, profi
     plain step's (their median s/iter over its). ``profile``: torch.profiler's per-op table of one
     more iteration each."""
     steps = build_steps(name, kinds)
-    preset, batch, _ = CASES[name]
+    _, batch, _ = CASES[name]
     for _ in range(warmup):
         for fn in steps.values():
             fn()

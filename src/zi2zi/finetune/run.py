@@ -80,9 +80,9 @@ def finetune(
     ``refine``: after the generator, fine-tune the refiner (``refiner``, default the one shipped
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
-    ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16; default auto: bf16 where
-    the hardware computes it natively, see :func:`zi2zi.training.runtime.precision`); like ``device``
-    it is this machine's choice and also applies when a run resumes.
+    ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16; default auto, see
+    :func:`zi2zi.training.runtime.precision`: fp32 on a CPU); like ``device`` it is this machine's
+    choice and also applies when a run resumes.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``).
     ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
     (:mod:`zi2zi.data.placement`; default :data:`~zi2zi.finetune.recipe.DEFAULT_PLACEMENT`, "none"

@@ -44,8 +44,8 @@ class GlyphGenerator:
                  refine: bool = True, refiner: str | Path | None = None, amp: str = "auto") -> None:
         """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
         generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results).
-        ``amp``: the precision G and the refiner compute in, as ``train.amp`` (auto: bf16 where
-        the hardware computes it natively, :func:`zi2zi.training.runtime.precision`).
+        ``amp``: the precision G and the refiner compute in, as ``train.amp`` (auto: bf16 or fp16
+        on a GPU, fp32 on a CPU; :func:`zi2zi.training.runtime.precision`).
         ``refine``: draw glyphs through ``refiner`` (default: the run's own refiner, see
         :func:`zi2zi.refine.runtime.refiner_for`); without one, or with ``refine=False``, glyphs
         come out at the generator's size."""
