@@ -168,17 +168,21 @@ def test_fine_tunes_of_each_seed_run_first_then_scratch():
 
 
 def test_store_states(tmp_path):
-    folder, recipe = tmp_path / "cell", {"steps": 600, "sigma": 1.0}
-    assert store.state(folder, recipe) == "new"
+    folder, ledger, recipe = tmp_path / "work" / "cell", tmp_path / "ledger" / "cell", {"steps": 600, "sigma": 1.0}
+    assert store.state(folder, ledger, recipe) == "new"
     store.begin(folder, recipe, keep=False)
     (folder / "run").mkdir()
-    assert store.state(folder, recipe) == "unfinished"
+    (folder / "samples.png").write_bytes(b"png")
+    assert store.state(folder, ledger, recipe) == "unfinished"
     store.begin(folder, recipe, keep=True)
     assert (folder / "run").is_dir()  # kept to resume
-    store.finish(folder, recipe, {"x": 1})
-    assert store.state(folder, recipe) == "done" and store.stored_results(folder, recipe)["x"] == 1
-    assert store.state(folder, {**recipe, "sigma": 2.0}) == "changed"
-    assert store.stored_results(folder, {**recipe, "sigma": 2.0}) is None
+    store.finish(ledger, recipe, {"x": 1}, files=[folder / "samples.png"])
+    assert (ledger / "samples.png").read_bytes() == b"png"
+    assert store.state(folder, ledger, recipe) == "done" and store.stored_results(ledger, recipe)["x"] == 1
+    # The ledger alone is enough: another machine without the work folder reuses the run.
+    assert store.state(tmp_path / "elsewhere" / "cell", ledger, recipe) == "done"
+    assert store.state(folder, ledger, {**recipe, "sigma": 2.0}) == "changed"
+    assert store.stored_results(ledger, {**recipe, "sigma": 2.0}) is None
     store.begin(folder, {**recipe, "sigma": 2.0}, keep=False)
     assert not (folder / "run").exists() and json.loads((folder / "recipe.json").read_text())["sigma"] == 2.0
     other = tmp_path / "not-ours"
@@ -195,7 +199,7 @@ class _Trained(RuntimeError):
 
 def test_a_stored_run_is_reused_and_a_changed_recipe_redone(tmp_path, monkeypatch):
     """Context.run with training and measuring replaced: what it reuses and what it redoes."""
-    ctx = runs.Context(tmp_path, runs.Budget(), base="base-64")
+    ctx = runs.Context(tmp_path / "work", runs.Budget(), base="base-64", ledger=tmp_path / "ledger")
     cell = Cell("finetune", "A", "input", 1.0, 0)
     recipe = {"harness": runs.HARNESS_VERSION, "steps": 600, "refine": True}
     trained = []
@@ -207,6 +211,8 @@ def test_a_stored_run_is_reused_and_a_changed_recipe_redone(tmp_path, monkeypatc
     def fake_finetune(c, folder):
         trained.append(c.key)
         (folder / "run").mkdir(exist_ok=True)
+        for name in (measure.SAMPLES, measure.LINE_FONT):
+            (folder / name).write_bytes(name.encode())
         return {"checkpoint": folder / "run" / "w", "style": "A", "steps": recipe["steps"],
                 "sittings": [{"seconds": 1.0}]}
 
@@ -220,7 +226,8 @@ def test_a_stored_run_is_reused_and_a_changed_recipe_redone(tmp_path, monkeypatc
     assert ctx.state(cell) == "changed"
     assert ctx.run(cell)["recipe"]["steps"] == 700 and len(trained) == 2  # redone under the new recipe
     # A fine-tune killed before its results were written is started over.
-    (tmp_path / cell.key / store.RESULTS).unlink()
+    assert (tmp_path / "ledger" / cell.key / measure.LINE_FONT).read_bytes() == measure.LINE_FONT.encode()
+    (tmp_path / "ledger" / cell.key / store.RESULTS).unlink()
     assert ctx.state(cell) == "unfinished"
     ctx.run(cell)
     assert len(trained) == 3

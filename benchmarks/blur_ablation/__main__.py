@@ -9,7 +9,7 @@ from pathlib import Path
 
 from benchmarks.blur_ablation import analysis
 from benchmarks.blur_ablation.report import write_report
-from benchmarks.blur_ablation.runs import Budget, Context
+from benchmarks.blur_ablation.runs import LEDGER, Budget, Context
 from benchmarks.blur_ablation.settings import PLACES, SETTINGS, SIGMA, SWEEP_SIGMAS, Cell, main_cells, sweep_cells
 from zi2zi.fonts.corpus import EVALUATION
 
@@ -36,7 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--holdout", type=int, default=300, help="held-out characters measured per font")
     p.add_argument("--limit-chars", type=int, default=0, help="at most this many characters anywhere (smoke runs)")
     p.add_argument("--base", default="base-64")
-    p.add_argument("--work", default="ablation-work", help="where every run lives (resumable)")
+    p.add_argument("--work", default="ablation-work", help="where every run trains (resumable)")
+    p.add_argument("--ledger", type=Path,
+                   help=f"where finished runs' results are kept (default: {LEDGER}, committed beside the report; "
+                        "WORK/ledger for smoke runs with --limit-chars or --finetune-steps)")
     p.add_argument("--report", default="benchmarks/reports/blur-ablation.md")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from stored runs, train nothing")
     p.add_argument("--dry-run", action="store_true", help="print the plan and an estimate, train nothing")
@@ -115,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps < 2000 and "scratch" in args.places and not (args.dry_run or args.report_only):
         print(f"note: --steps {args.steps} is below the 2000 the report's from-scratch claims need (a smoke run?)",
               file=sys.stderr)
-    ctx = Context(Path(args.work), budget, base=args.base)
+    smoke = args.limit_chars > 0 or args.finetune_steps is not None
+    ledger = args.ledger or (Path(args.work) / "ledger" if smoke else LEDGER)
+    ctx = Context(Path(args.work), budget, base=args.base, ledger=ledger)
     plan = Plan(args, ctx)
     if args.dry_run:
         dry_run(plan)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from fontTools.subset import Options, Subsetter
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 from zi2zi import checkpoints as ckpt
@@ -35,6 +37,7 @@ from zi2zi.storage import atomic_path
 from zi2zi.training.rundir import CONFIG_FILE
 
 SAMPLES, FONT, GLYPHS = "samples.png", "font.ttf", "glyphs"
+LINE_FONT = "line.ttf"  # the exported font cut to the report's line of characters: kilobytes, committed
 CURVE_KEYS = ("kind", "step", "g_loss", "d_loss", "g_gan", "l1", "val_l1", "val_ssim", "d_blur_sigma")
 
 
@@ -102,10 +105,21 @@ def generator_glyphs(checkpoint: Path, evald: Path, style: str, grid_chars: list
     return {"per_char": _by_char(chars, grey=grey_fraction(images)), "real_grey": float(np.mean(grey_fraction(data.targets)))}
 
 
+def subset_font(font: Path, chars: str, out: Path) -> None:
+    """``font`` with only the glyphs of ``chars``, atomically at ``out``."""
+    options = Options()
+    options.name_IDs = ["*"]
+    with TTFont(font) as tt, atomic_path(out) as tmp:
+        subsetter = Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(tt)
+        tt.save(tmp)
+
+
 def exported_font(checkpoint: Path, *, style: str, chars: list[str], real: FontFile, folder: Path, refine: bool,
-                  family: str) -> dict[str, Any]:
+                  family: str, line_chars: str) -> dict[str, Any]:
     """The run's glyphs of ``chars`` exported as a font (``font.ttf``) the product's way and
-    measured on the font file against ``real``."""
+    measured on the font file against ``real``; ``line_chars`` of it kept as ``line.ttf``."""
     model = GlyphGenerator(checkpoint, device="cpu", refine=refine)
     if refine and model.refiner is None:
         raise SystemExit(f"blur ablation: {checkpoint} has no refiner, but the recipe refines")
@@ -117,6 +131,7 @@ def exported_font(checkpoint: Path, *, style: str, chars: list[str], real: FontF
     if made.font is None:
         raise SystemExit(f"blur ablation: {checkpoint} generated none of the held-out characters")
     quality = font_quality(open_font(made.font), real, chars)
+    subset_font(made.font, line_chars, folder / LINE_FONT)
     return {
         "summary": quality.summary(),
         "missing": quality.missing,
@@ -148,13 +163,14 @@ def slim(run_dir: Path, final: Path) -> None:
 
 
 def measure(checkpoint: Path, *, run_dir: Path, evald: Path, real: FontFile, chars: list[str], style: str,
-            refine: bool, folder: Path, grid_chars: list[str], family: str) -> dict[str, Any]:
+            refine: bool, folder: Path, grid_chars: list[str], line_chars: str, family: str) -> dict[str, Any]:
     """Everything measured of one finished run (see the module docstring), with its time."""
     started = time.perf_counter()
     held = held_out_figures(checkpoint, evald, classifier=True)
     curve, half = learning_curve(run_dir, checkpoint, evald)
     glyphs = generator_glyphs(checkpoint, evald, style, grid_chars, folder)
-    font = exported_font(checkpoint, style=style, chars=chars, real=real, folder=folder, refine=refine, family=family)
+    font = exported_font(checkpoint, style=style, chars=chars, real=real, folder=folder, refine=refine, family=family,
+                          line_chars=line_chars)
     curves = training_curves(run_dir)
     slim(run_dir, checkpoint)
     return {

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.blur_ablation import analysis as an
-from benchmarks.blur_ablation.measure import FONT, SAMPLES
+from benchmarks.blur_ablation.measure import LINE_FONT, SAMPLES
 from benchmarks.blur_ablation.runs import Context
 from benchmarks.blur_ablation.settings import KERNEL, SETTINGS, SIGMA, Cell, slug
 from benchmarks.blur_ablation.stats import LEVEL, RESAMPLES, Interval
@@ -26,7 +26,6 @@ from zi2zi.reporting import markdown_table, plot_loss_curves
 from zi2zi.storage import atomic_path, write_json, write_text
 
 EARLIER = "blur-ablation-earlier.md"  # the first answer: 350 steps from scratch, beside this report
-LINE_CHARS = 8  # characters set at 150 px per exported font
 PLACE_TITLES = {"finetune": "Fine-tuning the base with a fresh discriminator",
                 "scratch": "Training from scratch on a whole font"}
 COMPARED = ["l1", "ssim", "content_accuracy", "identified", "shape_iou", "edge_f", "contours_off", "grey",
@@ -78,7 +77,7 @@ def sample_grid(ctx: Context, runs: Sequence[an.Run], place: str, font: str, lab
         if found is None or found[1].get("grid_chars") != "".join(grid):
             continue
         cell, _ = found
-        strip = np.asarray(Image.open(ctx.work / cell.key / SAMPLES).convert("L"))
+        strip = np.asarray(Image.open(ctx.ledger / cell.key / SAMPLES).convert("L"))
         rows.append((f"{label} (seed {cell.seed})", glyph_row(np.hsplit(strip, len(grid)), cell=render.size)))
     return _save(labelled_rows(rows), out) if len(rows) > 2 else None
 
@@ -89,11 +88,11 @@ def exported_lines(ctx: Context, runs: Sequence[an.Run], place: str, font: str, 
     lines = [("real font", str(f.font.path), f.font.face_index)]
     for label in labels:
         found = _first(runs, place, font, label)
-        if found is not None and (ctx.work / found[0].key / FONT).is_file():
-            lines.append((f"{label} (seed {found[0].seed})", str(ctx.work / found[0].key / FONT), 0))
+        if found is not None and (ctx.ledger / found[0].key / LINE_FONT).is_file():
+            lines.append((f"{label} (seed {found[0].seed})", str(ctx.ledger / found[0].key / LINE_FONT), 0))
     if len(lines) < 2:
         return None
-    return _save(font_lines(lines, "".join(f.held[:LINE_CHARS]), px=150), out)
+    return _save(font_lines(lines, f.line_chars, px=150), out)
 
 
 def curves(runs: Sequence[an.Run], place: str, font: str, labels: list[str], out: Path) -> Path | None:
@@ -285,8 +284,8 @@ def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: 
     lines = [
         "# The discriminator blur, measured where a discriminator takes part",
         "",
-        "Produced by `python -m benchmarks.blur_ablation` (`make ablation`) from the runs stored in its work "
-        "folder; do not edit by hand.",
+        "Produced by `python -m benchmarks.blur_ablation` (`make ablation`) from the runs stored beside it "
+        "(`blur-ablation/runs/`); do not edit by hand.",
         "",
         "## Earlier run",
         "",

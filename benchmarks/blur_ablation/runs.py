@@ -49,6 +49,9 @@ HARNESS_VERSION = 1
 SCRATCH_PRESET = "cpu-small"
 SCRATCH_VAL_FRACTION = 0.02  # validation pairs for the loss/val curves (held-out characters excluded)
 GRID_CHARS = 12
+LINE_CHARS = 8  # characters set at 150 px per exported font
+# What every finished run leaves behind, committed (see store.py); the report is drawn from it alone.
+LEDGER = Path("benchmarks/reports/blur-ablation/runs")
 
 
 def _digest(chars: list[str]) -> str:
@@ -90,13 +93,18 @@ class FontSetup:
         pick = np.linspace(0, len(self.held) - 1, min(GRID_CHARS, len(self.held))).astype(int)
         return [self.held[i] for i in pick]
 
+    @property
+    def line_chars(self) -> str:
+        """The held-out characters the report sets at 150 px in each exported font."""
+        return "".join(self.held[:LINE_CHARS])
+
 
 class Context:
     """The base model, its source font and the fonts, found once per invocation. Nothing is
     written until a cell runs (a dry run and a report only read)."""
 
-    def __init__(self, work: Path, budget: Budget, base: str = "base-64") -> None:
-        self.work, self.budget = work, budget
+    def __init__(self, work: Path, budget: Budget, base: str = "base-64", ledger: Path = LEDGER) -> None:
+        self.work, self.budget, self.ledger = work, budget, ledger
         self.base_path = resolve_base(base)
         self._fonts: dict[str, FontSetup] = {}
 
@@ -184,20 +192,20 @@ class Context:
         return json.loads(json.dumps(recipe))  # as it reads back from recipe.json
 
     def state(self, cell: Cell) -> str:
-        return store.state(self.work / cell.key, self.recipe(cell))
+        return store.state(self.work / cell.key, self.ledger / cell.key, self.recipe(cell))
 
     def stored(self, cell: Cell) -> dict[str, Any] | None:
-        return store.stored_results(self.work / cell.key, self.recipe(cell))
+        return store.stored_results(self.ledger / cell.key, self.recipe(cell))
 
     # ---- running -------------------------------------------------------------------------------
 
     def run(self, cell: Cell) -> dict[str, Any]:
         """The cell's results: stored ones when its recipe is unchanged, else trained and measured."""
-        folder = self.work / cell.key
+        folder, ledger = self.work / cell.key, self.ledger / cell.key
         recipe = self.recipe(cell)
-        now = store.state(folder, recipe)
+        now = store.state(folder, ledger, recipe)
         if now == "done":
-            return store.stored_results(folder, recipe)  # type: ignore[return-value]
+            return store.stored_results(ledger, recipe)  # type: ignore[return-value]
         resume = now == "unfinished" and cell.place == "scratch"
         print(f"[ablation] {cell.key}: {'resuming' if resume else 'recipe changed, redoing' if now == 'changed' else 'training'}",
               flush=True)
@@ -206,10 +214,12 @@ class Context:
         f = self.font(cell.font)
         figures = measure.measure(trained["checkpoint"], run_dir=folder / "run", evald=self.eval_data(f), real=f.font,
                                   chars=f.held, style=trained["style"], refine=recipe["refine"], folder=folder,
-                                  grid_chars=f.grid_chars, family=f"zi2zi blur {cell.place} {cell.label} {cell.seed}")
-        results = store.finish(folder, recipe, {
+                                  grid_chars=f.grid_chars, line_chars=f.line_chars,
+                                  family=f"zi2zi blur {cell.place} {cell.label} {cell.seed}")
+        results = store.finish(ledger, recipe, {
             "machine": machine(), "steps": trained["steps"], "sittings": trained["sittings"],
-            "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **figures})
+            "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **figures},
+            files=[folder / measure.SAMPLES, folder / measure.LINE_FONT])
         h = results["held_out"]["overall"]
         print(f"[ablation] {cell.key}: held-out L1 {h['l1']:.4f} SSIM {h['ssim']:.4f}, "
               f"{results['train_seconds'] / 60:.1f} min training", flush=True)

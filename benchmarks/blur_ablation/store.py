@@ -1,9 +1,16 @@
-"""Each run in a folder of its own: ``recipe.json`` (everything that defines the run), written
-before training, and ``results.json`` (what was measured), written when it is done, both atomic.
+"""Each run in two folders of its own:
 
-On a new invocation a run is in one of four states: ``done`` (same recipe, results there: reused),
-``changed`` (another recipe: redone from the start), ``unfinished`` (same recipe, no results: the
-caller resumes it or starts it over), ``new``.
+- its work folder (``ablation-work/<cell>``, never committed): ``recipe.json`` (everything that
+  defines the run), written before training, and the training itself;
+- its ledger folder (``benchmarks/reports/blur-ablation/runs/<cell>``, committed): what was
+  measured (``results.json``, with the recipe) and the few files the report draws from, written
+  when the run is done. The ledger is what outlives the machine: a report is rebuilt from it alone,
+  and a later sitting on another machine trains only what it lacks.
+
+On a new invocation a run is in one of four states: ``done`` (results of the same recipe in the
+ledger: reused), ``changed`` (another recipe: redone from the start), ``unfinished`` (same recipe,
+no results: the caller resumes it or starts it over), ``new``. Every write is atomic; the ledger's
+results.json is written last, so its presence means the rest is there.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zi2zi.storage import write_json
+from zi2zi.storage import atomic_path, write_json
 
 RECIPE, RESULTS, SITTINGS = "recipe.json", "results.json", "sittings.json"
 
@@ -26,21 +33,21 @@ def _read(path: Path) -> Any:
         return None
 
 
-def state(folder: Path, recipe: dict[str, Any]) -> str:
+def state(folder: Path, ledger: Path, recipe: dict[str, Any]) -> str:
+    if stored_results(ledger, recipe) is not None:
+        return "done"
     if not folder.is_dir():
         return "new"
     stored = _read(folder / RECIPE)
     if stored is None:
         return "new" if not any(folder.iterdir()) else "changed"
-    if stored != recipe:
-        return "changed"
-    results = _read(folder / RESULTS)
-    return "done" if isinstance(results, dict) and results.get("recipe") == recipe else "unfinished"
+    return "unfinished" if stored == recipe else "changed"
 
 
-def stored_results(folder: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
-    """The run's results when they were measured under ``recipe``, else None."""
-    return _read(folder / RESULTS) if state(folder, recipe) == "done" else None
+def stored_results(ledger: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's results in its ledger folder when they were measured under ``recipe``, else None."""
+    results = _read(ledger / RESULTS)
+    return results if isinstance(results, dict) and results.get("recipe") == recipe else None
 
 
 def begin(folder: Path, recipe: dict[str, Any], *, keep: bool) -> None:
@@ -66,7 +73,13 @@ def add_sitting(folder: Path, seconds: float, machine: dict[str, Any], finished:
     return sittings
 
 
-def finish(folder: Path, recipe: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+def finish(ledger: Path, recipe: dict[str, Any], results: dict[str, Any], files: list[Path]) -> dict[str, Any]:
+    """Put the run's ``results`` and ``files`` (by name) into its ledger folder."""
     results = {"recipe": recipe, **results}
-    write_json(folder / RESULTS, results)
+    ledger.mkdir(parents=True, exist_ok=True)
+    (ledger / RESULTS).unlink(missing_ok=True)  # a redone run: no results beside half-copied files
+    for path in files:
+        with atomic_path(ledger / path.name) as tmp:
+            shutil.copyfile(path, tmp)
+    write_json(ledger / RESULTS, results)
     return results
