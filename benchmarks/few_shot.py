@@ -136,7 +136,8 @@ def cell(path: Path, make, recipe: dict | None = None) -> dict:
     return result
 
 
-def run_finetune(base_path: Path, run: Path, spec: str, chars: str, name: str, args, evald: Path) -> dict:
+def run_finetune(base_path: Path, run: Path, spec: str, chars: str, name: str, args, evald: Path, *,
+                 refine: bool = True) -> dict:
     t0 = time.perf_counter()
     s = finetune(
         base_path,
@@ -149,6 +150,7 @@ def run_finetune(base_path: Path, run: Path, spec: str, chars: str, name: str, a
         style_name=name,
         overwrite=True,
         progress=False,
+        refine=refine,
     )
     return measure(s.checkpoint, evald, time.perf_counter() - t0, s.step, s.recipe.steps)
 

@@ -5,10 +5,10 @@ ordered so that each next character adds the most radicals and phonetic series n
 frequent characters first: ``zi2zi.fonts.coverage_order``). This measures that choice against
 code order (阿挨哎唉..., what the default was before) on the three evaluation fonts at N = 50 and
 200: the same base, recipe and step budget, the same held-out characters as the few-shot report
-(the base's own held-out set), and only the training characters differ. Cells are the few-shot
-report's (its functions, its ``--work`` folder layout): a cell already measured there under the
-same recipe is reused, and every new one is stored as it finishes, so the script can be run over
-several sittings. It trains 12 models (about 2 minutes each on two idle cores): run it when the
+(the base's own held-out set), and only the training characters differ. Cells live in the few-shot
+report's work folder (its font setup and functions), apart from its own cells since they train the
+generator alone; each is stored as it finishes, so the script can be run over several sittings.
+It trains 12 models (one to two minutes each on two idle cores, the generator alone): run it when the
 cores are free, since a busy machine gives the same models but wrong times.
 
     python benchmarks/training_order.py                      # writes benchmarks/reports/training-order.md
@@ -62,11 +62,13 @@ def run(args, f: few_shot.FontSetup, base_path: Path) -> dict:
         for order in ORDERS:
             chars = training_chars(f.font, f.held, n, order)
             recipe = recipe_for(len(chars), steps=args.steps)
-            # Code order is the few-shot report's own cell (folder ft-N); coverage order is new.
-            name = f"finetune-{n}" if order == "code" else f"finetune-{n}-coverage"
-            run_dir = f.folder / ("ft-" + name.removeprefix("finetune-"))
-            make = partial(few_shot.run_finetune, base_path, run_dir, f.spec, chars, f.name, args, f.evald)
-            key = recipe.to_dict() if order == "code" else {**recipe.to_dict(), "order": ORDERS[order]}
+            name = f"order-{order}-{n}"
+            run_dir = f.folder / name
+            # The generator alone: the question is which glyphs it learns from, and the refining
+            # stage would add a minute and a half per cell to measures taken at 64 px.
+            make = partial(few_shot.run_finetune, base_path, run_dir, f.spec, chars, f.name, args, f.evald,
+                           refine=False)
+            key = {**recipe.to_dict(), "order": ORDERS[order], "refine": False}
             cells[f"{order}-{n}"] = few_shot.cell(f.folder / f"{name}.json", make, key)
             print(f"[training-order] {f.name} N={n} {order}: SSIM {cells[f'{order}-{n}']['model']['ssim']:.3f}",
                   flush=True)
@@ -88,7 +90,8 @@ def write_report(args, results: dict) -> None:
         "",
         f"Written by `benchmarks/training_order.py` on {machine()['cpu']} ({machine()['cores']} cores). Each cell: code order / coverage order "
         f"(`{DEFAULT_CHARSET}`), fine-tuned from `{args.base}` with the recipe for N glyphs, measured on "
-        f"{args.holdout} of the base's held-out characters.",
+        f"{args.holdout} of the base's held-out characters at 64 px (the generator alone: no refining stage, "
+        "which would add the same time to both orders).",
         "",
         markdown_table(["font", "N", *HEADLINE, "minutes"], rows),
         "",

@@ -64,8 +64,17 @@ def create_project(page, name: str) -> None:
     page.wait_for_selector("#tab-font:not([hidden])")
 
 
-def wait_job(page, kind: str, state: str = "done") -> None:
+def job_stamp(page) -> str:
+    """When the job the page shows was queued: tells one job from the next of the same kind."""
+    return page.locator("#job-state").get_attribute("data-queued") or ""
+
+
+def wait_job(page, kind: str, state: str = "done", *, after: str | None = None) -> None:
+    """Wait until the page shows a ``kind`` job in ``state``; with ``after`` (a job_stamp taken
+    before the click), a job other than that one."""
     badge = page.locator("#job-state")
+    if after is not None:
+        playwright_api.expect(badge).not_to_have_attribute("data-queued", after, timeout=JOB_TIMEOUT_MS)
     playwright_api.expect(badge).to_have_text(f"{kind}: {state}", timeout=JOB_TIMEOUT_MS)
 
 
@@ -256,8 +265,9 @@ def test_from_handwriting_template_scan_reject_retake_train(browser, app, tiny_f
     assert [p.name for p in (glyphs.parent / "rejected").glob("U+*.png")] == [f"U+{ord(first):04X}.png"]
     page.screenshot(path=str(shots / "from-handwriting.png"), full_page=True)
     page.set_input_files("#photos", [str(files[0])])
+    first_scan = job_stamp(page)
     page.click("#upload-photos")
-    wait_job(page, "scan")
+    wait_job(page, "scan", after=first_scan)
     expect(cells).to_have_count(read)
     assert not list((glyphs.parent / "rejected").glob("U+*.png"))
     page.locator(f'#hand-grid .cell[data-char="{second}"]').click()

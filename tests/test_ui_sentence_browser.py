@@ -85,6 +85,7 @@ def test_progress_state_and_a_sentence_in_the_downloaded_font(browser, app, sent
 
     # The installed fonts by family and style, sorted, narrowed by the filter box.
     options = page.locator("#installed-font option")
+    page.wait_for_function("document.querySelectorAll('#installed-font option').length >= 4")  # the list has loaded
     every = options.all_inner_texts()[1:]
     families = [text.split(" — ")[0].casefold() for text in every]
     assert len(every) >= 3 and families == sorted(families)

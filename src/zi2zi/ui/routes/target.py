@@ -33,7 +33,8 @@ async def pick_installed(pid: str, request: Request, context: Context) -> dict[s
     if not found:
         raise UiError("no fonts are installed on this machine; upload one")
     source = found[index]
-    data = uploads.read_capped(source.open("rb"), uploads.MAX_FONT_BYTES, "font")
+    with source.open("rb") as stream:
+        data = uploads.read_capped(stream, uploads.MAX_FONT_BYTES, "font")
     return _set_target(project, uploads.store_font(data, project.path("inputs"), "target"))
 
 
