@@ -335,7 +335,8 @@ def write_report(cells: dict[str, dict], report: Path) -> None:
         f"identification among them, median shape IoU and edge F, share of glyphs with the contour count off, "
         f"median points per glyph, and `size_vs_hand`: the median of each glyph's ink size in the font (font "
         "units) over the hand font's own glyph's, to set beside the written glyphs' (a font whose generated "
-        "characters sit beside its written ones has the same for both). `source` copies the base's source glyph ({first['source_font']}); `today` is the "
+        "characters sit beside its written ones has the same for both). "
+        f"`source` copies the base's source glyph ({first['source_font']}); `today` is the "
         "same run's generator without its refiner (`--no-refine`); `refined` is the completed font.",
         "",
         f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['threads']} torch threads), "

@@ -19,8 +19,19 @@ from zi2zi.errors import CheckpointError
 SUFFIX = ".safetensors"
 
 
+class _Shipped:
+    """A shipped file as ``zi2zi models --json`` writes it."""
+
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]
+        data["path"] = str(self.path)
+        return data
+
+
 @dataclass(frozen=True)
-class BaseModel:
+class BaseModel(_Shipped):
     """What ``zi2zi models`` shows of one shipped base."""
 
     name: str
@@ -32,11 +43,6 @@ class BaseModel:
     parameters: int
     file_bytes: int
     steps: int
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["path"] = str(self.path)
-        return data
 
 
 def bases_dir() -> Path:
@@ -99,7 +105,7 @@ def list_bases() -> list[BaseModel]:
 
 
 @dataclass(frozen=True)
-class ShippedRefiner:
+class ShippedRefiner(_Shipped):
     """What ``zi2zi models`` shows of one shipped refiner."""
 
     name: str
@@ -109,11 +115,6 @@ class ShippedRefiner:
     coarse_size: int
     parameters: int
     file_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["path"] = str(self.path)
-        return data
 
 
 def list_refiners() -> list[ShippedRefiner]:
