@@ -10,24 +10,21 @@ and the ETA shown at each poll against the time that was really left (target: un
 of the run on). Needs the shipped base and the demo fonts (`make fonts`); run it on idle cores, as
 its times are the point. The last line is JSON.
 
-    python benchmarks/bench_progress.py [--count 200] [--holdout 100]
+    python -m benchmarks.bench_progress [--count 200] [--holdout 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-from bench_ui import socket_port, timed  # noqa: E402
-from common import DEMO_FONT_FILES  # noqa: E402
+from benchmarks.bench_ui import socket_port, timed
+from benchmarks.common import DEMO_FONT_FILES
 
 FIRST_TARGET_S, ETA_TARGET = 60.0, 0.25
 

@@ -11,27 +11,24 @@ generator alone; each is stored as it finishes, so the script can be run over se
 It trains 12 models (one to two minutes each on two idle cores, the generator alone): run it when the
 cores are free, since a busy machine gives the same models but wrong times.
 
-    python benchmarks/training_order.py                      # writes benchmarks/reports/training-order.md
-    python benchmarks/training_order.py --fonts "AR PL UKai CN" --sizes 200 --holdout 100
+    python -m benchmarks.training_order                      # writes benchmarks/reports/training-order.md
+    python -m benchmarks.training_order --fonts "AR PL UKai CN" --sizes 200 --holdout 100
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-import few_shot  # noqa: E402
-from common import machine  # noqa: E402
-
-from zi2zi import checkpoints as ckpt  # noqa: E402
-from zi2zi.finetune import recipe_for  # noqa: E402
-from zi2zi.finetune.recipe import DEFAULT_CHARSET  # noqa: E402
-from zi2zi.fonts import resolve_charset  # noqa: E402
-from zi2zi.fonts.corpus import EVALUATION  # noqa: E402
-from zi2zi.reporting import markdown_table  # noqa: E402
+from benchmarks import few_shot
+from benchmarks.common import machine
+from zi2zi import checkpoints as ckpt
+from zi2zi.finetune import recipe_for
+from zi2zi.finetune.recipe import DEFAULT_CHARSET
+from zi2zi.fonts import resolve_charset
+from zi2zi.fonts.corpus import EVALUATION
+from zi2zi.reporting import markdown_table
 
 ORDERS = {"code": "gb2312-1", "coverage": DEFAULT_CHARSET}
 HEADLINE = ["ssim", "l1", "frechet", "content_accuracy"]
