@@ -438,6 +438,30 @@ def test_merge_into_cid_keyed_cff(glyph_dir: Path, tmp_path: Path) -> None:
     assert hui[128, 128] == 255 and ink_iou(hui, bitmaps()[HUI]) >= 0.95
 
 
+@pytest.mark.parametrize("cff", [False, True], ids=["glyf", "cff"])
+def test_merged_latin_and_digits_get_widths_from_their_ink(tmp_path: Path, cff: bool) -> None:
+    """A digit added to a hand's font is spaced as a proportional glyph, not set on a full em."""
+    from zi2zi.export.widths import SIDE_BEARING_EM
+
+    one = np.full((S, S), 255, np.uint8)
+    one[40:216, 118:138] = 0  # a bar 20 px wide: 20 / 256 of the em
+    glyphs = write_glyphs(tmp_path / "g", {0x31: one, HUI: bitmaps()[HUI]}, cjk_manifest())
+    base_path = build_base(tmp_path / ("base.otf" if cff else "base.ttf"), cff=cff)
+    out = tmp_path / ("merged.otf" if cff else "merged.ttf")
+    merge_into_font(glyphs, base_path, out)
+    sanitize_if_available(out)
+    merged = TTFont(out)
+    cmap = merged.getBestCmap()
+    advance, lsb = merged["hmtx"][cmap[0x31]]
+    bearing = round(SIDE_BEARING_EM * 1000)
+    ink = 20 / S * 1000
+    assert lsb == pytest.approx(bearing, abs=2) and advance == pytest.approx(ink + 2 * bearing, abs=12)
+    assert merged["hmtx"][cmap[HUI]][0] == 1000  # the ideograph stays full-width
+    glyph_set = merged.getGlyphSet()
+    assert glyph_set[cmap[0x31]].width == advance  # the CFF charstring's own width agrees with hmtx
+    assert merged["hhea"].minRightSideBearing <= advance - (lsb + ink) + 2
+
+
 def test_merge_beyond_bmp_adds_a_format_12_cmap(tmp_path: Path) -> None:
     base_path = build_base(tmp_path / "base.ttf", cff=False)
     glyphs = write_glyphs(tmp_path / "g", {0x20000: bitmaps()[HUI]}, cjk_manifest())

@@ -33,6 +33,7 @@ from zi2zi.export.build import (
 )
 from zi2zi.export.names import VENDOR_ID, FontNames, without_controls
 from zi2zi.export.trace import Outline, TraceOptions, draw_outline, trace_files
+from zi2zi.export.widths import set_widths
 from zi2zi.fonts import EmBox, FontFile, open_font
 
 
@@ -81,7 +82,7 @@ def merge_into_font(
 
     # The base's em box, not the folder's: new glyphs must match the size of the base's glyphs.
     embox = _base_glyph_box(font, info, folder.embox)
-    advance = info.units_per_em  # ideographs are full-width
+    advance = info.units_per_em  # ideographs and CJK punctuation are full-width
     warnings = list(folder.warnings)
     if not _same_proportions(folder.embox, embox):
         warnings.append(
@@ -94,7 +95,9 @@ def merge_into_font(
     files = {cp: folder.files[cp] for cp in missing}
     outlines, used = trace_files(files, embox, advance, quadratic=not cff, options=options, workers=workers)
     traced = time.perf_counter()
-    warnings += add_glyphs(font, outlines, advance=advance, cff=cff, vertical_origin=_vertical_origin(font, info))
+    # Latin letters and digits get widths from their ink, as in a font exported from a folder.
+    outlines, advances = set_widths(outlines, advance, info.units_per_em)
+    warnings += add_glyphs(font, outlines, advances=advances, cff=cff, vertical_origin=_vertical_origin(font, info))
     # A hand's font made by zi2zi: its alternates' cycle now looks across the new glyphs too.
     refresh_alternates(font)
     if any(cp in folder.variants for cp in missing):
@@ -118,9 +121,9 @@ def merge_into_font(
 
 
 def add_glyphs(
-    font: TTFont, outlines: dict[int, Outline], *, advance: int, cff: bool, vertical_origin: float
+    font: TTFont, outlines: dict[int, Outline], *, advances: dict[int, int], cff: bool, vertical_origin: float
 ) -> list[str]:
-    """Append one glyph per code point to `font` and map it; returns warnings.
+    """Append one glyph per code point to `font`, ``advances[cp]`` wide, and map it; returns warnings.
 
     Outlines must be in the font's curve type. Existing glyphs, metrics and mappings are kept
     byte for byte: the font is expected to be opened with ``recalcBBoxes=False`` (as
@@ -132,11 +135,12 @@ def add_glyphs(
     cid_keyed = cff and hasattr(_cff_top(font), "ROS")
     names = _new_names(order, sorted(outlines), cid_keyed=cid_keyed, font=font)
     new = {names[cp]: outlines[cp] for cp in sorted(outlines)}
+    widths = {names[cp]: advances[cp] for cp in outlines}
     new_order = order + list(new)
     bounds = {name: _bounds(outline) for name, outline in new.items()}  # None for empty glyphs
 
     if cff:
-        _add_charstrings(font, new, advance)
+        _add_charstrings(font, new, widths)
     else:
         _add_glyf(font, new)
     font.setGlyphOrder(new_order)
@@ -146,21 +150,21 @@ def add_glyphs(
 
     hmtx = font["hmtx"]
     for name in new:
-        hmtx[name] = (advance, box[0] if (box := bounds[name]) else 0)
+        hmtx[name] = (widths[name], box[0] if (box := bounds[name]) else 0)
     if "vmtx" in font:
         _add_vertical_metrics(font, bounds, vertical_origin)
     if "hdmx" in font:  # per-size device widths: unhinted glyphs scale linearly
         upm = font["head"].unitsPerEm
-        for ppem, widths in font["hdmx"].hdmx.items():
+        for ppem, device_widths in font["hdmx"].hdmx.items():
             for name in new:
-                widths[name] = min(255, round(advance * ppem / upm))
+                device_widths[name] = min(255, round(widths[name] * ppem / upm))
     if "LTSH" in font:
         for name in new:
             font["LTSH"].yPels[name] = 1  # 1: scales linearly at every size
     if "DSIG" in font:
         del font["DSIG"]
         warnings.append("dropped the base font's DSIG table: a digital signature cannot survive new glyphs")
-    _widen_summaries(font, bounds, advance, cff)
+    _widen_summaries(font, bounds, widths, cff)
 
     _add_to_cmap(font, {cp: names[cp] for cp in outlines})
     if "OS/2" in font:
@@ -177,10 +181,11 @@ def _bounds(outline: Outline) -> tuple[int, int, int, int] | None:
     return math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)
 
 
-def _widen_summaries(font: TTFont, bounds: dict[str, tuple[int, int, int, int] | None], advance: int, cff: bool) -> None:
+def _widen_summaries(font: TTFont, bounds: dict[str, tuple[int, int, int, int] | None], widths: dict[str, int],
+                     cff: bool) -> None:
     boxes = [b for b in bounds.values() if b is not None]
     hhea = font["hhea"]
-    hhea.advanceWidthMax = max(hhea.advanceWidthMax, advance)
+    hhea.advanceWidthMax = max([hhea.advanceWidthMax, *widths.values()])
     if not boxes:
         return
     head = font["head"]
@@ -202,7 +207,8 @@ def _widen_summaries(font: TTFont, bounds: dict[str, tuple[int, int, int, int] |
                     maxp.maxPoints = max(maxp.maxPoints, len(glyph.coordinates))
                     maxp.maxContours = max(maxp.maxContours, glyph.numberOfContours)
     hhea.minLeftSideBearing = min([hhea.minLeftSideBearing] + [b[0] for b in boxes])
-    hhea.minRightSideBearing = min([hhea.minRightSideBearing] + [advance - b[2] for b in boxes])
+    hhea.minRightSideBearing = min([hhea.minRightSideBearing]
+                                   + [widths[name] - b[2] for name, b in bounds.items() if b is not None])
     hhea.xMaxExtent = max([hhea.xMaxExtent] + [b[2] for b in boxes])  # lsb + width = xMax
 
 
@@ -304,7 +310,7 @@ def _add_glyf(font: TTFont, new: dict[str, Outline]) -> None:
         glyf.glyphs[name] = glyph
 
 
-def _add_charstrings(font: TTFont, new: dict[str, Outline], advance: int) -> None:
+def _add_charstrings(font: TTFont, new: dict[str, Outline], widths: dict[str, int]) -> None:
     cff = _cff(font)
     top = _cff_top(font)
     charstrings = top.CharStrings
@@ -314,8 +320,9 @@ def _add_charstrings(font: TTFont, new: dict[str, Outline], advance: int) -> Non
     # when it equals defaultWidthX.
     nominal = getattr(private, "nominalWidthX", 0) or 0
     default = getattr(private, "defaultWidthX", 0) or 0
-    width = None if advance == default else advance - nominal
     for name, outline in new.items():
+        advance = widths[name]
+        width = None if advance == default else advance - nominal
         charstring = cff_charstring(outline, advance, width, private, cff.GlobalSubrs)
         if charstrings.charStringsAreIndexed:
             charstrings.charStringsIndex.append(charstring)
