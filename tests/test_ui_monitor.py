@@ -61,3 +61,28 @@ def test_a_finished_workers_exit_never_fails_the_next_queued_job(tmp_path):
     dead_before_reporting = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     JobRunner._reap(project, dead_before_reporting, queued=2.5)
     assert json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))["state"] == "failed"
+
+
+def test_the_eta_counts_the_refining_stage_after_the_steps(tmp_path) -> None:
+    """A fine-tune's last training step is not the end of its job: the refining stage follows, and
+    the ETA says so instead of 0, first from the estimate, then from the stage's own steps."""
+    progress = JobProgress(tmp_path, "finetune", 10, "steps", tail_s=50.0, every_s=0.0)
+    progress.update(10)  # every training step done
+    shown = json.loads((tmp_path / "job" / "progress.json").read_text())
+    assert shown["done"] == 10 and shown["eta_s"] == 50.0
+    progress.stage(1, 100)  # the stage has begun, too early for a rate of its own
+    shown = json.loads((tmp_path / "job" / "progress.json").read_text())
+    assert shown["stage"] == {"done": 1, "total": 100} and 45.0 < shown["eta_s"] <= 50.0
+    progress.stage(100, 100)
+    assert json.loads((tmp_path / "job" / "progress.json").read_text())["eta_s"] == 0.0
+
+
+def test_a_refiner_step_is_timed_on_this_machine(shipped_refined) -> None:
+    from zi2zi.bases import refiner_for_base
+    from zi2zi.refine.runtime import GlyphRefiner
+    from zi2zi.refine.tune import seconds_per_step
+
+    path = refiner_for_base(shipped_refined)
+    assert path is not None
+    seconds = seconds_per_step(GlyphRefiner(path), steps=2)
+    assert 0.0 < seconds < 30.0

@@ -99,9 +99,10 @@ def test_progress_state_and_a_sentence_in_the_downloaded_font(browser, app, sent
     expect(page.locator("#target-info")).to_contain_text("Tiny Sentence Bold")
     page.locator("#tab-font .use-base").click()
     expect(page.locator("#tab-font .base-current")).to_contain_text("sentence.safetensors")
-    # The default training set is stated, and it is not code order.
-    expect(page.locator("#charset")).to_have_value("gb2312-1-coverage")
-    expect(page.locator("#training-default-note")).to_contain_text("most different radicals")
+    # The default training set is stated, with why.
+    expect(page.locator("#charset")).to_have_value("gb2312-1")
+    expect(page.locator("#training-default-note")).to_contain_text("GB 2312 level 1, the common hanzi")
+    expect(page.locator("#training-default-note")).to_contain_text("trained better")
 
     # Fields are kept per project across a reload.
     page.fill("#train-count", "40")

@@ -17,6 +17,7 @@ DEFAULT_SEEDS = {"finetune": [0, 1, 2], "scratch": [0, 1]}  # runs of minutes / 
 # Minutes per run assumed by --dry-run before a place has any stored run.
 GUESS_MINUTES = {"finetune": 7.0}
 SCRATCH_SECONDS_PER_STEP = 0.5
+STOP_FILE = "STOP"  # WORK/STOP: finish the run in progress, then stop
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,11 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     if not args.report_only:
-        for cell in plan.main:
+        stop = Path(args.work) / STOP_FILE
+        for cell in [*plan.main, *(c for place in args.places for c in plan.sweep(place)[0])]:
+            if stop.exists():  # asked to stop between runs, so that no run's wall time holds a pause
+                print(f"[ablation] {stop} is there: stopping before {cell.key}; remove it and run again to go on",
+                      flush=True)
+                break
             ctx.run(cell)
-        for place in args.places:
-            for cell in plan.sweep(place)[0]:
-                ctx.run(cell)
     runs, planned, notes = plan.all_stored()
     report = write_report(ctx, runs, Path(args.report), places=args.places, planned=planned, sweep_notes=notes)
     print(f"[ablation] wrote {report} from {len(runs)} stored runs ({(time.perf_counter() - started) / 60:.1f} min)")

@@ -26,10 +26,12 @@ from typing import Any
 from zi2zi.errors import TrainingError
 
 # A font target trains on this many characters unless told otherwise: the first the font has of
-# GB 2312 level 1 in coverage order (zi2zi.fonts.coverage_order; at 200 characters 160 radicals
-# and 372 phonetic series against 77 and 110 for the first 200 in code order).
+# GB 2312 level 1 in code order. Coverage order (gb2312-1-coverage, the most radicals and phonetic
+# series first) was measured against it and lost: lower held-out SSIM and higher Frechet distance
+# on AR PL UKai and LXGW WenKai at N = 50 and 200, a little better on YOzN only
+# (benchmarks/reports/training-order.md).
 DEFAULT_TRAIN_CHARS = 200
-DEFAULT_CHARSET = "gb2312-1-coverage"
+DEFAULT_CHARSET = "gb2312-1"
 DEFAULT_HOLDOUT = 100  # held-out characters of a font target unless --holdout says otherwise
 
 

@@ -38,8 +38,9 @@ def choose_refiner(base: Path, render, *, refine: bool, refiner: str | Path | No
 
 
 def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, device: str | None, seed: int,
-                       say: Callable[[str], None]) -> Path | None:
-    """Fine-tune the run's refiner unless it is already there for this checkpoint; its path."""
+                       say: Callable[[str], None], on_step: Callable[[int, int], None] | None = None) -> Path | None:
+    """Fine-tune the run's refiner unless it is already there for this checkpoint; its path.
+    ``on_step(step, steps)`` after each of its steps."""
     from zi2zi.data.layout import read_manifest
     from zi2zi.fonts import open_font
     from zi2zi.generation import GlyphGenerator
@@ -92,8 +93,10 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
     if record.get("refiner_steps"):  # the run's own budget (finetune's refiner_steps)
         tuning = replace(tuning, steps=int(record["refiner_steps"]))
     say(f"refining stage: fine-tuning {base_refiner.path.stem} on {len(pairs)} glyphs ({where}), {tuning.steps} steps")
+    steps = tuning.steps
     path = tune_refiner(base_refiner, generator, style, pairs=pairs, out=target_path, tuning=tuning, seed=seed,
-                        extra={"generator_fingerprint": generator.fingerprint})
+                        extra={"generator_fingerprint": generator.fingerprint},
+                        progress=None if on_step is None else lambda step, _loss: on_step(step, steps))
     return path
 
 

@@ -67,6 +67,7 @@ def finetune(
     on_step: Callable[[Any], None] | None = None,
     placement: str | None = None,
     refiner_steps: int | None = None,
+    on_refiner_step: Callable[[int, int], None] | None = None,
 ) -> FinetuneSummary:
     """Fine-tune ``base`` (a shipped base name, a checkpoint or a run) on exactly one of ``target``
     (a font, with ``chars``), ``target_glyphs`` (a glyph folder) or ``data`` (a dataset).
@@ -83,7 +84,8 @@ def finetune(
     ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16; default auto, see
     :func:`zi2zi.training.runtime.precision`: fp32 on a CPU); like ``device`` it is this machine's
     choice and also applies when a run resumes.
-    ``on_step``: called with the trainer after every step (``TrainOptions.on_step``).
+    ``on_step``: called with the trainer after every step (``TrainOptions.on_step``);
+    ``on_refiner_step``: with (step, steps) after every step of the refining stage.
     ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
     (:mod:`zi2zi.data.placement`; default :data:`~zi2zi.finetune.recipe.DEFAULT_PLACEMENT`, "none"
     trains on them as written); the hand's median placement is recorded and generated glyphs get it.
@@ -121,7 +123,7 @@ def finetune(
         assert record is not None
         say(f"resuming the fine-tuning run in {out}")
         return _train(resumed, out, record, resume=True, device=device, amp=amp, progress=progress, say=say,
-                      on_step=on_step)
+                      on_step=on_step, on_refiner_step=on_refiner_step)
     # A new run: a new or empty folder, or (with --overwrite, or killed before its first
     # checkpoint) one of ours; anything else is somebody's and is refused. The marker goes first, so
     # that a run killed while its dataset renders is still ours; training clears what a run wrote.
@@ -155,7 +157,8 @@ def finetune(
                 shutil.rmtree(out)  # a refused input leaves no folder behind
             raise
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, amp=amp, progress=progress,
-                  say=say, on_step=on_step, discriminator_config=discriminator_config)
+                  say=say, on_step=on_step, on_refiner_step=on_refiner_step,
+                  discriminator_config=discriminator_config)
 
 
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,
@@ -275,6 +278,7 @@ def _only_leftovers(out: Path) -> bool:
 def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, device: str | None, amp: str | None,
            progress: bool, say: Callable[[str], None], overwrite: bool = False,
            on_step: Callable[[Any], None] | None = None,
+           on_refiner_step: Callable[[int, int], None] | None = None,
            discriminator_config: DiscriminatorConfig | None = None) -> FinetuneSummary:
     from zi2zi.training import TrainOptions, train
 
@@ -293,7 +297,8 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
     summary = train(options)
     refined = None
     if summary.checkpoint is not None and summary.step >= cfg.train.max_steps:
-        refined = run_refining_stage(out, record, summary.checkpoint, device=device, seed=cfg.train.seed, say=say)
+        refined = run_refining_stage(out, record, summary.checkpoint, device=device, seed=cfg.train.seed, say=say,
+                                     on_step=on_refiner_step)
     return FinetuneSummary(
         run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
         train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,

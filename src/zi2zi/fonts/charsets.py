@@ -59,7 +59,7 @@ def _tgh8105() -> tuple[str, ...]:
 _BUILTIN: dict[str, tuple[str, Callable[[], tuple[str, ...]]]] = {
     "gb2312": ("GB 2312 hanzi, levels 1 and 2 (6763)", lambda: _double_byte("gb2312", range(0xB0, 0xF8), _EUC_TRAILS)),
     "gb2312-1": ("GB 2312 level 1, the common hanzi (3755)", lambda: _double_byte("gb2312", range(0xB0, 0xD8), _EUC_TRAILS)),
-    # zi2zi.fonts.coverage_order: the fine-tuning default's order.
+    # zi2zi.fonts.coverage_order (measured against code order: benchmarks/reports/training-order.md).
     "gb2312-1-coverage": ("GB 2312 level 1, most radicals and phonetic parts first (3755)",
                           lambda: _data_file("gb2312-1-coverage.txt")),
     "big5": ("Big5 hanzi, common and less common (13053)", lambda: _double_byte("big5", [*range(0xA4, 0xC7), *range(0xC9, 0xFA)], _BIG5_TRAILS)),

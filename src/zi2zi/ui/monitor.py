@@ -36,29 +36,60 @@ KEEP_SAMPLES = 3  # held-out grids kept (the newest); the final evaluation has e
 
 
 class JobProgress:
-    """Counts ``done`` of ``total`` units and writes ``job/progress.json``."""
+    """Counts ``done`` of ``total`` units and writes ``job/progress.json``.
 
-    def __init__(self, root: Path, kind: str, total: int, unit: str, *, every_s: float = 1.0) -> None:
+    ``tail_s``: seconds of work expected after the counted units (a fine-tune's refining stage),
+    added to the ETA; once that stage reports its own steps (:meth:`stage`), their own clock
+    takes over, so the ETA does not fall to 0 while minutes of work remain."""
+
+    def __init__(self, root: Path, kind: str, total: int, unit: str, *, every_s: float = 1.0,
+                 tail_s: float = 0.0) -> None:
         self.path = root / "job" / PROGRESS_FILE
         self.kind, self.unit = kind, unit
         self.clock = ProgressClock(total)
         self.every_s = every_s
+        self.tail_s = max(0.0, tail_s)
+        self._stage: ProgressClock | None = None
+        self._stage_started = 0.0
+        self._extra: dict[str, Any] = {}
         self._written = -math.inf
         self.update(0, force=True)
 
     def update(self, done: int, *, force: bool = False, **extra: Any) -> None:
         self.clock.total = max(self.clock.total, done)  # e.g. a PDF among the photos holds several pages
         self.clock.update(done)
-        now = time.monotonic()
-        if not force and now - self._written < self.every_s and done < self.clock.total:
-            return
-        self._written = now
-        rate = self.clock.rate()
-        write_json(self.path, {"kind": self.kind, "unit": self.unit, "done": int(done), "total": self.clock.total,
-                               "eta_s": self.clock.eta_s, "rate": rate, "time": time.time(), **extra})
+        self._extra.update(extra)
+        self._write(force=force or (done >= self.clock.total and self._stage is None))
 
     def add(self, n: int) -> None:
         self.update(self.clock.done + n)
+
+    def stage(self, done: int, total: int) -> None:
+        """``done`` of ``total`` steps of the work after the counted units."""
+        if self._stage is None:
+            self._stage, self._stage_started = ProgressClock(total), time.monotonic()
+        self._stage.update(done)
+        self._extra["stage"] = {"done": int(done), "total": int(total)}
+        self._write(force=done >= total)
+
+    @property
+    def eta_s(self) -> float | None:
+        eta = self.clock.eta_s
+        if eta is None:
+            return None
+        if self._stage is None:
+            return eta + self.tail_s
+        # The stage's own clock once it can tell (a few seconds in); until then what was expected.
+        stage = self._stage.eta_s
+        return stage if stage is not None else max(0.0, self.tail_s - (time.monotonic() - self._stage_started))
+
+    def _write(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._written < self.every_s:
+            return
+        self._written = now
+        write_json(self.path, {"kind": self.kind, "unit": self.unit, "done": self.clock.done, "total": self.clock.total,
+                               "eta_s": self.eta_s, "rate": self.clock.rate(), "time": time.time(), **self._extra})
 
 
 class TrainingMonitor:

@@ -35,11 +35,13 @@ def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
     device = p.get("device") or "cpu"
     # Samples and quick held-out metrics every few seconds of training (the run has no
     # validation split, and its checkpoints come only twice a run).
-    monitor = TrainingMonitor(root, JobProgress(root, "finetune", int(p.get("steps") or 0), "steps"))
+    progress = JobProgress(root, "finetune", int(p.get("steps") or 0), "steps", tail_s=_refining_seconds(p["base"]))
+    monitor = TrainingMonitor(root, progress)
     summary = finetune(
         p["base"], root / "run", target=p.get("target"), chars=p.get("chars"),
         target_glyphs=p.get("target_glyphs"), holdout=p.get("holdout"), steps=p.get("steps"),
         style_name=p.get("style_name"), device=p.get("device"), progress=False, echo=say, on_step=monitor,
+        on_refiner_step=progress.stage,
     )
     if summary.holdout_glyphs:
         _measure_heldout(root, device=device)
@@ -48,6 +50,20 @@ def run_finetune(root: Path, p: dict[str, Any]) -> dict[str, Any]:
         raise KeyboardInterrupt
     return {"step": summary.step, "style": summary.style, "train_glyphs": summary.train_glyphs,
             "holdout_glyphs": summary.holdout_glyphs}
+
+
+def _refining_seconds(base: str | Path) -> float:
+    """How long the refining stage after the base's fine-tune will take here: its steps times one
+    step timed now (a second or so); 0 when the base has no refiner."""
+    from zi2zi.bases import refiner_for_base
+    from zi2zi.refine.runtime import GlyphRefiner
+    from zi2zi.refine.tune import RefinerTuning, seconds_per_step
+
+    path = refiner_for_base(Path(base))
+    if path is None:
+        return 0.0
+    tuning = RefinerTuning()
+    return tuning.steps * seconds_per_step(GlyphRefiner(path), tuning)
 
 
 def _newest_checkpoint(run: Path) -> Path | None:

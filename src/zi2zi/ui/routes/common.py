@@ -73,8 +73,9 @@ def one_char(value: Any) -> str:
 def training_default() -> dict[str, Any]:
     """What a fine-tune trains on when the page does not say: the recipe's charset and count."""
     from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS
+    from zi2zi.fonts.charsets import builtin_charsets
 
-    return {"charset": DEFAULT_CHARSET, "count": DEFAULT_TRAIN_CHARS}
+    return {"charset": DEFAULT_CHARSET, "count": DEFAULT_TRAIN_CHARS, "about": builtin_charsets()[DEFAULT_CHARSET]}
 
 
 def base_choices(context: AppContext) -> list[dict[str, Any]]:

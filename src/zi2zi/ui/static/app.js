@@ -149,8 +149,8 @@ async function loadInfo() {
   $("#charset").value = training.charset;
   $("#train-count").value = training.count;
   $("#training-default-note").textContent = `Default: the first ${training.count} characters of ${training.charset} ` +
-    "that the font has: GB 2312 level 1 ordered so that the first characters hold the most different radicals " +
-    "and phonetic parts, frequent characters before rare ones (not code order, which starts 阿挨哎唉…).";
+    `(${training.about}) that the font has, in code order (阿挨哎唉…): it trained better than an order ` +
+    "chosen to cover the most radicals first.";
   $("#gen-charset").value = "gb2312";
   installedFonts = await api("GET", "/api/installed-fonts");
   showInstalled();
