@@ -3,11 +3,12 @@
 ``gb2312-1-coverage`` orders level 1 so that each next character adds the most radicals and
 phonetic series not yet covered, frequent characters first (``zi2zi.fonts.coverage_order``). This
 measures it against code order (阿挨哎唉..., the fine-tuning default, which it did not beat) on
-the three evaluation fonts at N = 50 and 200: the same base, recipe and step budget, the same held-out characters as the few-shot report
-(the base's own held-out set), and only the training characters differ. Cells live in the few-shot
-report's work folder (its font setup and functions), apart from its own cells since they train the
-generator alone; each is stored as it finishes, so the script can be run over several sittings.
-It trains 12 models (one to two minutes each on two idle cores, the generator alone): run it when the
+the three evaluation fonts at N = 50 and 200: the same base, recipe and step budget, the same
+held-out characters as the few-shot report (the base's own held-out set), and only the training
+characters differ. Cells live in the few-shot report's work folder (its font setup and
+functions), apart from its own cells since they train the generator alone; each is stored as it
+finishes, so the script can be run over several sittings. It trains 12 models (one to two minutes
+each on two idle cores, the generator alone): run it when the
 cores are free, since a busy machine gives the same models but wrong times.
 
     python -m benchmarks.training_order                      # writes benchmarks/reports/training-order.md

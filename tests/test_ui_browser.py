@@ -64,17 +64,8 @@ def create_project(page, name: str) -> None:
     page.wait_for_selector("#tab-font:not([hidden])")
 
 
-def job_stamp(page) -> str:
-    """When the job the page shows was queued: tells one job from the next of the same kind."""
-    return page.locator("#job-state").get_attribute("data-queued") or ""
-
-
-def wait_job(page, kind: str, state: str = "done", *, after: str | None = None) -> None:
-    """Wait until the page shows a ``kind`` job in ``state``; with ``after`` (a job_stamp taken
-    before the click), a job other than that one."""
+def wait_job(page, kind: str, state: str = "done") -> None:
     badge = page.locator("#job-state")
-    if after is not None:
-        playwright_api.expect(badge).not_to_have_attribute("data-queued", after, timeout=JOB_TIMEOUT_MS)
     playwright_api.expect(badge).to_have_text(f"{kind}: {state}", timeout=JOB_TIMEOUT_MS)
 
 

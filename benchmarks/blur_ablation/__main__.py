@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if not args.report_only:
         stop = Path(args.work) / STOP_FILE
-        for cell in [*plan.main, *(c for place in args.places for c in plan.sweep(place)[0])]:
+        # Lazily: a place's sweep is planned only once its main cells have run (it needs their winner).
+        sweeps = (c for place in args.places for c in plan.sweep(place)[0])
+        for cell in itertools.chain(plan.main, sweeps):
             if stop.exists():  # asked to stop between runs, so that no run's wall time holds a pause
                 print(f"[ablation] {stop} is there: stopping before {cell.key}; remove it and run again to go on",
                       flush=True)

@@ -51,14 +51,12 @@ class JobProgress:
         self.tail_s = max(0.0, tail_s)
         self._stage: ProgressClock | None = None
         self._stage_started = 0.0
-        self._extra: dict[str, Any] = {}
         self._written = -math.inf
         self.update(0, force=True)
 
-    def update(self, done: int, *, force: bool = False, **extra: Any) -> None:
+    def update(self, done: int, *, force: bool = False) -> None:
         self.clock.total = max(self.clock.total, done)  # e.g. a PDF among the photos holds several pages
         self.clock.update(done)
-        self._extra.update(extra)
         self._write(force=force or (done >= self.clock.total and self._stage is None))
 
     def add(self, n: int) -> None:
@@ -69,7 +67,6 @@ class JobProgress:
         if self._stage is None:
             self._stage, self._stage_started = ProgressClock(total), time.monotonic()
         self._stage.update(done)
-        self._extra["stage"] = {"done": int(done), "total": int(total)}
         self._write(force=done >= total)
 
     @property
@@ -88,8 +85,9 @@ class JobProgress:
         if not force and now - self._written < self.every_s:
             return
         self._written = now
+        stage = {} if self._stage is None else {"stage": {"done": self._stage.done, "total": self._stage.total}}
         write_json(self.path, {"kind": self.kind, "unit": self.unit, "done": self.clock.done, "total": self.clock.total,
-                               "eta_s": self.eta_s, "rate": self.clock.rate(), "time": time.time(), **self._extra})
+                               "eta_s": self.eta_s, "rate": self.clock.rate(), "time": time.time(), **stage})
 
 
 class TrainingMonitor:
