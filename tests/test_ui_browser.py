@@ -64,8 +64,15 @@ def create_project(page, name: str) -> None:
     page.wait_for_selector("#tab-font:not([hidden])")
 
 
-def wait_job(page, kind: str, state: str = "done") -> None:
+def wait_job(page, kind: str, state: str = "done", *, not_queued: str | None = None) -> None:
+    """Wait for the job badge to say ``kind: state``; with ``not_queued`` (the badge's stamp read
+    before starting a job again), for a job other than that one, whose badge may still say so."""
     badge = page.locator("#job-state")
+    if not_queued is not None:
+        page.wait_for_function(
+            "([stamp, text]) => { const b = document.querySelector('#job-state');"
+            " return b.dataset.queued !== stamp && b.textContent === text; }",
+            arg=[not_queued, f"{kind}: {state}"], timeout=JOB_TIMEOUT_MS)
     playwright_api.expect(badge).to_have_text(f"{kind}: {state}", timeout=JOB_TIMEOUT_MS)
 
 
@@ -255,9 +262,11 @@ def test_from_handwriting_template_scan_reject_retake_train(browser, app, tiny_f
     expect(cells).to_have_count(read - 1)
     assert [p.name for p in (glyphs.parent / "rejected").glob("U+*.png")] == [f"U+{ord(first):04X}.png"]
     page.screenshot(path=str(shots / "from-handwriting.png"), full_page=True)
+    first_scan = page.locator("#job-state").get_attribute("data-queued")
+    assert first_scan  # the badge names its job
     page.set_input_files("#photos", [str(files[0])])
     page.click("#upload-photos")
-    wait_job(page, "scan")
+    wait_job(page, "scan", not_queued=first_scan)
     expect(cells).to_have_count(read)
     assert not list((glyphs.parent / "rejected").glob("U+*.png"))
     page.locator(f'#hand-grid .cell[data-char="{second}"]').click()

@@ -9,7 +9,6 @@ starting the same job again resumes it (a fine-tuning run continues from its che
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -118,8 +117,9 @@ class JobRunner:
                               "wait for it or stop it first", 409)
             folder = project.path("job")
             folder.mkdir(exist_ok=True)
-            write_json(folder / SPEC_FILE, {"kind": kind, "params": params}, indent=2)
+            # The queued stamp names this job to the end: the worker carries it into its record.
             job = {"kind": kind, "state": "queued", "queued": time.time(), "pid": None}
+            write_json(folder / SPEC_FILE, {"kind": kind, "params": params, "queued": job["queued"]}, indent=2)
             write_json(folder / JOB_FILE, job, indent=2)
             with open(folder / LOG_FILE, "ab") as log:
                 log.write(f"--- {kind} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
@@ -139,9 +139,12 @@ class JobRunner:
         was queued, and that job is not its to fail."""
         code = proc.wait()
         path = project.path("job") / JOB_FILE
+        from zi2zi.errors import Zi2ziError
+        from zi2zi.storage.reading import read_json_object
+
         try:
-            job = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            job = read_json_object(path, what="job record")
+        except (OSError, Zi2ziError):
             return
         if job.get("state") == "queued" and job.get("queued") == queued:
             tail = " / ".join(log_tail(project, 2))

@@ -7,7 +7,6 @@ go to ``PROJECT/job/log.txt``, which the page shows.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -214,11 +213,13 @@ def _stop(signum, frame):  # SIGTERM from the page's Stop button, outside traini
 
 def main(argv: list[str] | None = None) -> int:
     from zi2zi.errors import describe_os_error
+    from zi2zi.storage.reading import read_json_object
 
     root = Path((argv or sys.argv[1:])[0]).resolve()
     folder = root / JOB_DIR
-    spec = json.loads((folder / "spec.json").read_text(encoding="utf-8"))
-    job: dict[str, Any] = {"kind": spec["kind"], "state": "running", "pid": os.getpid(), "started": time.time()}
+    spec = read_json_object(folder / "spec.json", what="job spec")
+    job: dict[str, Any] = {"kind": spec["kind"], "state": "running", "pid": os.getpid(), "started": time.time(),
+                           "queued": spec.get("queued")}
     write_json(folder / "job.json", job, indent=2)
     signal.signal(signal.SIGTERM, _stop)
     try:

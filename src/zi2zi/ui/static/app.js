@@ -239,6 +239,7 @@ function showProgress(state) {
   const badge = $("#job-state");
   badge.className = `job ${job.state}`;
   badge.textContent = job.state === "none" ? "no job" : `${job.kind}: ${job.state}`;
+  badge.dataset.queued = job.queued ?? "";  // which job the badge shows: a new one has a new stamp
   if (job.state === "failed" && job.message && lastJob !== "failed") {
     const failed = job.queued;  // gone once another job starts (or this one is started again)
     say(job.message, false, (s) => (s.job || {}).state !== "failed" || (s.job || {}).queued !== failed);
