@@ -10,6 +10,12 @@ the exported font (held-out glyphs generated, traced to TTF, rendered back) with
 ``zi2zi.metrics.font_quality`` and the glyph classifier. Wall time of the generator's training is
 recorded per run; nothing else runs beside it when the figures are taken.
 
+Each finished cell (its figures, machine and recipe) is stored as a small JSON file in a committed
+ledger (``--ledger``, default ``benchmarks/reports/bf16-quality/cells``), so the report rebuilds
+from it on any machine and a cell is run again only when its recipe changed (the base, the
+training characters, the fine-tune's recipe, the held-out count); the runs themselves stay in
+``--work``.
+
 bf16 counts as equal when, for every measure, the difference of the two precisions' means over
 seeds lies within the spread of the fp32 seeds (their max - min); the report says per measure.
 
@@ -20,7 +26,6 @@ seeds lies within the spread of the fp32 seeds (their max - min); the report say
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import time
 from pathlib import Path
@@ -36,6 +41,7 @@ from zi2zi.data.layout import read_manifest
 from zi2zi.device import cpu_has_bf16
 from zi2zi.export import export_font
 from zi2zi.finetune import finetune
+from zi2zi.finetune.recipe import DEFAULT_CHARSET, DEFAULT_TRAIN_CHARS, recipe_for
 from zi2zi.fonts import open_font
 from zi2zi.fonts.corpus import EVALUATION, classifier_fonts, corpus_font
 from zi2zi.fonts.font import open_font_spec
@@ -45,12 +51,14 @@ from zi2zi.metrics.evaluate import evaluate
 from zi2zi.metrics.font_quality import font_quality
 from zi2zi.reporting import markdown_table
 from zi2zi.storage.atomic import write_json, write_text
+from zi2zi.storage.reading import read_json_object
 from zi2zi.training.rundir import read_run_info
 
 PRECISIONS = ("none", "bf16")
 HELD_OUT = ["l1", "ssim", "frechet"]
 EXPORTED = ["identified", "shape_iou", "edge_f", "contours_off", "content_accuracy"]
 LOWER_IS_BETTER = {"l1", "frechet", "contours_off", "train_s"}
+LEDGER = Path("benchmarks/reports/bf16-quality/cells")
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,7 +67,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--fonts", nargs="+", default=[f.name for f in EVALUATION], help="evaluation font names")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--holdout", type=int, default=300, help="held-out characters measured")
-    p.add_argument("--work", default="bf16-quality-work")
+    p.add_argument("--work", default="bf16-quality-work", help="the runs (not committed)")
+    p.add_argument("--ledger", type=Path, default=LEDGER, help="each finished cell's figures (committed)")
     p.add_argument("--report", default="benchmarks/reports/bf16-quality.md")
     return p.parse_args()
 
@@ -125,16 +134,18 @@ def summarise(cells: list[dict], fonts: list[str]) -> tuple[list[list], dict[str
 def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, holdout: int) -> None:
     rows, equal = summarise(cells, fonts)
     m = cells[0]["machine"] if cells else machine()
-    # Wall times compare only between runs with the same torch thread count (a sitting may run
-    # this beside other work with one thread per process).
+    cpus = sorted({c["machine"]["cpu"] for c in cells}) or [m["cpu"]]
+    # Wall times compare only between runs on the same CPU with the same torch thread count (a
+    # sitting may run this beside other work with one thread per process).
     timing = []
-    for threads in sorted({c["machine"]["threads"] for c in cells}):
-        speed = {amp: [c["train_s"] for c in cells if c["amp"] == amp and c["machine"]["threads"] == threads]
+    for cpu, threads in sorted({(c["machine"]["cpu"], c["machine"]["threads"]) for c in cells}):
+        speed = {amp: [c["train_s"] for c in cells
+                       if c["amp"] == amp and (c["machine"]["cpu"], c["machine"]["threads"]) == (cpu, threads)]
                  for amp in PRECISIONS}
         if all(speed.values()):
             fp32, bf16 = np.median(speed["none"]), np.median(speed["bf16"])
-            timing.append(f"{threads} thread(s), {len(speed['none'])} + {len(speed['bf16'])} runs: fp32 {fp32:.1f} s, "
-                          f"bf16 {bf16:.1f} s (**{fp32 / bf16:.2f}x**)")
+            timing.append(f"{cpu}, {threads} thread(s), {len(speed['none'])} + {len(speed['bf16'])} runs: "
+                          f"fp32 {fp32:.1f} s, bf16 {bf16:.1f} s (**{fp32 / bf16:.2f}x**)")
     verdict = ("bf16 is equal to fp32 within the fp32 seeds' spread on every measure and font"
                if equal and all(equal.values()) else
                "bf16 differs from fp32 by more than the fp32 seeds' spread on: "
@@ -142,7 +153,7 @@ def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, ho
     lines = [
         "# bf16 against fp32 fine-tuning (`benchmarks/bf16_quality.py`)",
         "",
-        f"Measured on {m['cpu']}, {m['cores']} cores, torch {m['torch']}; {len(fonts)} evaluation fonts x {seeds} seeds "
+        f"Measured on {' and '.join(cpus)}, {m['cores']} cores, torch {m['torch']}; {len(fonts)} evaluation fonts x {seeds} seeds "
         f"x fp32 (`--amp none`) and bf16 (`--amp bf16`), the fine-tuning command's defaults without the refining stage "
         f"(it is fp32 either way), {holdout} held-out characters. Recorded precision of the runs: "
         + ", ".join(sorted({f"{c['amp']} -> {c['precision_recorded']}" for c in cells})) + ".",
@@ -157,8 +168,8 @@ def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, ho
         "",
         "Every run:",
         "",
-        markdown_table(["font", "seed", "precision", "threads", "train s", *HELD_OUT, *EXPORTED],
-                       [[c["font"], c["seed"], c["amp"], c["machine"]["threads"], c["train_s"],
+        markdown_table(["font", "seed", "precision", "cpu", "threads", "train s", *HELD_OUT, *EXPORTED],
+                       [[c["font"], c["seed"], c["amp"], c["machine"]["cpu"], c["machine"]["threads"], c["train_s"],
                          *[_fmt(c[k]) for k in HELD_OUT + EXPORTED]]
                         for c in cells]),
         "",
@@ -177,14 +188,14 @@ def main() -> None:
     base_path = resolve_base(args.base)
     work = Path(args.work)
     recipe = {"base": base_path.stem, "base_step": ckpt.read_metadata(base_path).get("step"), "holdout": args.holdout,
-              "refine": False}
+              "refine": False, "charset": DEFAULT_CHARSET, "finetune": recipe_for(DEFAULT_TRAIN_CHARS).to_dict()}
     cells = []
     for seed in range(args.seeds):  # seed by seed: a sitting cut short still compares like with like
         for name in args.fonts:
             for amp in PRECISIONS:
                 folder = work / _slug(name) / f"seed{seed}-{amp}"
-                stored_path = folder / "cell.json"
-                stored = json.loads(stored_path.read_text(encoding="utf-8")) if stored_path.is_file() else None
+                stored_path = args.ledger / _slug(name) / f"seed{seed}-{amp}.json"
+                stored = read_json_object(stored_path, what="bf16-quality cell") if stored_path.is_file() else None
                 if stored is None or stored.get("recipe") != recipe:
                     print(f"[bf16-quality] {name} seed {seed} {amp}", flush=True)
                     stored = {**run_cell(base_path, name, seed, amp, args.holdout, folder, work / "classifier"),

@@ -71,3 +71,16 @@ def test_evaluate_font_prints_the_measures_beside_a_baseline(tiny_fonts, capsys)
     assert result["baseline"]["shape_iou"] < 1.0
     assert main(["evaluate", "--font", str(tiny_fonts["light"])]) == 1
     assert "--font needs --against" in capsys.readouterr().err
+
+
+def test_trace_cleanup_drops_small_patches_and_keeps_strokes():
+    from benchmarks.trace_cleanup import drop_patches
+
+    grey = np.full((64, 64), 255, np.uint8)
+    grey[10:50, 10:20] = 0  # a stroke (400 px) with a pinhole
+    grey[30, 15] = 255
+    grey[5:7, 40:42] = 0  # a speck (4 px)
+    cleaned = drop_patches(20)(grey)
+    assert cleaned[30, 15] == 0  # the pinhole filled
+    assert (cleaned[5:7, 40:42] == 255).all()  # the speck gone
+    assert (cleaned[10:50, 10:20] == 0).all() and (cleaned < 128).sum() == 400
