@@ -176,6 +176,7 @@ class Context:
         cfg.model.discriminator = discriminator_for(cfg.model.discriminator, cell.setting, cell.sigma, steps)
         t = cfg.train
         t.max_steps, t.max_minutes, t.seed = steps, 0.0, cell.seed
+        t.amp = "none"  # fp32 on every machine, as the fine-tuning runs
         # Four checkpoints for the held-out learning curve, twenty validations for the val curve.
         t.checkpoint_every, t.keep_last = max(1, steps // 4), 5
         t.eval_every, t.sample_every = max(1, steps // 20), 0
@@ -243,7 +244,9 @@ class Context:
         summary, sittings = self._timed(folder, lambda: finetune(
             self.base_path, folder / "run", target=f.spec, chars="text:" + "".join(f.train), holdout=0,
             steps=self.budget.finetune_steps, discriminator="fresh", discriminator_config=d, style_name=f.name,
-            seed=cell.seed, overwrite=True, progress=False, echo=_say, refine=True))
+            # fp32 everywhere: bf16 is the fine-tuning default on some CPUs, but it is measured only
+            # without a discriminator, and every run of the ablation must compute alike.
+            seed=cell.seed, overwrite=True, progress=False, echo=_say, refine=True, amp="none"))
         if summary.step < summary.recipe.steps or summary.checkpoint is None or summary.refiner is None:
             raise SystemExit(f"blur ablation: {cell.key} stopped at step {summary.step} of {summary.recipe.steps} "
                              "(or made no refiner); nothing stored for it, run again to redo it")

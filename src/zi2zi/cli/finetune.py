@@ -63,8 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="start the run in --out over")
     p.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N | mps")
-    p.add_argument("--amp", choices=AMPS, help="training precision (default auto: bf16 on a GPU that has it, else fp16; "
-                                               "fp32 on a CPU, where bf16 is opt-in, see the README)")
+    p.add_argument("--amp", choices=AMPS, help="training precision (default: bf16 on a CPU with AVX-512 BF16 or AMX, "
+                                               "fp32 on other CPUs; on a GPU bf16 where it has it, else fp16)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
