@@ -89,7 +89,8 @@ def run_cell(base_path: Path, name: str, seed: int, amp: str, holdout: int, fold
     src = manifest["source"]["font"]
     source = open_font(src["path"], src.get("face", 0))
     render = RenderSettings(**manifest["render"])
-    model = GlyphGenerator(summary.run_dir, device="cpu", refine=False)
+    # Drawn in fp32 for both precisions: the cell compares how the generator was trained.
+    model = GlyphGenerator(summary.run_dir, device="cpu", refine=False, amp="none")
     glyphs = folder / "glyphs"
     if glyphs.exists():  # this benchmark's own folder from an earlier sitting
         shutil.rmtree(glyphs)

@@ -33,14 +33,14 @@ def test_finetune_refuses_an_unknown_amp_before_writing_anything(tmp_path):
     assert not out.exists()
 
 
-def test_finetuning_defaults_to_bf16_only_where_the_cpu_computes_it(monkeypatch):
-    # Fine-tuning in bf16 measured equal to fp32 within three seeds' spread on every measure of
-    # the three evaluation fonts (benchmarks/reports/bf16-quality.md); emulated bf16 is slower.
+def test_finetuning_and_drawing_default_to_bf16_only_where_the_cpu_computes_it(monkeypatch):
+    # Both measured equal to fp32 within the seeds' spread (benchmarks/reports/bf16-quality.md,
+    # bf16-inference.md); emulated bf16 is slower than fp32.
     import zi2zi.device
-    from zi2zi.finetune.run import default_amp
 
+    cpu = torch.device("cpu")
     for native, expected in ((True, "bf16"), (False, "auto")):
         monkeypatch.setattr(zi2zi.device, "cpu_has_bf16", lambda native=native: native)
-        assert default_amp("auto", "cpu") == expected
-        assert default_amp("none", "cpu") == "none"  # a config that asks for fp32 keeps it
-        assert default_amp("fp16", "cpu") == "fp16"
+        assert runtime.native_bf16("auto", cpu) == expected
+        assert runtime.native_bf16("none", cpu) == "none"  # a config that asks for fp32 keeps it
+        assert runtime.native_bf16("fp16", cpu) == "fp16"

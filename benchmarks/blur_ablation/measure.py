@@ -96,7 +96,7 @@ def _save_strip(images: np.ndarray, out: Path) -> None:
 def generator_glyphs(checkpoint: Path, evald: Path, style: str, grid_chars: list[str], folder: Path) -> dict[str, Any]:
     """The generator's 64 px glyphs of the held-out characters: grey share per glyph, and the grid
     characters kept as one strip (``samples.png``) so the report needs no model."""
-    model = GlyphGenerator(checkpoint, device="cpu", refine=False)
+    model = GlyphGenerator(checkpoint, device="cpu", refine=False, amp="none")  # fp32, as every run trains
     data = GlyphDataset(evald, "holdout")
     images = model.generate(data.sources, model.style(style))
     chars = data.characters
@@ -120,7 +120,7 @@ def exported_font(checkpoint: Path, *, style: str, chars: list[str], real: FontF
                   family: str, line_chars: str) -> dict[str, Any]:
     """The run's glyphs of ``chars`` exported as a font (``font.ttf``) the product's way and
     measured on the font file against ``real``; ``line_chars`` of it kept as ``line.ttf``."""
-    model = GlyphGenerator(checkpoint, device="cpu", refine=refine)
+    model = GlyphGenerator(checkpoint, device="cpu", refine=refine, amp="none")  # fp32, as every run trains
     if refine and model.refiner is None:
         raise SystemExit(f"blur ablation: {checkpoint} has no refiner, but the recipe refines")
     glyphs = folder / GLYPHS

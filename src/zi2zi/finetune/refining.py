@@ -38,9 +38,11 @@ def choose_refiner(base: Path, render, *, refine: bool, refiner: str | Path | No
 
 
 def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, device: str | None, seed: int,
-                       say: Callable[[str], None], on_step: Callable[[int, int], None] | None = None) -> Path | None:
+                       say: Callable[[str], None], on_step: Callable[[int, int], None] | None = None,
+                       amp: str = "auto") -> Path | None:
     """Fine-tune the run's refiner unless it is already there for this checkpoint; its path.
-    ``on_step(step, steps)`` after each of its steps."""
+    ``on_step(step, steps)`` after each of its steps; ``amp``: the precision the generator draws
+    the refiner's coarse inputs in (the run's training precision)."""
     from zi2zi.data.layout import read_manifest
     from zi2zi.fonts import open_font
     from zi2zi.generation import GlyphGenerator
@@ -52,7 +54,7 @@ def run_refining_stage(out: Path, record: dict[str, Any], checkpoint: Path, *, d
     if not record.get("refiner"):
         return None
     target_path = out / RUN_REFINER
-    generator = GlyphGenerator(checkpoint, device=device or "auto", refine=False)  # the refiner learns from G alone
+    generator = GlyphGenerator(checkpoint, device=device or "auto", refine=False, amp=amp)  # the refiner learns from G alone
     if target_path.is_file():
         tuned = read_refiner_metadata(target_path).get("tuned", {})
         if tuned.get("generator_fingerprint") == generator.fingerprint:

@@ -82,8 +82,8 @@ def finetune(
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
     ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16); default
-    :func:`default_amp`: bf16 on a CPU that computes it natively, else the base config's (auto:
-    bf16/fp16 on a GPU). Like ``device`` it is this machine's choice and also applies when a run
+    :func:`zi2zi.training.runtime.native_bf16`: bf16 on a CPU that computes it natively, else the
+    base config's (auto: bf16/fp16 on a GPU). Like ``device`` it is this machine's choice and also applies when a run
     resumes; the run records the precision it used.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``);
     ``on_refiner_step``: with (step, steps) after every step of the refining stage.
@@ -281,12 +281,14 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
            on_step: Callable[[Any], None] | None = None,
            on_refiner_step: Callable[[int, int], None] | None = None,
            discriminator_config: DiscriminatorConfig | None = None) -> FinetuneSummary:
+    from zi2zi.device import resolve_device
     from zi2zi.training import TrainOptions, train
+    from zi2zi.training.runtime import native_bf16
 
-    chosen = amp if amp is not None else default_amp(cfg.train.amp, device or cfg.train.device)
-    cfg.train.amp = chosen  # type: ignore[assignment]  # checked against AMPS by finetune()
-    if amp is None and cfg.train.amp == "bf16":
+    chosen = amp if amp is not None else native_bf16(cfg.train.amp, resolve_device(device or cfg.train.device))
+    if chosen != (amp or cfg.train.amp):
         say("training in bf16: this CPU computes it natively (--amp none for fp32)")
+    cfg.train.amp = chosen  # type: ignore[assignment]  # checked against AMPS by finetune()
     recipe = _checked_recipe(out, record)
     fresh = recipe.fresh_discriminator and not resume  # a resumed run's D is in its checkpoint
     options = TrainOptions(
@@ -301,25 +303,12 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
     refined = None
     if summary.checkpoint is not None and summary.step >= cfg.train.max_steps:
         refined = run_refining_stage(out, record, summary.checkpoint, device=device, seed=cfg.train.seed, say=say,
-                                     on_step=on_refiner_step)
+                                     on_step=on_refiner_step, amp=chosen)
     return FinetuneSummary(
         run_dir=out, data_dir=Path(record["data"]), base=Path(record["base"]), style=record["style"],
         train_glyphs=record["train_glyphs"], holdout_glyphs=record["holdout_glyphs"], recipe=recipe,
         checkpoint=summary.checkpoint, step=summary.step, refiner=refined, stopped=summary.stopped,
     )
-
-
-def default_amp(configured: str, device: str) -> str:
-    """Fine-tuning's precision when none is asked for: bf16 on a CPU with AVX-512 BF16 or AMX, where
-    it fine-tunes 1.3-1.5x faster with quality equal to fp32 within three seeds' spread on every
-    measure of the three evaluation fonts (benchmarks/reports/bf16-quality.md); elsewhere (a CPU
-    that would emulate bf16, a GPU) the configured ``train.amp``. (Training from scratch keeps
-    fp32 on a CPU: bf16 has not been measured there.)"""
-    from zi2zi.device import cpu_has_bf16, resolve_device
-
-    if configured == "auto" and resolve_device(device).type == "cpu" and cpu_has_bf16():
-        return "bf16"
-    return configured
 
 
 def _checked_recipe(out: Path, record: dict[str, Any]) -> FinetuneRecipe:
