@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from zi2zi.cli import main
 from zi2zi.config import load_config
+from zi2zi.device import cpu_has_bf16
 from zi2zi.errors import CheckpointError, Zi2ziError
 from zi2zi.fonts import open_font
 from zi2zi.generation import GlyphGenerator, generate_to_folder, write_interpolation, write_specimen
@@ -33,6 +35,9 @@ def checkpoint(make_tiny_dataset, tmp_path_factory):
 
 def test_generate_writes_glyphs_manifest_and_resumes(checkpoint, tiny_fonts, tmp_path):
     model = GlyphGenerator(checkpoint, device="cpu")
+    # Drawn in bf16 where this CPU computes it natively (benchmarks/reports/bf16-inference.md), else fp32.
+    assert model.precision.dtype is (torch.bfloat16 if cpu_has_bf16() else None)
+    assert GlyphGenerator(checkpoint, device="cpu", amp="none").precision.dtype is None
     source = open_font(tiny_fonts["source"])
     out = tmp_path / "glyphs"
     report = generate_to_folder(model, style=model.style(1), source=source, chars="的一是永", out=out)
