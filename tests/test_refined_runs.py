@@ -92,6 +92,12 @@ def test_generate_draws_refined_glyphs_unless_told_not_to(refined_run, tiny_font
                      "--family", "Refined Test"]) == 0
     # A resume never mixes refined glyphs with plain ones.
     assert main(["generate", *common, "--out", str(refined), "--no-refine", "--resume"]) == 1
+    # --amp none draws in fp32: the same glyphs as the default, which is bf16 only where the CPU has it.
+    fp32 = tmp_path / "fp32"
+    assert main(["generate", *common, "--out", str(fp32), "--amp", "none"]) == 0
+    for path in refined.glob("U+*.png"):
+        a, b = read_grey(path) < 128, read_grey(fp32 / path.name) < 128
+        assert (a & b).sum() >= 0.9 * (a | b).sum()
 
 
 def test_specimen_and_interpolation_are_refined(refined_run, tiny_fonts, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from zi2zi.config import AMPS
+
 if TYPE_CHECKING:
     from zi2zi.generation import GlyphGenerator
 
@@ -15,6 +17,9 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
                    help="the generator's own glyphs (64 px for base-64 runs), not the run's refiner's")
     p.add_argument("--refiner", metavar="FILE",
                    help="refine with this refiner file (default: the run's own RUN/refiner.safetensors, if any)")
+    p.add_argument("--amp", choices=AMPS, default="auto",
+                   help="precision to draw in (default auto: bf16 on a CPU with AVX-512 BF16 or AMX, fp32 on other "
+                        "CPUs, bf16 or fp16 on a GPU; none: fp32)")
 
 
 def open_generator(args: argparse.Namespace) -> GlyphGenerator:
@@ -23,4 +28,5 @@ def open_generator(args: argparse.Namespace) -> GlyphGenerator:
 
     if args.no_refine and args.refiner:
         raise Zi2ziError("--refiner and --no-refine contradict each other; give one")
-    return GlyphGenerator(args.checkpoint, device=args.device, refine=not args.no_refine, refiner=args.refiner)
+    return GlyphGenerator(args.checkpoint, device=args.device, refine=not args.no_refine, refiner=args.refiner,
+                          amp=args.amp)
