@@ -27,7 +27,7 @@ import numpy as np
 from benchmarks.bf16_quality import LEDGER, PRECISIONS
 from benchmarks.common import machine
 from benchmarks.font_quality import _slug
-from zi2zi.data.layout import read_manifest
+from zi2zi.data.layout import glyph_filename, read_manifest
 from zi2zi.device import cpu_has_bf16
 from zi2zi.export import export_font
 from zi2zi.fonts import open_font
@@ -59,9 +59,8 @@ def fp32_spread(ledger: Path, font: str) -> dict[str, float]:
     return {k: float(np.ptp([c[k] for c in cells])) for k in MEASURES if len(cells) > 1}
 
 
-def draw(run: Path, amp: str, chars: list[str], out: Path, rounds: int) -> tuple[float, Path]:
+def draw(run: Path, manifest: dict, amp: str, chars: list[str], out: Path, rounds: int) -> tuple[float, Path]:
     """Median glyphs/s of drawing ``chars`` under ``amp`` and the folder of the last round."""
-    manifest = read_manifest(run / "data")
     src = manifest["source"]["font"]
     source = open_font(src["path"], src.get("face", 0))
     model = GlyphGenerator(run, device="cpu", amp=amp)
@@ -80,8 +79,7 @@ def agreement(a: Path, b: Path, chars: list[str]) -> float:
     """Median over glyphs of the ink IoU between the two folders' images of a character."""
     ious = []
     for c in chars:
-        name = f"U+{ord(c):04X}.png"
-        x, y = read_grey(a / name) < 128, read_grey(b / name) < 128
+        x, y = read_grey(a / glyph_filename(c)) < 128, read_grey(b / glyph_filename(c)) < 128
         ious.append((x & y).sum() / max(1, (x | y).sum()))
     return float(np.median(ious))
 
@@ -97,13 +95,14 @@ def main() -> None:
     rows, verdicts, speed = [], [], []
     for name in fonts:
         run = args.work / _slug(name) / "run"
-        chars = list(read_manifest(run / "data")["split"]["holdout"])
+        manifest = read_manifest(run / "data")
+        chars = list(manifest["split"]["holdout"])
         real = open_font_spec(corpus_font(name).spec)
         figures, folders, rates = {}, {}, {}
         # The two precisions in turn, so that a machine slowing down over the run favours neither.
         for amp in PRECISIONS:
             print(f"[bf16-inference] {name}: drawing in {amp}", flush=True)
-            rates[amp], folders[amp] = draw(run, amp, chars, args.out / _slug(name) / amp, args.rounds)
+            rates[amp], folders[amp] = draw(run, manifest, amp, chars, args.out / _slug(name) / amp, args.rounds)
         for amp in PRECISIONS:
             ttf = args.out / _slug(name) / f"{amp}.ttf"
             export_font(folders[amp], ttf, family=f"zi2zi bf16 inference {amp}", overwrite=True)

@@ -27,11 +27,13 @@ from PIL import Image
 
 from benchmarks.common import machine
 from benchmarks.font_quality import _slug
+from zi2zi.data.glyphfolder import read_glyph_folder
 from zi2zi.export import export_font
 from zi2zi.export.trace import TraceOptions
 from zi2zi.fonts import FontFile, open_font
 from zi2zi.fonts.corpus import EVALUATION, corpus_font
 from zi2zi.fonts.font import open_font_spec
+from zi2zi.images import read_grey, save_png
 from zi2zi.metrics.font_quality import CONTOUR_RANGE, SIZE, font_quality, masks
 from zi2zi.reporting import markdown_table
 from zi2zi.storage.atomic import write_text
@@ -95,16 +97,20 @@ def parse_args() -> argparse.Namespace:
 
 
 def measure_variant(glyphs: Path, out: Path, real: FontFile, cleanup: Cleanup | None, options: TraceOptions) -> dict:
-    folder = out / "glyphs"
-    if folder.exists():
-        shutil.rmtree(folder)
-    shutil.copytree(glyphs, folder)
+    """Export ``glyphs`` (a copy cleaned up by ``cleanup``, or the folder itself) with ``options``
+    into ``out`` and measure the font against ``real``."""
+    folder = glyphs
     if cleanup is not None:
-        for path in folder.glob("U+*.png"):
-            Image.fromarray(cleanup(np.asarray(Image.open(path).convert("L")))).save(path)
+        folder = out / "glyphs"
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(glyphs, folder)
+        for path in read_glyph_folder(folder).files.values():
+            save_png(path, cleanup(read_grey(path)))
     ttf = out / "font.ttf"
+    out.mkdir(parents=True, exist_ok=True)
     export_font(folder, ttf, family="zi2zi trace clean-up", overwrite=True, options=options)
-    chars = [chr(int(p.stem[2:], 16)) for p in sorted(folder.glob("U+*.png"))]
+    chars = [chr(cp) for cp in read_glyph_folder(folder).files]
     quality = font_quality(open_font(str(ttf), 0), real, chars)
     lo, hi = CONTOUR_RANGE
     counts, real_counts = np.array(quality.contours), np.array(quality.real_contours)

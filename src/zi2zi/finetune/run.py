@@ -83,8 +83,8 @@ def finetune(
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
     ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16); default
     :func:`zi2zi.training.runtime.native_bf16`: bf16 on a CPU that computes it natively, else the
-    base config's (auto: bf16/fp16 on a GPU). Like ``device`` it is this machine's choice and also applies when a run
-    resumes; the run records the precision it used.
+    base config's (auto: bf16/fp16 on a GPU). Like ``device`` it is this machine's choice and
+    also applies when a run resumes; the run records the precision it used.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``);
     ``on_refiner_step``: with (step, steps) after every step of the refining stage.
     ``placement``: how the glyphs of ``target_glyphs`` are brought to one placement before training
@@ -286,7 +286,7 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
     from zi2zi.training.runtime import native_bf16
 
     chosen = amp if amp is not None else native_bf16(cfg.train.amp, resolve_device(device or cfg.train.device))
-    if chosen != (amp or cfg.train.amp):
+    if amp is None and chosen != cfg.train.amp:
         say("training in bf16: this CPU computes it natively (--amp none for fp32)")
     cfg.train.amp = chosen  # type: ignore[assignment]  # checked against AMPS by finetune()
     recipe = _checked_recipe(out, record)
