@@ -1,6 +1,8 @@
-"""Does bf16 training cost quality? Fine-tuning in fp32 and in bf16, seeds apart, measured alike.
+"""Does bf16 training cost quality? Training in fp32 and in bf16, seeds apart, measured alike.
 
-For each evaluation font (never seen by the base) and each seed: ``zi2zi finetune`` from the
+Two places where a user trains:
+
+- ``finetune``: for each evaluation font (never seen by the base) and each seed, ``zi2zi finetune`` from the
 shipped base on its default 200 glyphs with ``--amp none`` (fp32) and ``--amp bf16``, everything
 else the command's defaults except the refining stage, which is left out: it trains the refiner on
 the target glyphs alone, in fp32 either way, so it would add the same minutes to both and nothing
@@ -9,34 +11,40 @@ held-out set): held-out L1, SSIM and Frechet distance at 64 px (``zi2zi.metrics.
 the exported font (held-out glyphs generated, traced to TTF, rendered back) with the measures of
 ``zi2zi.metrics.font_quality`` and the glyph classifier. Wall time of the generator's training is
 recorded per run; nothing else runs beside it when the figures are taken.
+- ``scratch``: ``zi2zi train`` with the ``cpu-small`` preset from random weights on every GB2312
+  glyph of one evaluation font (the blur ablation's from-scratch data: its held-out characters
+  left out), ``--scratch-steps`` steps, the preset's defaults otherwise; its last checkpoint is
+  measured as the fine-tunes are. An unfinished run starts over (it takes minutes, not hours).
 
 Each finished cell (its figures, machine and recipe) is stored as a small JSON file in a committed
 ledger (``--ledger``, default ``benchmarks/reports/bf16-quality/cells``), so the report rebuilds
 from it on any machine and a cell is run again only when its recipe changed (the base, the
-training characters, the fine-tune's recipe, the held-out count); the runs themselves stay in
+training characters, the fine-tune's or the preset's recipe, the held-out count); the runs themselves stay in
 ``--work``.
 
 bf16 counts as equal when, for every measure, the difference of the two precisions' means over
 seeds lies within the spread of the fp32 seeds (their max - min); the report says per measure.
 
-    python -m benchmarks.bf16_quality                              # 3 fonts x 3 seeds x 2 precisions
+    python -m benchmarks.bf16_quality                              # 3 fonts + 1 from scratch, x 3 seeds x 2 precisions
     python -m benchmarks.bf16_quality --fonts "AR PL UKai CN" --seeds 1 --holdout 100
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.blur_ablation import runs as ablation_runs
 from benchmarks.common import machine
 from benchmarks.font_quality import _slug, content_accuracy
 from zi2zi import checkpoints as ckpt
 from zi2zi.bases import resolve_base
-from zi2zi.config import RenderSettings
+from zi2zi.config import Config, RenderSettings, load_config
 from zi2zi.data.layout import read_manifest
 from zi2zi.device import cpu_has_bf16
 from zi2zi.export import export_font
@@ -52,9 +60,12 @@ from zi2zi.metrics.font_quality import font_quality
 from zi2zi.reporting import markdown_table
 from zi2zi.storage.atomic import write_json, write_text
 from zi2zi.storage.reading import read_json_object
+from zi2zi.training import TrainOptions, train
 from zi2zi.training.rundir import read_run_info
 
+PLACES = ("finetune", "scratch")
 PRECISIONS = ("none", "bf16")
+SCRATCH_PRESET = ablation_runs.SCRATCH_PRESET
 HELD_OUT = ["l1", "ssim", "frechet"]
 EXPORTED = ["identified", "shape_iou", "edge_f", "contours_off", "content_accuracy"]
 LOWER_IS_BETTER = {"l1", "frechet", "contours_off", "train_s"}
@@ -64,47 +75,82 @@ LEDGER = Path("benchmarks/reports/bf16-quality/cells")
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--base", default="base-64")
-    p.add_argument("--fonts", nargs="+", default=[f.name for f in EVALUATION], help="evaluation font names")
+    p.add_argument("--places", nargs="+", choices=PLACES, default=list(PLACES))
+    p.add_argument("--fonts", nargs="+", default=[f.name for f in EVALUATION], help="evaluation fonts fine-tuned")
+    p.add_argument("--scratch-font", default=EVALUATION[0].name, help="the one evaluation font trained from scratch")
+    p.add_argument("--scratch-steps", type=int, default=1500, help="steps of the from-scratch runs")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--holdout", type=int, default=300, help="held-out characters measured")
     p.add_argument("--work", default="bf16-quality-work", help="the runs (not committed)")
     p.add_argument("--ledger", type=Path, default=LEDGER, help="each finished cell's figures (committed)")
     p.add_argument("--report", default="benchmarks/reports/bf16-quality.md")
+    p.add_argument("--report-only", action="store_true", help="rebuild the report from the stored cells; train nothing")
     return p.parse_args()
 
 
-def run_cell(base_path: Path, name: str, seed: int, amp: str, holdout: int, folder: Path, classifier_cache: Path) -> dict:
-    spec = corpus_font(name).spec
-    real = open_font_spec(spec)
+def finetune_cell(base_path: Path, name: str, seed: int, amp: str, holdout: int, folder: Path,
+                  classifier_cache: Path) -> dict:
     t0 = time.perf_counter()
-    summary = finetune(base_path, folder / "run", target=spec, holdout=holdout, style_name=name, seed=seed, amp=amp,
-                       refine=False, overwrite=True, progress=False)
+    summary = finetune(base_path, folder / "run", target=corpus_font(name).spec, holdout=holdout, style_name=name,
+                       seed=seed, amp=amp, refine=False, overwrite=True, progress=False)
     train_s = time.perf_counter() - t0
     if summary.step < summary.recipe.steps or summary.checkpoint is None:
         raise SystemExit(f"bf16-quality: the fine-tune of {name} stopped early; run again")
-    held = evaluate(summary.checkpoint, summary.data_dir, "holdout", cache_dir=classifier_cache)
-    overall = held["results"]["model"]["overall"]
     manifest = read_manifest(summary.data_dir)
-    chars = list(manifest["split"]["holdout"])
     src = manifest["source"]["font"]
-    source = open_font(src["path"], src.get("face", 0))
-    render = RenderSettings(**manifest["render"])
+    figures = measure(summary.checkpoint, summary.data_dir, style=summary.style, name=name,
+                      chars=list(manifest["split"]["holdout"]), source=open_font(src["path"], src.get("face", 0)),
+                      folder=folder, classifier_cache=classifier_cache, family=f"zi2zi {name} {amp} {seed}")
+    return {"font": name, "seed": seed, "amp": amp, "train_s": round(train_s, 1), "steps": summary.step,
+            "precision_recorded": _recorded_precision(summary.run_dir), "machine": machine(), **figures}
+
+
+def scratch_config(seed: int, amp: str, steps: int) -> Config:
+    cfg = load_config(SCRATCH_PRESET)
+    t = cfg.train
+    t.max_steps, t.max_minutes, t.seed, t.amp = steps, 0.0, seed, amp
+    # One checkpoint and one validation, at the end: what is measured is the last checkpoint.
+    t.checkpoint_every, t.keep_last, t.eval_every, t.sample_every = steps, 1, steps, 0
+    return cfg.validate()
+
+
+def scratch_cell(ctx: ablation_runs.Context, name: str, seed: int, amp: str, steps: int, folder: Path,
+                 classifier_cache: Path) -> dict:
+    f = ctx.font(name)
+    data, evald = ctx.scratch_data(f), ctx.eval_data(f)  # rendered before the clock starts
+    t0 = time.perf_counter()
+    summary = train(TrainOptions(data=data, out=folder / "run", config=scratch_config(seed, amp, steps),
+                                 overwrite=True, progress=False))
+    train_s = time.perf_counter() - t0
+    if summary.stopped != "completed" or summary.last_checkpoint is None:
+        raise SystemExit(f"bf16-quality: the from-scratch run of {name} stopped at step {summary.step}; run again")
+    figures = measure(summary.last_checkpoint, evald, style=name, name=name, chars=f.held, source=ctx.source,
+                      folder=folder, classifier_cache=classifier_cache, family=f"zi2zi scratch {name} {amp} {seed}")
+    return {"font": name, "seed": seed, "amp": amp, "train_s": round(train_s, 1), "steps": summary.step,
+            "precision_recorded": _recorded_precision(folder / "run"), "machine": machine(), **figures}
+
+
+def measure(checkpoint: Path, evald: Path, *, style: str, name: str, chars: list[str], source, folder: Path,
+            classifier_cache: Path, family: str) -> dict:
+    """Held-out figures at 64 px and those of the exported font rendered back, for one checkpoint."""
+    held = evaluate(checkpoint, evald, "holdout", cache_dir=classifier_cache)
+    overall = held["results"]["model"]["overall"]
     # Drawn in fp32 for both precisions: the cell compares how the generator was trained.
-    model = GlyphGenerator(summary.run_dir, device="cpu", refine=False, amp="none")
+    model = GlyphGenerator(checkpoint, device="cpu", refine=False, amp="none")
     glyphs = folder / "glyphs"
     if glyphs.exists():  # this benchmark's own folder from an earlier sitting
         shutil.rmtree(glyphs)
-    generate_to_folder(model, style=model.style(summary.style), source=source, chars=chars, out=glyphs)
+    generate_to_folder(model, style=model.style(style), source=source, chars=chars, out=glyphs)
     ttf = folder / "font.ttf"
-    export_font(glyphs, ttf, family=f"zi2zi {name} {amp} {seed}", overwrite=True)
+    export_font(glyphs, ttf, family=family, overwrite=True)
     font = open_font(str(ttf), 0)
+    real = open_font_spec(corpus_font(name).spec)
     figures = font_quality(font, real, chars).summary()
+    render = model.render_settings
     clf = get_classifier(chars, [open_font_spec(s) for s in classifier_fonts()], cache_dir=classifier_cache,
                          render=RenderSettings(size=render.size))
     figures["content_accuracy"] = content_accuracy(clf, font, chars, render)
-    return {"font": name, "seed": seed, "amp": amp, "train_s": round(train_s, 1), "steps": summary.step,
-            "precision_recorded": _recorded_precision(summary.run_dir), "machine": machine(),
-            **{k: overall.get(k) for k in HELD_OUT}, **{k: figures.get(k) for k in EXPORTED}}
+    return {**{k: overall.get(k) for k in HELD_OUT}, **{k: figures.get(k) for k in EXPORTED}}
 
 
 def _recorded_precision(run_dir: Path) -> str | None:
@@ -132,12 +178,9 @@ def summarise(cells: list[dict], fonts: list[str]) -> tuple[list[list], dict[str
     return rows, equal
 
 
-def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, holdout: int) -> None:
-    rows, equal = summarise(cells, fonts)
-    m = cells[0]["machine"] if cells else machine()
-    cpus = sorted({c["machine"]["cpu"] for c in cells}) or [m["cpu"]]
-    # Wall times compare only between runs on the same CPU with the same torch thread count (a
-    # sitting may run this beside other work with one thread per process).
+def _timing(cells: list[dict]) -> list[str]:
+    """Median training time per precision, per (CPU, thread count): wall times compare only within
+    one (a sitting may run this beside other work with one thread per process)."""
     timing = []
     for cpu, threads in sorted({(c["machine"]["cpu"], c["machine"]["threads"]) for c in cells}):
         speed = {amp: [c["train_s"] for c in cells
@@ -147,20 +190,27 @@ def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, ho
             fp32, bf16 = np.median(speed["none"]), np.median(speed["bf16"])
             timing.append(f"{cpu}, {threads} thread(s), {len(speed['none'])} + {len(speed['bf16'])} runs: "
                           f"fp32 {fp32:.1f} s, bf16 {bf16:.1f} s (**{fp32 / bf16:.2f}x**)")
-    verdict = ("bf16 is equal to fp32 within the fp32 seeds' spread on every measure and font"
-               if equal and all(equal.values()) else
-               "bf16 differs from fp32 by more than the fp32 seeds' spread on: "
-               + ", ".join(k for k, ok in equal.items() if not ok))
-    lines = [
-        "# bf16 against fp32 fine-tuning (`benchmarks/bf16_quality.py`)",
+    return timing
+
+
+def _verdict(equal: dict[str, bool]) -> str:
+    if not equal:
+        return "not measured yet"
+    if all(equal.values()):
+        return "bf16 is equal to fp32 within the fp32 seeds' spread on every measure"
+    return "bf16 differs from fp32 by more than the fp32 seeds' spread on: " + ", ".join(k for k, ok in equal.items() if not ok)
+
+
+def _section(title: str, what: str, timed: str, cells: list[dict], fonts: list[str]) -> list[str]:
+    rows, equal = summarise(cells, fonts)
+    stored = ", ".join(f"{amp} {sum(c['amp'] == amp for c in cells)}" for amp in PRECISIONS)
+    return [
+        f"## {title}",
         "",
-        f"Measured on {' and '.join(cpus)}, {m['cores']} cores, torch {m['torch']}; {len(fonts)} evaluation fonts x {seeds} seeds "
-        f"x fp32 (`--amp none`) and bf16 (`--amp bf16`), the fine-tuning command's defaults without the refining stage "
-        f"(it is fp32 either way), {holdout} held-out characters. Recorded precision of the runs: "
+        what + f" Runs stored: {stored}. Recorded precision of the runs: "
         + ", ".join(sorted({f"{c['amp']} -> {c['precision_recorded']}" for c in cells})) + ".",
         "",
-        f"**Verdict: {verdict}.** Wall time of the fine-tuning command (its dataset, 600 steps and evaluations), "
-        "median over runs: " + "; ".join(timing) + ".",
+        f"**Verdict: {_verdict(equal)}.** Wall time of {timed}, median over runs: " + "; ".join(_timing(cells)) + ".",
         "",
         "Per font, means over seeds; spread = max - min of the fp32 seeds; lower is better for "
         + ", ".join(sorted(LOWER_IS_BETTER)) + ".",
@@ -175,6 +225,32 @@ def write_report(path: Path, cells: list[dict], fonts: list[str], seeds: int, ho
                         for c in cells]),
         "",
     ]
+
+
+def write_report(path: Path, cells: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    everything = [c for place in cells.values() for c in place]
+    m = everything[0]["machine"] if everything else machine()
+    cpus = sorted({c["machine"]["cpu"] for c in everything}) or [m["cpu"]]
+    lines = [
+        "# bf16 against fp32 training (`benchmarks/bf16_quality.py`)",
+        "",
+        f"Measured on {' and '.join(cpus)}, {m['cores']} cores, torch {m['torch']}; {args.seeds} seeds x fp32 "
+        f"(`--amp none`, `train.amp=none`) and bf16, {args.holdout} held-out characters (unseen by the base too), "
+        "the same measures for both: held-out L1, SSIM and Frechet distance at 64 px, and the exported font "
+        "(held-out glyphs drawn in fp32, traced to TTF, rendered back against the real font).",
+        "",
+    ]
+    if cells.get("finetune"):
+        lines += _section(
+            "Fine-tuning the shipped base", f"{len(args.fonts)} evaluation fonts, the fine-tuning command's defaults "
+            "without the refining stage (it is fp32 either way).",
+            "the fine-tuning command (its dataset, 600 steps and evaluations)", cells["finetune"], args.fonts)
+    if cells.get("scratch"):
+        lines += _section(
+            "Training from scratch", f"The `{SCRATCH_PRESET}` preset from random weights on every GB2312 glyph of "
+            f"{args.scratch_font} but the held-out ones, {args.scratch_steps} steps (batch 32, the preset's cosine "
+            "schedule over them), its defaults otherwise; the last checkpoint measured.",
+            f"`zi2zi train` ({args.scratch_steps} steps and one validation)", cells["scratch"], [args.scratch_font])
     write_text(path, "\n".join(lines))
 
 
@@ -188,22 +264,39 @@ def main() -> None:
         raise SystemExit("bf16-quality: this CPU has neither AVX-512 BF16 nor AMX; bf16 would be emulated here")
     base_path = resolve_base(args.base)
     work = Path(args.work)
-    recipe = {"base": base_path.stem, "base_step": ckpt.read_metadata(base_path).get("step"), "holdout": args.holdout,
-              "refine": False, "charset": DEFAULT_CHARSET, "finetune": recipe_for(DEFAULT_TRAIN_CHARS).to_dict()}
-    cells = []
+    classifier_cache = work / "classifier"
+    common = {"base": base_path.stem, "base_step": ckpt.read_metadata(base_path).get("step"), "holdout": args.holdout}
+    recipes = {"finetune": {**common, "refine": False, "charset": DEFAULT_CHARSET,
+                            "finetune": recipe_for(DEFAULT_TRAIN_CHARS).to_dict()}}
+    ctx = ablation_runs.Context(work, ablation_runs.Budget(holdout=args.holdout), base=args.base)
+    if "scratch" in args.places:
+        f = ctx.font(args.scratch_font)
+        recipes["scratch"] = {**common, "preset": SCRATCH_PRESET, "steps": args.scratch_steps,
+                              "glyphs": {"n": len(f.every), "digest": ablation_runs.digest(f.every)},
+                              "held_out": ablation_runs.digest(f.held)}
+    cells: dict[str, list[dict]] = {place: [] for place in args.places}
     for seed in range(args.seeds):  # seed by seed: a sitting cut short still compares like with like
-        for name in args.fonts:
-            for amp in PRECISIONS:
-                folder = work / _slug(name) / f"seed{seed}-{amp}"
-                stored_path = args.ledger / _slug(name) / f"seed{seed}-{amp}.json"
-                stored = read_json_object(stored_path, what="bf16-quality cell") if stored_path.is_file() else None
-                if stored is None or stored.get("recipe") != recipe:
-                    print(f"[bf16-quality] {name} seed {seed} {amp}", flush=True)
-                    stored = {**run_cell(base_path, name, seed, amp, args.holdout, folder, work / "classifier"),
-                              "recipe": recipe}
-                    write_json(stored_path, stored)
-                cells.append(stored)
-    write_report(Path(args.report), cells, args.fonts, args.seeds, args.holdout)
+        for place in args.places:
+            for name in (args.fonts if place == "finetune" else [args.scratch_font]):
+                for amp in PRECISIONS:
+                    where = Path(_slug(name)) if place == "finetune" else Path("scratch") / _slug(name)
+                    folder, stored_path = work / where / f"seed{seed}-{amp}", args.ledger / where / f"seed{seed}-{amp}.json"
+                    stored = read_json_object(stored_path, what="bf16-quality cell") if stored_path.is_file() else None
+                    recipe = recipes[place] if place == "finetune" else {
+                        **recipes[place], "config": scratch_config(seed, amp, args.scratch_steps).to_dict()}
+                    recipe = json.loads(json.dumps(recipe))  # as it reads back from the ledger
+                    if (stored is None or stored.get("recipe") != recipe) and args.report_only:
+                        continue
+                    if stored is None or stored.get("recipe") != recipe:
+                        print(f"[bf16-quality] {place} {name} seed {seed} {amp}", flush=True)
+                        if place == "finetune":
+                            cell = finetune_cell(base_path, name, seed, amp, args.holdout, folder, classifier_cache)
+                        else:
+                            cell = scratch_cell(ctx, name, seed, amp, args.scratch_steps, folder, classifier_cache)
+                        stored = {**cell, "recipe": recipe}
+                        write_json(stored_path, stored)
+                    cells[place].append(stored)
+    write_report(Path(args.report), cells, args)
     print(f"wrote {args.report}")
 
 

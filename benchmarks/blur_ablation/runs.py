@@ -54,7 +54,7 @@ LINE_CHARS = 8  # characters set at 150 px per exported font
 LEDGER = Path("benchmarks/reports/blur-ablation/runs")
 
 
-def _digest(chars: list[str]) -> str:
+def digest(chars: list[str]) -> str:
     return hashlib.sha256("".join(chars).encode()).hexdigest()[:12]
 
 
@@ -140,7 +140,7 @@ class Context:
 
     def _dataset(self, f: FontSetup, kind: str, chars: list[str], *, holdout: list[str], val_fraction: float) -> Path:
         """A dataset of ``chars`` rendered as the base renders, shared by every cell that needs it."""
-        out = self.work / "data" / slug(f.name) / f"{kind}-{_digest(chars)}"
+        out = self.work / "data" / slug(f.name) / f"{kind}-{digest(chars)}"
         if not layout.is_dataset(out):
             render_dataset(source=self.source, targets=[f.spec], style_names=[f.name], chars=chars, out=out,
                            settings=self.loaded.render, holdout_chars=holdout, val_fraction=val_fraction, seed=0,
@@ -159,7 +159,7 @@ class Context:
     def _common(self, cell: Cell, f: FontSetup) -> dict[str, Any]:
         return {"harness": HARNESS_VERSION, "zi2zi": __version__, "place": cell.place, "font": cell.font,
                 "setting": cell.setting, "sigma": cell.sigma, "seed": cell.seed,
-                "held_out": {"n": len(f.held), "digest": _digest(f.held)}, "limit_chars": self.budget.limit_chars}
+                "held_out": {"n": len(f.held), "digest": digest(f.held)}, "limit_chars": self.budget.limit_chars}
 
     def finetune_recipe(self, cell: Cell) -> dict[str, Any]:
         f = self.font(cell.font)
@@ -168,7 +168,7 @@ class Context:
         return {**self._common(cell, f), "steps": recipe.steps, "discriminator": asdict(d),
                 "base": {"name": self.base_path.stem, "step": self.loaded.step},
                 "refine": True, "refiner": self.refiner.fingerprint if self.refiner else None,
-                "finetune": recipe.to_dict(), "train_glyphs": {"n": len(f.train), "digest": _digest(f.train)}}
+                "finetune": recipe.to_dict(), "train_glyphs": {"n": len(f.train), "digest": digest(f.train)}}
 
     def scratch_config(self, cell: Cell) -> Config:
         steps = self.budget.scratch_steps
@@ -186,7 +186,7 @@ class Context:
         f = self.font(cell.font)
         return {**self._common(cell, f), "steps": self.budget.scratch_steps, "preset": SCRATCH_PRESET,
                 "config": self.scratch_config(cell).to_dict(), "refine": False,
-                "glyphs": {"n": len(f.every), "digest": _digest(f.every), "val_fraction": SCRATCH_VAL_FRACTION}}
+                "glyphs": {"n": len(f.every), "digest": digest(f.every), "val_fraction": SCRATCH_VAL_FRACTION}}
 
     def recipe(self, cell: Cell) -> dict[str, Any]:
         recipe = self.finetune_recipe(cell) if cell.place == "finetune" else self.scratch_recipe(cell)
