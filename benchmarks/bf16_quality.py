@@ -260,7 +260,7 @@ def _fmt(value) -> str:
 
 def main() -> None:
     args = parse_args()
-    if not cpu_has_bf16():
+    if not cpu_has_bf16() and not args.report_only:  # a report from stored cells needs no bf16
         raise SystemExit("bf16-quality: this CPU has neither AVX-512 BF16 nor AMX; bf16 would be emulated here")
     base_path = resolve_base(args.base)
     work = Path(args.work)
@@ -285,9 +285,9 @@ def main() -> None:
                     recipe = recipes[place] if place == "finetune" else {
                         **recipes[place], "config": scratch_config(seed, amp, args.scratch_steps).to_dict()}
                     recipe = json.loads(json.dumps(recipe))  # as it reads back from the ledger
-                    if (stored is None or stored.get("recipe") != recipe) and args.report_only:
-                        continue
                     if stored is None or stored.get("recipe") != recipe:
+                        if args.report_only:
+                            continue
                         print(f"[bf16-quality] {place} {name} seed {seed} {amp}", flush=True)
                         if place == "finetune":
                             cell = finetune_cell(base_path, name, seed, amp, args.holdout, folder, classifier_cache)
