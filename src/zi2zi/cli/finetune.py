@@ -63,8 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="start the run in --out over")
     p.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N | mps")
-    p.add_argument("--amp", choices=AMPS, help="training precision (default: bf16 on a CPU with AVX-512 BF16 or AMX, "
-                                               "fp32 on other CPUs; on a GPU bf16 where it has it, else fp16)")
+    p.add_argument("--amp", choices=AMPS, help="training precision (default: bf16 on a CPU where it was measured faster, "
+                                               "one with AMX or an AMD one with AVX-512 BF16; fp32 on other CPUs; "
+                                               "on a GPU bf16 where it has it, else fp16)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

@@ -18,8 +18,8 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refiner", metavar="FILE",
                    help="refine with this refiner file (default: the run's own RUN/refiner.safetensors, if any)")
     p.add_argument("--amp", choices=AMPS, default="auto",
-                   help="precision to draw in (default auto: bf16 on a CPU with AVX-512 BF16 or AMX, fp32 on other "
-                        "CPUs, bf16 or fp16 on a GPU; none: fp32)")
+                   help="precision to draw in (default auto: bf16 on a CPU where it was measured faster, one with AMX "
+                        "or an AMD one with AVX-512 BF16; fp32 on other CPUs; bf16 or fp16 on a GPU; none: fp32)")
 
 
 def open_generator(args: argparse.Namespace) -> GlyphGenerator:

@@ -82,7 +82,7 @@ def finetune(
     for the base) on the same glyphs, so glyphs drawn from the run are refined
     (:mod:`zi2zi.finetune.refining`); False keeps the generator's own size.
     ``amp``: the training precision (``train.amp``: auto, none, bf16, fp16); default
-    :func:`zi2zi.training.runtime.native_bf16`: bf16 on a CPU that computes it natively, else the
+    :func:`zi2zi.training.runtime.preferred_amp`: bf16 on a CPU where it was measured faster, else the
     base config's (auto: bf16/fp16 on a GPU). Like ``device`` it is this machine's choice and
     also applies when a run resumes; the run records the precision it used.
     ``on_step``: called with the trainer after every step (``TrainOptions.on_step``);
@@ -283,11 +283,11 @@ def _train(cfg: Config, out: Path, record: dict[str, Any], *, resume: bool, devi
            discriminator_config: DiscriminatorConfig | None = None) -> FinetuneSummary:
     from zi2zi.device import resolve_device
     from zi2zi.training import TrainOptions, train
-    from zi2zi.training.runtime import native_bf16
+    from zi2zi.training.runtime import preferred_amp
 
-    chosen = amp if amp is not None else native_bf16(cfg.train.amp, resolve_device(device or cfg.train.device))
+    chosen = amp if amp is not None else preferred_amp(cfg.train.amp, resolve_device(device or cfg.train.device))
     if amp is None and chosen != cfg.train.amp:
-        say("training in bf16: this CPU computes it natively (--amp none for fp32)")
+        say("training in bf16: faster than fp32 on this kind of CPU (--amp none for fp32)")
     cfg.train.amp = chosen  # type: ignore[assignment]  # checked against AMPS by finetune()
     recipe = _checked_recipe(out, record)
     fresh = recipe.fresh_discriminator and not resume  # a resumed run's D is in its checkpoint

@@ -45,15 +45,15 @@ class GlyphGenerator:
         """``channels_last``: G runs in that memory format (default: yes; on a 2-core CPU it
         generates 1.31x faster at 256 px, benchmarks/reports/speed.md, with the same results).
         ``amp``: the precision G and the refiner compute in, as ``train.amp`` (auto: bf16 on a CPU
-        that computes it natively, :func:`zi2zi.training.runtime.native_bf16`; bf16 or fp16 on a
+        where it was measured faster, :func:`zi2zi.training.runtime.preferred_amp`; bf16 or fp16 on a
         GPU; fp32 on other CPUs).
         ``refine``: draw glyphs through ``refiner`` (default: the run's own refiner, see
         :func:`zi2zi.refine.runtime.refiner_for`); without one, or with ``refine=False``, glyphs
         come out at the generator's size."""
-        from zi2zi.training.runtime import native_bf16, precision
+        from zi2zi.training.runtime import precision, preferred_amp
 
         self.device = resolve_device(device)
-        self.precision = precision(native_bf16(amp, self.device), self.device)
+        self.precision = precision(preferred_amp(amp, self.device), self.device)
         loaded = load_checkpoint(checkpoint, device=self.device)
         self.checkpoint_path = Path(getattr(loaded, "path", checkpoint))
         self.step = loaded.step

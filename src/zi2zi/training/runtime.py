@@ -35,16 +35,17 @@ def precision(amp: str, device: torch.device) -> Precision:
     return Precision(device.type, torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
-def native_bf16(configured: str, device: torch.device) -> str:
-    """``configured`` (a ``train.amp`` value) with ``auto`` made bf16 on a CPU with AVX-512 BF16 or
-    AMX, for the work where bf16 was measured equal to fp32 there: fine-tuning (1.3x faster, every
-    measure of three evaluation fonts within three seeds' spread, benchmarks/reports/bf16-quality.md)
-    and drawing glyphs (generator and refiner, 1.5-1.75x faster, benchmarks/reports/bf16-inference.md).
-    Elsewhere (a CPU that would emulate bf16, a GPU, training from scratch, unmeasured) it is
-    ``configured`` unchanged."""
-    from zi2zi.device import cpu_has_bf16
+def preferred_amp(configured: str, device: torch.device) -> str:
+    """``configured`` (a ``train.amp`` value) with ``auto`` made bf16 on a CPU where bf16 was
+    measured faster than fp32 (:func:`zi2zi.device.cpu_prefers_bf16`: AMX, or AMD with AVX-512
+    BF16), for the work where bf16 was measured equal to fp32 in quality: fine-tuning (1.3x
+    faster on AMD EPYC, every measure of three evaluation fonts within three seeds' spread,
+    benchmarks/reports/bf16-quality.md) and drawing glyphs (generator and refiner, 1.5-1.75x,
+    benchmarks/reports/bf16-inference.md). Elsewhere (a CPU that emulates bf16 or computes it
+    without gaining speed, a GPU, training from scratch) it is ``configured`` unchanged."""
+    from zi2zi.device import cpu_prefers_bf16
 
-    if configured == "auto" and device.type == "cpu" and cpu_has_bf16():
+    if configured == "auto" and device.type == "cpu" and cpu_prefers_bf16():
         return "bf16"
     return configured
 
