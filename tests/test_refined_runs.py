@@ -67,6 +67,26 @@ def test_finetune_tunes_the_run_refiner_on_the_training_glyphs(refined_run, tiny
     assert again.refiner == refined_run.refiner and refined_run.refiner.stat().st_mtime_ns == before
 
 
+def test_an_overwritten_run_tunes_its_refiner_anew(refined_run, tiny_refiner, tmp_path):
+    # The same generator recipe gives the same generator; the refiner's own budget changed, so the
+    # refiner tuned for the old run must not be kept.
+    import shutil
+
+    import zi2zi.bases as bases
+
+    run = tmp_path / "run"
+    shutil.copytree(refined_run.run_dir, run)
+    original = bases.bases_dir
+    bases.bases_dir = lambda: tiny_refiner.parent
+    try:
+        again = finetune("tiny", run, target=tiny_fonts_light(refined_run), steps=4, progress=False, device="cpu",
+                         refiner_steps=REFINER_STEPS + 5, overwrite=True)
+    finally:
+        bases.bases_dir = original
+    assert again.refiner == run / RUN_REFINER
+    assert read_refiner_metadata(again.refiner)["tuned"]["steps"] == REFINER_STEPS + 5
+
+
 def tiny_fonts_light(summary):
     from zi2zi.data.layout import read_manifest
 

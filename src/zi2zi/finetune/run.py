@@ -142,11 +142,15 @@ def finetune(
     chosen_refiner = choose_refiner(base_path, loaded.render, refine=refine, refiner=refiner, say=say)
     created = not out.exists()
     with claim_folder(out, FINETUNE_KIND, check, notify=say):
+        from zi2zi.refine.runtime import RUN_REFINER
         from zi2zi.storage.atomic import remove_stale_files
 
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_files(out)  # a record a kill cut short: never valid
         FINETUNE_KIND.write_marker(out)
+        # An overwritten run's refiner goes too: a generator trained alike has the same fingerprint,
+        # so the refining stage would keep a refiner tuned by another recipe.
+        (out / RUN_REFINER).unlink(missing_ok=True)
         try:
             cfg, record = _new_run(base_path, loaded, out, target=target, chars=chars, target_glyphs=target_glyphs,
                                    data=data, holdout=holdout, steps=steps, discriminator=discriminator,
