@@ -127,6 +127,9 @@ def test_charset_errors(tmp_path):
         resolve_charset("gb9999")
     with pytest.raises(CharsetError, match="holds no characters"):
         resolve_charset("text:   ")
+    # The characters themselves without text: read as a file name too long for the system.
+    with pytest.raises(CharsetError, match="or text:CHARACTERS"):
+        resolve_charset("永" * 300)
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n", encoding="utf-8")
     with pytest.raises(CharsetError, match="holds no characters"):

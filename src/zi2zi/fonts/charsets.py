@@ -137,7 +137,11 @@ def resolve_charset(spec: str) -> list[str]:
         source = spec
     else:
         path = Path(spec)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError:  # e.g. the characters themselves given without text:, too long for a file name
+            is_file = False
+        if not is_file:
             raise CharsetError(_unknown_message(spec))
         from zi2zi.storage.reading import read_bytes
 
