@@ -44,7 +44,7 @@ from benchmarks.common import machine
 from benchmarks.font_quality import _slug, content_accuracy
 from zi2zi import checkpoints as ckpt
 from zi2zi.bases import resolve_base
-from zi2zi.config import Config, RenderSettings, load_config
+from zi2zi.config import Config, RenderSettings
 from zi2zi.data.layout import read_manifest
 from zi2zi.device import cpu_has_bf16
 from zi2zi.export import export_font
@@ -106,12 +106,8 @@ def finetune_cell(base_path: Path, name: str, seed: int, amp: str, holdout: int,
 
 
 def scratch_config(seed: int, amp: str, steps: int) -> Config:
-    cfg = load_config(SCRATCH_PRESET)
-    t = cfg.train
-    t.max_steps, t.max_minutes, t.seed, t.amp = steps, 0.0, seed, amp
     # One checkpoint and one validation, at the end: what is measured is the last checkpoint.
-    t.checkpoint_every, t.keep_last, t.eval_every, t.sample_every = steps, 1, steps, 0
-    return cfg.validate()
+    return ablation_runs.scratch_config(seed, steps, amp=amp, checkpoint_every=steps, keep_last=1, eval_every=steps)
 
 
 def scratch_cell(ctx: ablation_runs.Context, name: str, seed: int, amp: str, steps: int, folder: Path,

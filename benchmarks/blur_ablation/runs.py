@@ -99,6 +99,17 @@ class FontSetup:
         return "".join(self.held[:LINE_CHARS])
 
 
+def scratch_config(seed: int, steps: int, *, amp: str, checkpoint_every: int, keep_last: int,
+                   eval_every: int) -> Config:
+    """The from-scratch runs' config (the benchmarks that train from scratch share it): the
+    ``SCRATCH_PRESET`` preset for exactly ``steps`` steps, no time limit and no sample sheets."""
+    cfg = load_config(SCRATCH_PRESET)
+    t = cfg.train
+    t.max_steps, t.max_minutes, t.seed, t.amp = steps, 0.0, seed, amp
+    t.checkpoint_every, t.keep_last, t.eval_every, t.sample_every = checkpoint_every, keep_last, eval_every, 0
+    return cfg.validate()
+
+
 class Context:
     """The base model, its source font and the fonts, found once per invocation. Nothing is
     written until a cell runs (a dry run and a report only read)."""
@@ -172,14 +183,11 @@ class Context:
 
     def scratch_config(self, cell: Cell) -> Config:
         steps = self.budget.scratch_steps
-        cfg = load_config(SCRATCH_PRESET)
+        # fp32 on every machine, as the fine-tuning runs; four checkpoints for the held-out learning
+        # curve, twenty validations for the val curve.
+        cfg = scratch_config(cell.seed, steps, amp="none", checkpoint_every=max(1, steps // 4), keep_last=5,
+                             eval_every=max(1, steps // 20))
         cfg.model.discriminator = discriminator_for(cfg.model.discriminator, cell.setting, cell.sigma, steps)
-        t = cfg.train
-        t.max_steps, t.max_minutes, t.seed = steps, 0.0, cell.seed
-        t.amp = "none"  # fp32 on every machine, as the fine-tuning runs
-        # Four checkpoints for the held-out learning curve, twenty validations for the val curve.
-        t.checkpoint_every, t.keep_last = max(1, steps // 4), 5
-        t.eval_every, t.sample_every = max(1, steps // 20), 0
         return cfg.validate()
 
     def scratch_recipe(self, cell: Cell) -> dict[str, Any]:
