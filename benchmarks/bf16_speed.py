@@ -11,7 +11,9 @@ On this machine, fp32 and bf16 in turn (so that a machine slowing down favours n
 - ``zi2zi finetune`` as a user runs it (the shipped base on ``--glyphs`` glyphs of AR PL UKai CN,
   generator then refiner, reduced step budgets): its wall time, and the median time of one
   generator step and of one refiner step (timed between steps, so evaluations and checkpoints,
-  which both precisions share, stay out of them);
+  which both precisions share, stay out of them). The refiner trains in fp32 either way (only the
+  generator's drawing of its inputs follows the run's precision), so its step is a yardstick of the
+  machine's steadiness rather than a bf16 figure;
 - drawing ``--chars`` characters with the shipped base at 64 px (no refiner) and through the
   shipped refiner at 256 px: glyphs per second, the median of ``--rounds`` rounds after a warm-up.
 
@@ -113,7 +115,7 @@ def drawing_rates(base: Path, amp: str, chars: list[str], rounds: int, out: Path
 
 def measure_this_cpu(args: argparse.Namespace) -> dict:
     base = resolve_base("base-64")
-    train_chars = "".join(builtin_charset("gb2312-1-coverage")[: args.glyphs])
+    train_chars = "text:" + "".join(builtin_charset("gb2312-1-coverage")[: args.glyphs])
     draw_chars = list(builtin_charset("gb2312-1")[-args.chars:])
     finetunes: dict[str, list[dict]] = {amp: [] for amp in PRECISIONS}
     for i in range(args.finetunes):
@@ -194,10 +196,12 @@ def write_report(cells: list[dict], path: Path) -> None:
         "bf16 autocast equals fp32 in quality for fine-tuning and drawing (bf16-quality.md, bf16-inference.md); "
         "whether it is faster depends on the CPU. Each row is one CPU, fp32 and bf16 timed in turn on its idle "
         "cores with torch's default threads: the whole `zi2zi finetune` command (200 glyphs, reduced step budgets), "
-        "its median generator and refiner step, and drawing with the shipped base at 64 px and through the shipped "
+        "its median generator step and refiner step (the refiner trains in fp32 in both: a yardstick), and drawing with the shipped base at 64 px and through the shipped "
         f"refiner at 256 px. Figures are bf16's speed as a multiple of fp32's; within {NO_GAIN:.0%} of 1.0x counts "
         "as no gain. 'default' is what `zi2zi.device.cpu_prefers_bf16` chooses on that CPU; 'agrees' whether bf16 "
-        "was measured faster there both for the whole fine-tune and for drawing refined glyphs.",
+        "was measured faster there both for the whole fine-tune and for drawing refined glyphs. Where the "
+        "refiner step, fp32 in both, moves as much as a bf16 figure, that difference is the machine's drift "
+        "between rounds, not bf16's.",
         "",
         f"**Verdict: {verdict}.**",
         "",
