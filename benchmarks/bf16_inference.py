@@ -18,14 +18,12 @@ the refiner, so their spread is the yardstick, not the same path).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.bf16_quality import LEDGER, PRECISIONS
-from benchmarks.common import machine
+from benchmarks.common import drawing_rate, machine
 from benchmarks.font_quality import _slug
 from zi2zi.data.layout import glyph_filename, read_manifest
 from zi2zi.device import cpu_has_bf16
@@ -33,7 +31,7 @@ from zi2zi.export import export_font
 from zi2zi.fonts import open_font
 from zi2zi.fonts.corpus import EVALUATION, corpus_font
 from zi2zi.fonts.font import open_font_spec
-from zi2zi.generation import GlyphGenerator, generate_to_folder
+from zi2zi.generation import GlyphGenerator
 from zi2zi.images import read_grey
 from zi2zi.metrics.font_quality import font_quality
 from zi2zi.reporting import markdown_table
@@ -66,13 +64,7 @@ def draw(run: Path, manifest: dict, amp: str, chars: list[str], out: Path, round
     model = GlyphGenerator(run, device="cpu", amp=amp)
     out.parent.mkdir(parents=True, exist_ok=True)
     style = model.style(manifest["styles"][0]["name"])
-    generate_to_folder(model, style=style, source=source, chars=chars[:32], out=out, overwrite=True)  # warm-up
-    rates = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        generate_to_folder(model, style=style, source=source, chars=chars, out=out, overwrite=True)
-        rates.append(len(chars) / (time.perf_counter() - t0))
-    return statistics.median(rates), out
+    return drawing_rate(model, style=style, source=source, chars=chars, out=out, rounds=rounds), out
 
 
 def agreement(a: Path, b: Path, chars: list[str]) -> float:

@@ -35,13 +35,13 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import machine
+from benchmarks.common import drawing_rate, machine
 from zi2zi.bases import refiner_for_base, resolve_base
 from zi2zi.device import bf16_is_faster, cpu_has_amx, cpu_has_avx512_bf16, cpu_has_bf16, cpu_vendor
 from zi2zi.finetune import finetune
 from zi2zi.fonts.charsets import builtin_charset
 from zi2zi.fonts.corpus import corpus_font
-from zi2zi.generation import GlyphGenerator, generate_to_folder
+from zi2zi.generation import GlyphGenerator
 from zi2zi.generation.model import base_source_font
 from zi2zi.reporting import markdown_table
 from zi2zi.storage.atomic import write_json, write_text
@@ -101,15 +101,8 @@ def drawing_rates(base: Path, amp: str, chars: list[str], rounds: int, out: Path
     for name, refine in (("draw_64_glyphs_s", False), ("draw_256_glyphs_s", True)):
         model = GlyphGenerator(base, device="cpu", amp=amp, refine=refine, refiner=refiner_for_base(base))
         source = base_source_font(model.data_info, echo=lambda _msg: None)
-        style = model.styles[0]
-        folder = out / f"{name}-{amp}"
-        generate_to_folder(model, style=style, source=source, chars=chars[:32], out=folder, overwrite=True)  # warm-up
-        timed = []
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            generate_to_folder(model, style=style, source=source, chars=chars, out=folder, overwrite=True)
-            timed.append(len(chars) / (time.perf_counter() - t0))
-        rates[name] = statistics.median(timed)
+        rates[name] = drawing_rate(model, style=model.styles[0], source=source, chars=chars,
+                                   out=out / f"{name}-{amp}", rounds=rounds)
     return rates
 
 

@@ -47,3 +47,20 @@ def synthetic_batch(size: int, batch: int, num_styles: int, *, style: int | None
         "style": (torch.full((batch,), style) if style is not None
                   else torch.randint(0, num_styles, (batch,), generator=gen)),
     }
+
+
+def drawing_rate(model, *, style, source, chars: list[str], out, rounds: int) -> float:
+    """Median glyphs per second of ``model`` (a GlyphGenerator) drawing ``chars`` into ``out``, over
+    ``rounds`` timed rounds after a short warm-up; the last round's glyphs stay in ``out``."""
+    import statistics
+    import time
+
+    from zi2zi.generation import generate_to_folder
+
+    generate_to_folder(model, style=style, source=source, chars=chars[:32], out=out, overwrite=True)  # warm-up
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        generate_to_folder(model, style=style, source=source, chars=chars, out=out, overwrite=True)
+        rates.append(len(chars) / (time.perf_counter() - t0))
+    return statistics.median(rates)
