@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from zi2zi.cli import main
 from zi2zi.config import RenderSettings
 from zi2zi.data import render_dataset
 from zi2zi.errors import DatasetError
@@ -44,6 +45,30 @@ def test_train_never_clears_a_folder_that_is_not_a_run(capsys, tiny_dataset, tmp
     fails_with_one_line(capsys, argv + flags, str(out), "not a zi2zi run")
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
     assert json.loads((out / "config.json").read_text()) == {"mine": True}
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_train_overwrite_with_a_mistyped_dataset_keeps_the_run(capsys, tiny_dataset, tmp_path):
+    run = tmp_path / "run"
+    train_args = ["--out", run, "--preset", "cpu-small", "--no-progress",
+                  *sum((["--set", o] for o in [*tiny_overrides(), "train.max_steps=2"]), [])]
+    assert main([str(a) for a in ["train", "--data", tiny_dataset, *train_args]]) == 0
+    before = _tree(run)
+    fails_with_one_line(capsys, ["train", "--data", tmp_path / "typo", *train_args, "--overwrite"], "typo")
+    assert _tree(run) == before  # the dataset is read before the run is cleared
+
+
+def test_finetune_overwrite_with_a_mistyped_target_keeps_the_run(capsys, shipped, tiny_fonts, tmp_path):
+    run = tmp_path / "ft"
+    args = ["finetune", "--base", "tiny", "--steps", "2", "--out", run, "--no-progress", "--device", "cpu"]
+    assert main([str(a) for a in [*args, "--target", tiny_fonts["light"]]]) == 0
+    before = _tree(run)
+    for bad in (["--target", tmp_path / "typo.ttf"], ["--target", tiny_fonts["light"], "--chars", "gb9999"]):
+        fails_with_one_line(capsys, [*args, *bad, "--overwrite"], "typo.ttf" if "--chars" not in bad else "gb9999")
+        assert _tree(run) == before  # still the run it was, resumable
 
 
 def test_render_overwrite_refuses_a_folder_with_someone_elses_manifest(capsys, tiny_fonts, tmp_path):

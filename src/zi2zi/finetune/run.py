@@ -137,6 +137,7 @@ def finetune(
             replaceable()
 
     check()  # the base and the refiner are checked before anything is written, the folder first
+    _read_inputs(target=target, chars=chars, target_glyphs=target_glyphs, data=data)
     base_path = resolve_base(base)
     loaded = ckpt.load_checkpoint(base_path)
     chosen_refiner = choose_refiner(base_path, loaded.render, refine=refine, refiner=refiner, say=say)
@@ -164,6 +165,26 @@ def finetune(
     return _train(cfg, out, record, resume=False, overwrite=True, device=device, amp=amp, progress=progress,
                   say=say, on_step=on_step, on_refiner_step=on_refiner_step,
                   discriminator_config=discriminator_config)
+
+
+def _read_inputs(*, target: str | None, chars: str | None, target_glyphs: str | Path | None,
+                 data: str | Path | None) -> None:
+    """Open what the user named (the font, the charset, the glyph folder, the dataset) before the
+    run folder is claimed: a mistyped input given with --overwrite must not cost the run already
+    there. Reading them again later is cheap; rendering the dataset is what takes time."""
+    from zi2zi.data.glyphfolder import read_glyph_folder
+    from zi2zi.data.layout import read_manifest
+    from zi2zi.fonts import resolve_charset
+    from zi2zi.fonts.font import open_font_spec
+
+    if target is not None:
+        open_font_spec(target)
+    if chars is not None:
+        resolve_charset(chars)
+    if target_glyphs is not None:
+        read_glyph_folder(target_glyphs)
+    if data is not None:
+        read_manifest(data)
 
 
 def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: str | None, chars: str | None,

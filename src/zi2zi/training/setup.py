@@ -64,6 +64,9 @@ class TrainingRun:
 
     def _setup(self, config: Config) -> None:
         ddp.init_process_group(self.dist, self.device)
+        # The dataset is read before the run folder is claimed and cleared: a mistyped --data given
+        # with --overwrite must not cost the run already there.
+        self.train_data: Any = load_split(self.data_dir, "train")
         if self.is_main:
             said: set[str] = set()  # the check runs before and after taking the lock: say each note once
 
@@ -80,7 +83,6 @@ class TrainingRun:
         if not self.is_main:
             # The checkpoint rank 0 chose: the newest intact one (see rundir.check).
             resume_from = ckpt.newest_intact(self.run_dir, lambda _: None) if self.options.resume else None
-        self.train_data: Any = load_split(self.data_dir, "train")
         run = plan_run(
             config, self.train_data.manifest, data_dir=self.data_dir, run_dir=self.run_dir,
             resume_from=resume_from, init_from=self.options.init_from, new_style=self.options.new_style,
