@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,3 +233,19 @@ def test_a_fresh_discriminator_takes_its_own_settings(shipped, tiny_fonts, tmp_p
     assert not (tmp_path / "ft2").exists()
     with pytest.raises(TrainingError, match="fresh discriminator only"):
         TrainOptions(data=tmp_path, out=tmp_path / "x", init_from=shipped, discriminator_config=wanted).check()
+
+
+def test_a_run_made_with_relative_paths_resumes_from_another_folder(shipped, tiny_fonts, tmp_path, monkeypatch):
+    from zi2zi.finetune import finetune
+    from zi2zi.training.rundir import recorded_data_dir
+
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    first = finetune("tiny", "runs/hand", target=str(tiny_fonts["light"]), steps=2, progress=False, device="cpu")
+    record = json.loads((tmp_path / "project" / "runs/hand/finetune.json").read_text(encoding="utf-8"))
+    assert Path(record["data"]).is_absolute() and Path(record["base"]).is_absolute()
+    monkeypatch.chdir(tmp_path)
+    again = finetune("tiny", "project/runs/hand", target=str(tiny_fonts["light"]), steps=2, progress=False,
+                     device="cpu")
+    assert again.step == first.step == 2  # resumed (nothing left to train), not "dataset does not exist"
+    assert recorded_data_dir("project/runs/hand") == (tmp_path / "project/runs/hand/data").resolve()

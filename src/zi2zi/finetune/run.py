@@ -237,7 +237,9 @@ def _new_run(base_path: Path, loaded: LoadedCheckpoint, out: Path, *, target: st
     t.sample_every = t.eval_every = max(50, recipe.steps // 4)
     t.train_styles = []
     record = FINETUNE_KIND.marker_doc(
-        base=str(base_path), base_name=base_path.stem, data=str(data_dir), style=style, train_glyphs=n_train,
+        # Absolute, so that the run resumes and exports from any folder.
+        base=str(base_path.resolve()), base_name=base_path.stem, data=str(data_dir.resolve()), style=style,
+        train_glyphs=n_train,
         holdout_glyphs=n_held, recipe=recipe.to_dict(), refiner=str(refiner) if refiner else None,
         target_glyphs=str(Path(target_glyphs).resolve()) if target_glyphs is not None else None,
         # How the glyphs were normalised and the hand's median placement (the refining stage

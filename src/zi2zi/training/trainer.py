@@ -208,7 +208,7 @@ class Trainer:
                 log.write({"kind": "baseline", "step": run.step, "epoch": run.epoch, **baseline})
         rundir.write_run_info(run.run_dir, {
             "zi2zi_version": __version__,
-            "data_dir": str(run.data_dir),
+            "data_dir": str(Path(run.data_dir).resolve()),  # read from any folder (evaluate, resume)
             "train_pairs": len(run.train_data),
             "val_pairs": 0 if run.eval_source is None else len(run.eval_source),
             "eval_pairs": int(len(run.eval_indices)),
