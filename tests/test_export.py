@@ -239,6 +239,23 @@ def test_a_dataset_style_folder_is_placed_by_the_dataset_manifest(tmp_path: Path
     assert abs(glyph.yMax - box.to_units(0, 40, 1000)[1]) <= 2 and abs(glyph.yMin - box.to_units(0, 216, 1000)[1]) <= 2
 
 
+def test_fit_glyphs_are_refused_without_an_em_box_and_placed_with_one(tmp_path: Path) -> None:
+    fit = {**cjk_manifest(), "render": {"size": S, "mode": "fit", "margin": 0.0}}
+    glyphs = write_glyphs(tmp_path / "g", bitmaps(), fit)
+    with pytest.raises(ExportError, match="'fit' mode.*--em-box"):
+        read_glyph_folder(glyphs)
+    folder = read_glyph_folder(glyphs, em_box=(1000, 880, -120))  # what the refusal told the user to do
+    assert (folder.embox.units_per_em, folder.embox.ascender) == (1000, 880)
+
+
+def test_another_tools_manifest_above_the_glyphs_is_not_judged(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('["a web app manifest, not ours"]', encoding="utf-8")
+    glyphs = write_glyphs(tmp_path / "g", bitmaps())
+    with pytest.raises(ExportError, match="--em-box"):  # no em box known: asked for, not guessed
+        read_glyph_folder(glyphs)
+    assert read_glyph_folder(glyphs, em_box=(1000, 880, -120)).embox.units_per_em == 1000
+
+
 def test_check_reports_median_and_worst(glyph_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "f.ttf"
     export_font(glyph_dir, out, family="X")

@@ -133,7 +133,10 @@ def read_glyph_folder(root: str | Path, *, em_box: tuple[int, int, int] | None =
     size = _common_size(root, files)
     warnings: list[str] = []
     own = _read_manifest(root)
-    found = (_box_from(root / MANIFEST, own, size) if own is not None else None) or _read_dataset_manifest(root, size)
+    # With --em-box given, a manifest of 'fit' glyphs is no reason to refuse: the box is the user's.
+    placed = em_box is not None
+    found = ((_box_from(root / MANIFEST, own, size, placed=placed) if own is not None else None)
+             or _read_dataset_manifest(root, size, placed=placed))
     if em_box is not None:
         embox, advance, render = _explicit_box(em_box, size, found[2].margin if found else 0.0)
         if found and (found[0].units_per_em, found[0].ascender, found[0].descender) != tuple(em_box):
@@ -239,13 +242,16 @@ def _explicit_box(em_box: tuple[int, int, int], size: int, margin: float) -> tup
     return box, upm, RenderSettings(size=size, mode="em", margin=margin)
 
 
-def _read_dataset_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSettings] | None:
+def _read_dataset_manifest(root: Path, size: int, *, placed: bool = False) -> tuple[EmBox, int, RenderSettings] | None:
     """The em box of a dataset's ``source`` or ``styles/N`` folder, from the dataset's manifest."""
+    from zi2zi.data.layout import KIND as DATASET_KIND
+
     for parent in (root.parent, root.parent.parent):
         path = parent / MANIFEST
-        if not path.is_file():
+        # Only a zi2zi dataset's manifest: a manifest.json of another tool above the glyphs is not ours to judge.
+        manifest = DATASET_KIND.read_marker(parent)
+        if manifest is None:
             continue
-        manifest = read_json_object(path, what="manifest", error=ExportError)
         try:
             entries = [manifest.get("source", {})] + list(manifest.get("styles", []))
             entry = next((e for e in entries if e.get("dir") and (parent / e["dir"]).resolve() == root.resolve()), None)
@@ -253,7 +259,8 @@ def _read_dataset_manifest(root: Path, size: int) -> tuple[EmBox, int, RenderSet
             raise ExportError(f"{path} is not a readable zi2zi manifest ({exc}); fix or delete it") from None
         if entry is None:
             continue
-        return _box_from(path, {"render": manifest.get("render", {}), "embox": entry.get("embox")}, size)
+        return _box_from(path, {"render": manifest.get("render", {}), "embox": entry.get("embox")}, size,
+                         placed=placed)
     return None
 
 
@@ -335,8 +342,9 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
     return read_json_object(path, what="glyph manifest", error=ExportError)
 
 
-def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, RenderSettings] | None:
-    """The em box, advance and render settings of a manifest; None when it names no em box."""
+def _box_from(path: Path, manifest: dict, size: int, *, placed: bool = False) -> tuple[EmBox, int, RenderSettings] | None:
+    """The em box, advance and render settings of a manifest; None when it names no em box.
+    ``placed``: the caller places the glyphs itself (--em-box), so 'fit' glyphs are not refused."""
     try:
         render_info = manifest.get("render", {}) or {}
         render = RenderSettings(
@@ -351,6 +359,8 @@ def _box_from(path: Path, manifest: dict, size: int) -> tuple[EmBox, int, Render
             f"{path} says the glyphs were rendered at {render.size} px but the images are {size} px; "
             f"the images do not belong to this manifest: regenerate them or fix the manifest"
         )
+    if render.mode == "fit" and placed:
+        return None
     if render.mode == "fit":
         raise ExportError(
             f"{path}: the glyphs were rendered in 'fit' mode, each scaled to its own box, so no em box "
