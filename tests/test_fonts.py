@@ -196,3 +196,19 @@ def test_the_coverage_order_is_gb2312_level1_components_first():
         return set().union(*(coverage_order.parts(radical.get(c), phonetic.get(c)) for c in chars))
 
     assert len(covered(ordered[:200])) > 2 * len(covered(resolve_charset("gb2312-1")[:200]))
+
+
+def test_a_font_spec_with_a_hash_in_its_file_name_and_odd_digits(tiny_fonts, tmp_path):
+    import shutil
+
+    from zi2zi.fonts.font import open_font_spec, parse_font_spec
+
+    odd = tmp_path / "C#" / "Font #2.ttf"
+    odd.parent.mkdir()
+    shutil.copy(tiny_fonts["light"], odd)
+    assert open_font_spec(str(odd)).family == "Tiny Light"  # the whole name, not "C" face "/Font #2.ttf"
+    assert open_font_spec(f"{odd}#0").family == "Tiny Light"  # a face after the last #
+    assert parse_font_spec("fonts/a.ttc#3") == ("fonts/a.ttc", 3)
+    # "①" passes str.isdigit() but not int(): a face name, refused with the faces the file has.
+    with pytest.raises(FontError, match="has no face named '①'; it has: Tiny Light"):
+        open_font_spec(f"{tiny_fonts['light']}#①")

@@ -346,7 +346,7 @@ def find_style(styles: list[dict[str, Any]], name_or_id: str | int, *, where: st
     """The one style lookup: by id (``3``) or by name (case-insensitive); the error lists the styles."""
     text = str(name_or_id).strip()
     for style in styles:
-        if (text.isdigit() and int(style["id"]) == int(text)) or str(style["name"]).casefold() == text.casefold():
+        if (text.isdecimal() and int(style["id"]) == int(text)) or str(style["name"]).casefold() == text.casefold():
             return style
     known = ", ".join(f"{s['id']}: {s['name']}" for s in styles)
     raise CheckpointError(f"unknown style {name_or_id!r}; {where} has {known}")

@@ -110,7 +110,7 @@ def _export(args: argparse.Namespace, glyphs, take) -> int:
         info=FontInfo(version=args.font_version, copyright=args.copyright, license=args.license,
                       license_url=args.license_url),
         metrics=MetricsOptions(line_spacing=args.line_spacing, use_typo_metrics=args.use_typo_metrics),
-        face=int(args.merge_face) if args.merge_face.strip().isdigit() else args.merge_face,
+        face=int(args.merge_face) if args.merge_face.strip().isdecimal() else args.merge_face,
         keep_names=args.keep_base_names, overwrite=args.overwrite, workers=args.workers, em_box=_em_box(args.em_box),
         warn=lambda warning: print(f"warning: {warning}", file=sys.stderr), take=take,
         variants=not args.no_variants,

@@ -131,7 +131,7 @@ def open_font(path: str | Path, face: int | str = 0) -> FontFile:
     path = _check_path(path)
     faces = _read_faces(path)
     names = [f"{_name(tt, 1)} {_name(tt, 2)}".strip() for tt in faces]
-    if isinstance(face, str) and face.strip().lstrip("-").isdigit():
+    if isinstance(face, str) and _is_index(face):
         face = int(face)
     if isinstance(face, int):
         if not 0 <= face < len(faces):
@@ -179,12 +179,24 @@ def open_font(path: str | Path, face: int | str = 0) -> FontFile:
     )
 
 
+def _is_index(text: str) -> bool:
+    """Digits int() reads (``isdecimal``; ``isdigit`` also accepts "①" and "²", which int() refuses)."""
+    return text.strip().removeprefix("-").isdecimal()
+
+
 def parse_font_spec(spec: str) -> tuple[str, int | str]:
-    """``path.ttc#2`` or ``path.ttc#Face Name`` selects a face; a bare path means face 0."""
-    path, sep, face = spec.partition("#")
+    """``path.ttc#2`` or ``path.ttc#Face Name`` selects a face; a bare path means face 0. A path
+    that itself holds ``#`` (``Font #2.ttf``) is taken whole when such a file exists; otherwise the
+    face follows the last ``#``."""
+    try:
+        if Path(spec).is_file():
+            return spec, 0
+    except OSError:  # a name too long for the system: no such file; the error comes from open_font
+        pass
+    path, sep, face = spec.rpartition("#")
     if not sep:
         return spec, 0
-    return path, int(face) if face.strip().isdigit() else face
+    return path, int(face) if _is_index(face) else face
 
 
 def open_font_spec(spec: str) -> FontFile:

@@ -25,7 +25,7 @@ def template_charset(spec: str | None) -> list[str]:
     spec = spec or DEFAULT_CHARSET
     head = None
     base, sep, count = spec.rpartition(":")
-    if sep and count.isdigit() and not spec.startswith("text:"):
+    if sep and count.isdecimal() and not spec.startswith("text:"):
         spec, head = base, int(count)
         if head == 0:
             raise CharsetError(f"charset {base}:0 keeps no characters; give :N with N of 1 or more (e.g. {base}:200)")

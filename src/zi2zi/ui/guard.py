@@ -101,7 +101,7 @@ def _split_host(value: str) -> tuple[str, int | None]:
         name, _, port_text = value.partition(":")
     if port_text == "":
         return name, None
-    if not port_text.isdigit():
+    if not port_text.isdecimal():
         return "", None
     return name, int(port_text)
 

@@ -105,7 +105,7 @@ def resolve_choice(context: AppContext, project: Project, choice: str) -> str:
             raise UiError(f"no shipped base {value!r}")
         return value
     extra = context.extra_bases
-    if kind == "extra" and value.isdigit() and int(value) < len(extra):
+    if kind == "extra" and value.isdecimal() and int(value) < len(extra):
         return str(extra[int(value)])
     if kind == "project" and PROJECT_ID.match(value) and value != project.id:
         return str(context.projects.get(value).run_dir)

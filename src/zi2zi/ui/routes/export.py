@@ -61,7 +61,7 @@ def _take_from(project: Project, choice: str) -> str:
         return f"inputs/{target['file']}"
     kind, _, value = choice.partition(":")
     found = fontinfo.installed_fonts()
-    if kind != "installed" or not value.isdigit() or int(value) >= len(found):
+    if kind != "installed" or not value.isdecimal() or int(value) >= len(found):
         raise UiError("choose where punctuation, digits and Latin come from in the list")
     with found[int(value)].open("rb") as fh:
         data = uploads.read_capped(fh, uploads.MAX_FONT_BYTES, "font")
