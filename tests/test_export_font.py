@@ -347,3 +347,13 @@ def test_fontconfig_sees_the_fixed_pitch_the_post_table_claims(fonts) -> None:
     for kind in ("ttf", "otf"):
         out = subprocess.run([fc_query, "--format", "%{spacing}", str(fonts[kind])], capture_output=True, text=True)
         assert out.stdout.strip() == "90" and TTFont(fonts[kind])["post"].isFixedPitch == 1
+
+
+@pytest.mark.parametrize(("version", "why"), [("40000.000", "at most 32767"), ("1.0.0", "MAJOR.MINOR"),
+                                              ("١.٠٠٠", "MAJOR.MINOR"), ("v1.000", "MAJOR.MINOR")])
+def test_a_version_the_head_table_cannot_hold_is_refused_before_tracing(version, why) -> None:
+    from zi2zi.errors import ExportError
+
+    with pytest.raises(ExportError, match=f"font version .*{why}.*--version"):
+        FontInfo(version=version)
+    assert FontInfo(version="32767.999").version == "32767.999"

@@ -57,8 +57,10 @@ class FontInfo:
     license_url: str | None = None
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"\d{1,5}\.\d{1,3}", self.version):
+        if not re.fullmatch(r"\d{1,5}\.\d{1,3}", self.version, flags=re.ASCII):
             raise ExportError(f"font version {self.version!r} is not of the form MAJOR.MINOR (e.g. 1.000); fix --version")
+        if int(self.version.split(".")[0]) > 32767:  # head.fontRevision is a signed 16.16 number
+            raise ExportError(f"font version {self.version!r}: the major number is at most 32767; fix --version")
         # A licence text may run over lines; nothing else invisible belongs in a name record.
         for option, text in (("--copyright", self.copyright), ("--license", self.license),
                              ("--license-url", self.license_url)):
