@@ -509,3 +509,14 @@ def test_the_synthetic_hand_varies_size_and_position_seeded_and_within_its_setti
     assert scale.max() - scale.min() > 0.8 * (hand.scale[1] - hand.scale[0])
     assert (shift.max(axis=0) - shift.min(axis=0) > 1.6 * hand.shift).all()
     assert scale.std() > 0.03 and (shift.std(axis=0) > 0.02).all()
+
+
+def test_a_pdf_that_opens_but_holds_a_damaged_page_is_named_in_one_line(tmp_path):
+    from zi2zi.handwriting.intake import ScanError, load_inputs
+
+    bad = tmp_path / "scan.pdf"
+    bad.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj 42 endobj\n"
+                    b"trailer<</Root 1 0 R>>\n%%EOF\n")  # one page listed, and it is not a page
+    with pytest.raises(ScanError, match=r"scan.pdf page 1 cannot be read .*export the scan again"):
+        load_inputs(bad)

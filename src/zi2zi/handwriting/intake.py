@@ -126,11 +126,15 @@ def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndar
         pages = []
         scale = pdf_dpi / 72.0
         for i in range(len(pdf)):
-            width, height = pdf[i].get_size()  # points: the rendered size is known before rendering
-            if width * scale * height * scale > MAX_PHOTO_PIXELS:
-                raise ScanError(f"{path} page {i + 1} is {width / 72:.0f} x {height / 72:.0f} inches, too large to "
-                                f"render at {pdf_dpi} dpi; give scans of the template's pages")
-            bitmap = pdf[i].render(scale=scale, grayscale=True)
+            try:
+                page = pdf[i]
+                width, height = page.get_size()  # points: the rendered size is known before rendering
+                if width * scale * height * scale > MAX_PHOTO_PIXELS:
+                    raise ScanError(f"{path} page {i + 1} is {width / 72:.0f} x {height / 72:.0f} inches, too large "
+                                    f"to render at {pdf_dpi} dpi; give scans of the template's pages")
+                bitmap = page.render(scale=scale, grayscale=True)
+            except pdfium.PdfiumError as exc:  # a document that opens may still hold a damaged page
+                raise ScanError(f"{path} page {i + 1} cannot be read ({exc}); export the scan again") from None
             pages.append((f"{path.name} page {i + 1}", np.asarray(bitmap.to_pil().convert("L")).copy()))
         return pages
     # The header first (Pillow reads JPEG and PNG headers without decoding): OpenCV would try
