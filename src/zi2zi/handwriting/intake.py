@@ -115,12 +115,35 @@ def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndar
         raise ScanError(f"photo {path} does not exist; check the path")
     check_regular(path, what="photo", error=ScanError)
     if path.suffix.lower() == ".pdf":
-        import pypdfium2 as pdfium
+        return _pdf_pages(path, pdf_dpi)
+    # The header first (Pillow reads JPEG and PNG headers without decoding): OpenCV would try
+    # to allocate any size it is told, or fail with an assertion.
+    with open_image(path, max_pixels=MAX_PHOTO_PIXELS, what="photo",
+                    advice=f"give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"):
+        pass
+    data = np.fromfile(str(path), dtype=np.uint8)
+    try:
+        grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    except cv2.error:
+        grey = None
+    if grey is None:
+        raise ScanError(
+            f"{path} is not a readable image; give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"
+        )
+    return [(path.name, grey)]
 
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            raise ScanError(f"{path} is not a readable PDF ({exc}); export the scan again") from None
+
+def _pdf_pages(path: Path, pdf_dpi: int) -> list[tuple[str, np.ndarray]]:
+    """Every page of a PDF rendered in grey at ``pdf_dpi``, each named by its page number."""
+    import pypdfium2 as pdfium
+
+    from zi2zi.images import MAX_PHOTO_PIXELS
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise ScanError(f"{path} is not a readable PDF ({exc}); export the scan again") from None
+    try:
         if len(pdf) > MAX_PDF_PAGES:
             raise ScanError(f"{path} has {len(pdf)} pages; scan at most {MAX_PDF_PAGES} pages per PDF")
         pages = []
@@ -137,21 +160,8 @@ def load_inputs(path: str | Path, pdf_dpi: int = 200) -> list[tuple[str, np.ndar
                 raise ScanError(f"{path} page {i + 1} cannot be read ({exc}); export the scan again") from None
             pages.append((f"{path.name} page {i + 1}", np.asarray(bitmap.to_pil().convert("L")).copy()))
         return pages
-    # The header first (Pillow reads JPEG and PNG headers without decoding): OpenCV would try
-    # to allocate any size it is told, or fail with an assertion.
-    with open_image(path, max_pixels=MAX_PHOTO_PIXELS, what="photo",
-                    advice=f"give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"):
-        pass
-    data = np.fromfile(str(path), dtype=np.uint8)
-    try:
-        grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    except cv2.error:
-        grey = None
-    if grey is None:
-        raise ScanError(
-            f"{path} is not a readable image; give JPEG, PNG or PDF files ({', '.join(IMAGE_SUFFIXES)}, .pdf)"
-        )
-    return [(path.name, grey)]
+    finally:
+        pdf.close()
 
 
 def read_photo(grey: np.ndarray, template: Template, *, source: str = "photo", order: int = 0,
