@@ -149,6 +149,16 @@ def test_refuses_pickled_code_and_other_layouts(capsys, tmp_path):
                                  tmp_path / "o.safetensors"], "not a zi2zi-pytorch generator")
 
 
+def test_the_two_files_swapped_or_given_twice_are_named(capsys, their_files):
+    folder, *_ = their_files
+    g, d, out = folder / "20_net_G.pth", folder / "20_net_D.pth", folder / "o.safetensors"
+    fails_with_one_line(capsys, ["import-checkpoint", "--generator", g, "--discriminator", g, "--out", out],
+                        "--discriminator", "is a generator file", "N_net_D.pth")
+    fails_with_one_line(capsys, ["import-checkpoint", "--generator", d, "--out", out],
+                        "--generator", "is a discriminator file", "N_net_G.pth")
+    assert not out.exists()
+
+
 def test_an_import_that_finds_no_room_is_one_line_and_leaves_nothing(their_files):
     import resource
     import subprocess

@@ -166,6 +166,11 @@ def import_pair(
     g_state = read_state(g_path)
     d_path = Path(discriminator_file) if discriminator_file else None
     d_state = read_state(d_path) if d_path else None
+    # The two files swapped or given twice (an easy slip of tab completion) are named as such.
+    if "binary.weight" in g_state:
+        raise CheckpointError(f"--generator {g_path} is a discriminator file (N_net_D.pth); give N_net_G.pth")
+    if d_state is not None and "embedder.weight" in d_state:
+        raise CheckpointError(f"--discriminator {d_path} is a generator file (N_net_G.pth); give N_net_D.pth")
     g_names = generator_keys(g_state)
     d_names = discriminator_keys(d_state) if d_state is not None else {}
     cfg = config_for(g_state, d_state)
