@@ -188,3 +188,71 @@ def test_a_checkpoint_upload_becomes_the_base_only_when_it_is_one(tmp_path, tiny
         assert call(api)[1]["base"] == "upload"
     stored = tmp_path / "projects" / "own-base" / "inputs" / "base.safetensors"
     assert stored.read_bytes() == tiny_base.read_bytes()
+
+
+def test_exported_fonts_of_different_families_and_styles_get_their_own_files():
+    from zi2zi.ui.routes.export import font_file_name
+
+    names = {font_file_name(f, s, "ttf") for f, s in [("我的楷书", "Regular"), ("手写体", "Regular"),
+                                                     ("My Kai", "Regular"), ("My Kai", "Bold")]}
+    assert len(names) == 4 and "my-kai.ttf" in names and "my-kai-bold.ttf" in names
+
+
+def _busy(project_root):
+    (project_root / "job").mkdir(exist_ok=True)
+    (project_root / "job" / "job.json").write_text(json.dumps({"kind": "finetune", "state": "queued",
+                                                                "queued": time.time(), "pid": None}))
+
+
+def test_the_app_replaces_nothing_unasked_and_reads_no_file_a_request_names(tmp_path, tiny_fonts, tiny_base):
+    from fontTools.ttLib import TTFont
+
+    projects = tmp_path / "projects"
+    with running_app(projects, bases=[tiny_base]) as url:
+        _, project = call(f"{url}/api/projects", "POST", {"name": "Careful"})
+        api, root = f"{url}/api/projects/{project['id']}", projects / project["id"]
+        assert call(f"{api}/base", "POST", {"base": "extra:0"})[0] == 200
+        body, kind = multipart("file", "light.ttf", tiny_fonts["light"].read_bytes())
+        assert call(f"{api}/target", "POST", data=body, content_type=kind)[0] == 200
+        kept = (root / "inputs" / "target.ttf").read_bytes()
+        # A font whose cmap reads but which lacks a table the renderer needs: refused, the old one kept.
+        broken = TTFont(tiny_fonts["bold"])
+        del broken["hmtx"]
+        buffer = io.BytesIO()
+        broken.save(buffer)
+        body, kind = multipart("file", "bold.ttf", buffer.getvalue())
+        status, answer = call(f"{api}/target", "POST", data=body, content_type=kind)
+        assert status == 415 and "hmtx" in answer["error"]
+        assert sorted(p.name for p in (root / "inputs").iterdir()) == ["target.ttf"]
+        assert (root / "inputs" / "target.ttf").read_bytes() == kept
+        # While a job runs, the font it reads is not replaced under it.
+        _busy(root)
+        body, kind = multipart("file", "bold.ttf", tiny_fonts["bold"].read_bytes())
+        status, answer = call(f"{api}/target", "POST", data=body, content_type=kind)
+        assert status == 409 and "busy" in answer["error"]
+        assert (root / "inputs" / "target.ttf").read_bytes() == kept
+        (root / "job" / "job.json").unlink()
+        # An export that would replace a font exported before asks first.
+        (root / "glyphs").mkdir(exist_ok=True)
+        (root / "glyphs" / "U+6C38.png").write_bytes(png_bytes())
+        (root / "fonts").mkdir(exist_ok=True)
+        (root / "fonts" / "my-kai.ttf").write_bytes(b"the font made yesterday")
+        status, answer = call(f"{api}/export", "POST", {"family": "My Kai", "format": "ttf"})
+        assert status == 409 and "Replace my-kai.ttf?" in answer["confirm"]
+        assert (root / "fonts" / "my-kai.ttf").read_bytes() == b"the font made yesterday"
+        # Charsets are the page's names, never a path of this machine.
+        (tmp_path / "notes.txt").write_text("永字八法", encoding="utf-8")
+        for route, fields in (("template", {"charset": str(tmp_path / "notes.txt")}),
+                              ("finetune", {"charset": str(tmp_path / "notes.txt"), "count": 4})):
+            status, answer = call(f"{api}/{route}", "POST", fields)
+            assert status == 400 and "unknown charset" in answer["error"], (route, answer)
+        # Numbers and text no file or record can hold are refused in one line, nothing created.
+        status, answer = call(f"{api}/finetune", "POST", data=b'{"count": 1e400}', content_type="application/json")
+        assert status == 400 and "whole number" in answer["error"]
+        status, answer = call(f"{url}/api/projects", "POST", data=b'{"name": "\\ud800"}',
+                              content_type="application/json")
+        assert status == 400 and "not valid Unicode" in answer["error"]
+        assert sorted(p.name for p in projects.iterdir()) == [project["id"]]
+        # Starlette's own answers (no such route) carry the message the page shows.
+        status, answer = call(f"{url}/api/no-such-thing")
+        assert status == 404 and answer == {"error": "Not Found"}

@@ -63,9 +63,22 @@ def store_font(data: bytes, folder: Path, stem: str) -> Path:
         font.save(buffer)
         data = buffer.getvalue()
         suffix = ".otf" if "CFF " in font else ".ttf"
+    # Opened as the renderer will open it before the font it replaces goes: a font whose cmap
+    # reads but whose other tables do not must not cost the project its working font.
+    from zi2zi.errors import FontError
+    from zi2zi.fonts import open_font
+
+    candidate = write_bytes(folder / f".{stem}-upload{suffix}", data)
+    try:
+        open_font(candidate)
+    except FontError as exc:
+        candidate.unlink(missing_ok=True)
+        raise UiError(f"that font cannot be used: {str(exc).splitlines()[0]}", 415) from None
     for old in folder.glob(f"{stem}.*"):
         old.unlink()
-    return write_bytes(folder / f"{stem}{suffix}", data)
+    final = folder / f"{stem}{suffix}"
+    candidate.replace(final)
+    return final
 
 
 def image_suffix(data: bytes, *, allow_pdf: bool = False) -> str:

@@ -50,13 +50,19 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise UiError("the request is not valid JSON") from None
     if not isinstance(body, dict):
         raise UiError("the request is not a JSON object")
+    import json
+
+    try:  # JSON may spell lone surrogates (\\ud800), which no file name or record can hold
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UiError("the request holds text that is not valid Unicode") from None
     return body
 
 
 def whole_number(value: Any, what: str, low: int, high: int) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 reads from JSON as inf
         raise UiError(f"{what} must be a whole number") from None
     if not low <= number <= high:
         raise UiError(f"{what} must be from {low} to {high}")
@@ -112,3 +118,24 @@ def resolve_choice(context: AppContext, project: Project, choice: str) -> str:
     if kind == "upload" and (project.path("inputs") / "base.safetensors").is_file():
         return str(project.path("inputs") / "base.safetensors")
     raise UiError("choose a base from the list")
+
+
+def builtin_charset_choice(value: Any, default: str, *, extra: tuple[str, ...] = ()) -> str:
+    """A charset the page offers (a built-in name, or one of ``extra``), never a path: a request
+    must not make the app read a file of this machine."""
+    from zi2zi.fonts import builtin_charsets
+
+    name = str(value or default)
+    if name not in builtin_charsets() and name not in extra:
+        raise UiError(f"unknown charset {name!r}; choose one from the list")
+    return name
+
+
+def refuse_while_busy(project: Project, what: str) -> None:
+    """Inputs a running job reads are not replaced under it (409, as a second job is refused)."""
+    from zi2zi.ui.jobs import ACTIVE, read_job
+
+    job = read_job(project)
+    if job["state"] in ACTIVE:
+        raise UiError(f"this project is busy ({job.get('kind', 'a job')} {job['state']}); "
+                      f"{what} once it has finished or been stopped", 409)

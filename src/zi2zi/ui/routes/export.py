@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from zi2zi.ui import fontinfo, uploads
+from zi2zi.ui import fontinfo, guard, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.projects import Project, slug
-from zi2zi.ui.routes.common import Context, json_body
+from zi2zi.ui.routes.common import Context, json_body, refuse_while_busy
 
 router = APIRouter()
 
@@ -20,6 +20,7 @@ FORMATS = ("ttf", "otf", "woff2")
 @router.post("/api/projects/{pid}/export")
 async def export(pid: str, request: Request, context: Context) -> dict[str, Any]:
     project = context.projects.get(pid)
+    refuse_while_busy(project, "export")
     body = await json_body(request)
     fmt = str(body.get("format", "ttf"))
     if fmt not in FORMATS:
@@ -42,13 +43,29 @@ async def export(pid: str, request: Request, context: Context) -> dict[str, Any]
             raise UiError("give the font a family name")
         from zi2zi.export.build import FontNames
 
-        FontNames.parse(family, str(body.get("style") or "Regular"))  # refuse a bad style now, not in the job
-        params.update(family=family, style=str(body.get("style") or "Regular"))
-        params["file"] = f"{slug(family)}.{fmt}"
+        style = str(body.get("style") or "Regular")
+        FontNames.parse(family, style)  # refuse a bad style now, not in the job
+        params.update(family=family, style=style, file=font_file_name(family, style, fmt))
+    if (project.path("fonts") / params["file"]).exists():
+        guard.confirm(body, f"Replace {params['file']}? The font exported before under that name is replaced.")
+    if not body.get("merge"):
         take = str(body.get("punctuation") or "generated")
         if take != "generated":
             params["take_from"] = _take_from(project, take)
     return context.runner.start(project, "export", params)
+
+
+def font_file_name(family: str, style: str, fmt: str) -> str:
+    """The exported font's file name: family and style (each family and style its own file), with a
+    short digest of the family when it is not all ASCII (我的楷书 and 手写体 would both read "project")."""
+    import hashlib
+
+    name = slug(family)
+    if not family.isascii():
+        name += "-" + hashlib.sha256(family.encode()).hexdigest()[:6]
+    if style.casefold() != "regular":
+        name += "-" + slug(style)
+    return f"{name}.{fmt}"
 
 
 def _take_from(project: Project, choice: str) -> str:

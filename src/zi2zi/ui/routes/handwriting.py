@@ -8,10 +8,20 @@ from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
 
-from zi2zi.ui import uploads
+from zi2zi.ui import guard, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.projects import Project
-from zi2zi.ui.routes.common import GLYPH_NAME, AppContext, Context, json_body, one_char, resolve_choice, whole_number
+from zi2zi.ui.routes.common import (
+    GLYPH_NAME,
+    AppContext,
+    Context,
+    builtin_charset_choice,
+    json_body,
+    one_char,
+    refuse_while_busy,
+    resolve_choice,
+    whole_number,
+)
 
 router = APIRouter()
 
@@ -21,7 +31,8 @@ async def template(pid: str, request: Request, context: Context) -> dict[str, An
     project = context.projects.get(pid)
     body = await json_body(request)
     text = "".join(c for c in str(body.get("chars") or "") if not c.isspace())
-    charset = f"text:{text}" if text else str(body.get("charset") or "handwriting-300")
+    charset = f"text:{text}" if text else builtin_charset_choice(body.get("charset"), "handwriting-300",
+                                                                 extra=("handwriting-300",))
     count = body.get("count")
     if count not in (None, "") and not text:
         charset = f"{charset}:{whole_number(count, 'characters', 1, 10000)}"
@@ -30,6 +41,8 @@ async def template(pid: str, request: Request, context: Context) -> dict[str, An
     template_charset(charset)  # a bad charset is refused here, as a message
     params: dict[str, Any] = {"charset": charset, "extras": bool(body.get("extras", True)),
                               "variants": bool(body.get("variants", True))}
+    if (project.path("handwriting") / "template" / "template.json").is_file():
+        guard.confirm(body, "Make a new template? Pages written on the old one can no longer be read.")
     reference = _reference_font(context, project)
     if reference:  # the printed reference characters: the base's source font, or the project's font
         params["reference_font"] = reference
@@ -56,6 +69,7 @@ def photos(pid: str, context: Context, files: list[UploadFile] = File(...)) -> d
     project = context.projects.get(pid)
     if not (project.path("handwriting") / "template" / "template.json").is_file():
         raise UiError("make the template first: its layout is how the photos are read")
+    refuse_while_busy(project, "add photos")  # recorded now, they would never be scanned
     from zi2zi.storage.atomic import write_bytes
 
     names = list(project.read().get("photos", []))

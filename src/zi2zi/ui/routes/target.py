@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from zi2zi.ui import fontinfo, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.projects import Project
-from zi2zi.ui.routes.common import Context, json_body, whole_number
+from zi2zi.ui.routes.common import Context, json_body, refuse_while_busy, whole_number
 
 router = APIRouter()
 
@@ -19,6 +19,7 @@ router = APIRouter()
 @router.post("/api/projects/{pid}/target")
 def upload_target(pid: str, context: Context, file: UploadFile = File(...)) -> dict[str, Any]:
     project = context.projects.get(pid)
+    refuse_while_busy(project, "change the font to learn")  # a fine-tune reads it again for its refiner
     data = uploads.read_capped(file.file, uploads.MAX_FONT_BYTES, "font")
     path = uploads.store_font(data, project.path("inputs"), "target")
     return _set_target(project, path)
@@ -27,6 +28,7 @@ def upload_target(pid: str, context: Context, file: UploadFile = File(...)) -> d
 @router.post("/api/projects/{pid}/installed-font")
 async def pick_installed(pid: str, request: Request, context: Context) -> dict[str, Any]:
     project = context.projects.get(pid)
+    refuse_while_busy(project, "change the font to learn")
     body = await json_body(request)
     found = fontinfo.installed_fonts()
     index = whole_number(body.get("id"), "the font", 0, max(0, len(found) - 1))

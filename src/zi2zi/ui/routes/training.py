@@ -13,7 +13,15 @@ from zi2zi.ui.errors import UiError
 from zi2zi.ui.jobs import log_tail, read_job
 from zi2zi.ui.progress import job_progress, run_progress
 from zi2zi.ui.projects import Project
-from zi2zi.ui.routes.common import Context, base_choices, json_body, resolve_choice, training_default, whole_number
+from zi2zi.ui.routes.common import (
+    Context,
+    base_choices,
+    builtin_charset_choice,
+    json_body,
+    resolve_choice,
+    training_default,
+    whole_number,
+)
 
 router = APIRouter()
 
@@ -92,7 +100,7 @@ def _font_input(project: Project, record: dict[str, Any], body: dict[str, Any], 
         text = "".join(c for c in str(body["chars"]) if not c.isspace())
         chars = f"text:{text}"
     else:
-        charset = str(body.get("charset") or training_default()["charset"])
+        charset = builtin_charset_choice(body.get("charset"), training_default()["charset"])
         count = whole_number(body.get("count", training_default()["count"]), "training glyphs", 1, 20000)
         # The base's never-trained characters stay out of training: they measure the result.
         picked = fontinfo.training_chars(path, charset, count, leave_out=_base_holdout(base))
