@@ -3,6 +3,7 @@ pages (each upload starts a scan), and rejecting a badly scanned cell."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from zi2zi.ui.routes.common import (
 )
 
 router = APIRouter()
+_PHOTOS_LOCK = threading.Lock()
 
 
 @router.post("/api/projects/{pid}/template")
@@ -72,16 +74,20 @@ def photos(pid: str, context: Context, files: list[UploadFile] = File(...)) -> d
     refuse_while_busy(project, "add photos")  # recorded now, they would never be scanned
     from zi2zi.storage.atomic import write_bytes
 
-    names = list(project.read().get("photos", []))
-    new: list[str] = []
+    checked = []
     for upload in files[:50]:
         data = uploads.read_capped(upload.file, uploads.MAX_IMAGE_BYTES, "photo")
-        suffix = uploads.image_suffix(data, allow_pdf=True)
-        name = f"photo-{len(names) + 1:03d}{suffix}"
-        write_bytes(project.path("inputs") / name, data)
-        names.append(name)
-        new.append(name)
-    project.update(photos=names)
+        checked.append((data, uploads.image_suffix(data, allow_pdf=True)))
+    # Numbered and recorded one upload at a time: two at once would take the same photo-NNN.
+    with _PHOTOS_LOCK:
+        names = list(project.read().get("photos", []))
+        new: list[str] = []
+        for data, suffix in checked:
+            name = f"photo-{len(names) + 1:03d}{suffix}"
+            write_bytes(project.path("inputs") / name, data)
+            names.append(name)
+            new.append(name)
+        project.update(photos=names)
     return context.runner.start(project, "scan", {"photos": new})
 
 
