@@ -210,7 +210,7 @@ def write_report(cells: list[dict], path: Path) -> None:
         "Earlier figures taken by other benchmarks agree with the rule: on AMD EPYC (AVX-512 BF16, no AMX) the "
         "200-glyph fine-tune was 1.32x faster in bf16 (bf16-quality.md) and drawing refined glyphs 1.5-1.75x "
         "(bf16-inference.md); on an Intel Xeon with AMX the trainer's step was 1.69x at 64 px and 3.61x at 256 px "
-        "(speed.md). Training from scratch stays fp32 on every CPU.",
+        "(speed.md). The same rule sets the precision of training from scratch (bf16-quality.md: equal quality in three seeds).",
         "",
     ]
     write_text(path, "\n".join(lines))

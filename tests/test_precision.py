@@ -10,7 +10,7 @@ from zi2zi.training import runtime
 
 
 def test_auto_on_a_cpu_is_fp32_and_bf16_is_asked_for():
-    # Training from scratch: bf16 is not measured there yet, so fp32 stays its CPU default.
+    # precision() itself keeps auto fp32 on a CPU; preferred_amp() makes it bf16 where faster.
     cpu = torch.device("cpu")
     assert runtime.precision("auto", cpu).dtype is None
     assert runtime.precision("none", cpu).dtype is None

@@ -386,3 +386,21 @@ def test_without_the_discriminator_only_g_learns_from_l1_and_const():
     assert not torch.equal(g_before["style_embedding.weight"], g.state_dict()["style_embedding.weight"])
     with pytest.raises(ConfigError, match="flip_labels needs the discriminator"):
         load_config("cpu-small", overrides=["loss.adversarial=false", "loss.flip_labels=true"])
+
+
+def test_training_from_scratch_takes_bf16_exactly_where_the_cpu_is_faster_in_it(tiny_dataset, tmp_path, monkeypatch):
+    # Equal in quality within three seeds' spread (benchmarks/reports/bf16-quality.md, from scratch).
+    import zi2zi.device
+    from zi2zi.training.rundir import read_run_info
+
+    for faster, recorded in ((True, "torch.bfloat16"), (False, "fp32")):
+        monkeypatch.setattr(zi2zi.device, "cpu_prefers_bf16", lambda faster=faster: faster)
+        run = tmp_path / f"run-{faster}"
+        train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                           config=tiny_config("train.max_steps=2", "train.sample_every=0")))
+        assert read_run_info(run)["precision"] == recorded
+    monkeypatch.setattr(zi2zi.device, "cpu_prefers_bf16", lambda: True)
+    run = tmp_path / "asked-fp32"  # train.amp=none keeps fp32 where bf16 would be the default
+    train(TrainOptions(data=tiny_dataset, out=run, progress=False,
+                       config=tiny_config("train.max_steps=2", "train.sample_every=0", "train.amp=none")))
+    assert read_run_info(run)["precision"] == "fp32"

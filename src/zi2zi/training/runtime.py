@@ -38,11 +38,11 @@ def precision(amp: str, device: torch.device) -> Precision:
 def preferred_amp(configured: str, device: torch.device) -> str:
     """``configured`` (a ``train.amp`` value) with ``auto`` made bf16 on a CPU where bf16 was
     measured faster than fp32 (:func:`zi2zi.device.cpu_prefers_bf16`: AMX, or AMD with AVX-512
-    BF16), for the work where bf16 was measured equal to fp32 in quality: fine-tuning (1.3x
-    faster on AMD EPYC, every measure of three evaluation fonts within three seeds' spread,
-    benchmarks/reports/bf16-quality.md) and drawing glyphs (generator and refiner, 1.5-1.75x,
+    BF16), for all the work where bf16 was measured equal to fp32 in quality within three seeds'
+    spread (benchmarks/reports/bf16-quality.md): training from scratch, fine-tuning (1.3x faster on
+    AMD EPYC) and drawing glyphs (generator and refiner, 1.5-1.75x,
     benchmarks/reports/bf16-inference.md). Elsewhere (a CPU that emulates bf16 or computes it
-    without gaining speed, a GPU, training from scratch) it is ``configured`` unchanged."""
+    without gaining speed, a GPU) it is ``configured`` unchanged."""
     from zi2zi.device import cpu_prefers_bf16
 
     if configured == "auto" and device.type == "cpu" and cpu_prefers_bf16():
