@@ -139,8 +139,9 @@ def train_sections(args: argparse.Namespace) -> list[str]:
         "code on our G and D in fp32 eager contiguous tensors (tests/test_plain_step.py checks that it updates the "
         "weights exactly as the trainer does); `trainer contiguous` and `trainer same math` are the trainer's step "
         "without the discriminator blur (the peer and the plain step have none) in the two memory formats; "
-        "`trainer defaults` is what a user gets (the input blur, channels_last, fp32); `trainer bf16` that under "
-        "bf16 autocast. Ratios: the reference's median s/iter over the kind's (above 1: faster). Peak RSS: a "
+        "`trainer defaults` is what a user gets (the input blur, channels_last) in fp32; `trainer bf16` that "
+        "under bf16 autocast (the default on a CPU with AMX, or an AMD one with AVX-512 BF16). Ratios: the "
+        "reference's median s/iter over the kind's (above 1: faster). Peak RSS: a "
         "process of its own per kind that builds only that step and runs two iterations. Matmul "
         f"before/after: {plain['matmul_gflops_before']}/{plain['matmul_gflops_after']} GFLOP/s. Targets: the "
         "trainer's same-math step >= 1.0x the peer's (toward 1.15x), bf16 >= 1.8x the peer's fp32 step.",
