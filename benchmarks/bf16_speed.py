@@ -33,8 +33,6 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
-
 from benchmarks.common import drawing_rate, machine
 from zi2zi.bases import refiner_for_base, resolve_base
 from zi2zi.device import bf16_is_faster, cpu_has_amx, cpu_has_avx512_bf16, cpu_has_bf16, cpu_vendor
@@ -223,7 +221,6 @@ def main() -> None:
         if not cpu_has_bf16():
             raise SystemExit("bf16-speed: this CPU has neither AVX-512 BF16 nor AMX; bf16 would be emulated here, "
                              "far slower than fp32 (no cell to store); use --report-only")
-        torch.manual_seed(0)
         cell = measure_this_cpu(args)
         write_json(cell_path(args.cells, cell), cell)
     cells = [read_json_object(p, what="bf16-speed cell") for p in sorted(args.cells.glob("*.json"))]

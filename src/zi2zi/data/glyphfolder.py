@@ -359,9 +359,9 @@ def _box_from(path: Path, manifest: dict, size: int, *, placed: bool = False) ->
             f"{path} says the glyphs were rendered at {render.size} px but the images are {size} px; "
             f"the images do not belong to this manifest: regenerate them or fix the manifest"
         )
-    if render.mode == "fit" and placed:
-        return None
     if render.mode == "fit":
+        if placed:
+            return None
         raise ExportError(
             f"{path}: the glyphs were rendered in 'fit' mode, each scaled to its own box, so no em box "
             f"places them; re-render in 'em' mode, or pass --em-box to place them anyway"

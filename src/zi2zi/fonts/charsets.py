@@ -136,15 +136,11 @@ def resolve_charset(spec: str) -> list[str]:
         chars = list(builtin_charset(spec.lower()))
         source = spec
     else:
-        path = Path(spec)
-        try:
-            is_file = path.is_file()
-        except OSError:  # e.g. the characters themselves given without text:, too long for a file name
-            is_file = False
-        if not is_file:
-            raise CharsetError(_unknown_message(spec))
-        from zi2zi.storage.reading import read_bytes
+        from zi2zi.storage.reading import names_a_file, read_bytes
 
+        path = Path(spec)
+        if not names_a_file(path):  # also the characters themselves given without text:, too long for a name
+            raise CharsetError(_unknown_message(spec))
         data = read_bytes(path, what="charset file", max_bytes=MAX_CHARSET_BYTES, error=CharsetError)
         try:
             chars = _from_text(data.decode("utf-8-sig"))

@@ -188,11 +188,10 @@ def parse_font_spec(spec: str) -> tuple[str, int | str]:
     """``path.ttc#2`` or ``path.ttc#Face Name`` selects a face; a bare path means face 0. A path
     that itself holds ``#`` (``Font #2.ttf``) is taken whole when such a file exists; otherwise the
     face follows the last ``#``."""
-    try:
-        if Path(spec).is_file():
-            return spec, 0
-    except OSError:  # a name too long for the system: no such file; the error comes from open_font
-        pass
+    from zi2zi.storage.reading import names_a_file
+
+    if names_a_file(spec):
+        return spec, 0
     path, sep, face = spec.rpartition("#")
     if not sep:
         return spec, 0

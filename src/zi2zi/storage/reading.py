@@ -32,6 +32,15 @@ MAX_JSON_DEPTH = 32
 MAX_NODES = 2_000_000
 
 
+def names_a_file(text: str | Path) -> bool:
+    """Whether a path the user typed names an existing file; False also for a string the system
+    cannot look up at all (longer than a file name may be), which is then read as something else."""
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
+
+
 def check_regular(path: str | Path, *, what: str, error: type[Zi2ziError] = Zi2ziError) -> Path:
     """``path`` if it is a regular file (after symlinks); else one line naming it. A missing file
     raises FileNotFoundError, which callers turn into their own message."""

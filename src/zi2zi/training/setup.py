@@ -149,7 +149,8 @@ class TrainingRun:
         trained_ids = sorted({int(self._lookup[s]) for s in np.unique(self.train_data.style_ids)})
         self.gan = Zi2ziStep(
             self.G, self.D, self.cfg, device=self.device,
-            precision=runtime.precision(runtime.preferred_amp(self.cfg.train.amp, self.device), self.device), ddp=self.dist.enabled,
+            precision=runtime.precision(runtime.preferred_amp(self.cfg.train.amp, self.device), self.device),
+            ddp=self.dist.enabled,
             freeze_encoder=self.cfg.train.freeze_encoder, trainable_styles=self.cfg.train.train_styles or None,
             flip_styles=trained_ids, flip_generator=torch.Generator().manual_seed(seed + 7919 * (1 + rank)),
         )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +51,6 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise UiError("the request is not valid JSON") from None
     if not isinstance(body, dict):
         raise UiError("the request is not a JSON object")
-    import json
-
     try:  # JSON may spell lone surrogates (\\ud800), which no file name or record can hold
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
