@@ -166,6 +166,16 @@ def test_missing_base_source_font_names_what_to_install(shipped, tiny_fonts, tmp
         base_source_font(info, print)
 
 
+@pytest.mark.parametrize("source", ["Noto.ttc", {"font": "Noto.ttc"}, {"font": {"path": 7}},
+                                    {"font": {"path": "Noto.ttc", "face": "first"}}])
+def test_damaged_record_of_the_base_source_font_is_one_line(source):
+    from zi2zi.errors import CheckpointError, DatasetError
+    from zi2zi.generation import base_source_font
+
+    with pytest.raises((CheckpointError, DatasetError), match="source font"):
+        base_source_font({"source": source}, print)
+
+
 def test_recipe_follows_the_glyph_count():
     few, some, many = recipe_for(50), recipe_for(200), recipe_for(2000)
     assert few.freeze_encoder and some.freeze_encoder and not many.freeze_encoder

@@ -225,9 +225,13 @@ def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> 
     from zi2zi.fonts.corpus import CORPUS
     from zi2zi.fonts.system import find_font
 
-    rec = (data_info.get("source") or {}).get("font") or {}
-    if not rec.get("path"):
+    source = data_info.get("source")
+    rec = source.get("font") if isinstance(source, dict) else None
+    if not isinstance(rec, dict) or not rec.get("path"):
         raise DatasetError("the base checkpoint does not record its source font; it cannot be fine-tuned")
+    if not isinstance(rec["path"], str) or not isinstance(rec.get("face", 0), int):
+        raise CheckpointError("the base checkpoint's record of its source font is damaged (its path or face "
+                              "is not a file name and a number); use another checkpoint")
     name = Path(rec["path"]).name
     path = Path(rec["path"])
     if not path.is_file():

@@ -4,11 +4,11 @@ pages (each upload starts a scan), and rejecting a badly scanned cell."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile
 
+from zi2zi.errors import CheckpointError, DatasetError, FontError
 from zi2zi.ui import guard, uploads
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.projects import Project
@@ -56,11 +56,13 @@ def _reference_font(context: AppContext, project: Project) -> str | None:
     if record.get("base"):
         from zi2zi.bases import resolve_base
         from zi2zi.checkpoints import read_metadata
+        from zi2zi.generation import base_source_font
 
         meta = read_metadata(resolve_base(resolve_choice(context, project, record["base"])))
-        path = ((meta.get("data_info") or {}).get("source") or {}).get("font", {}).get("path")
-        if path and Path(path).is_file():
-            return str(path)
+        try:
+            return str(base_source_font(meta.get("data_info") or {}, lambda _: None).path)
+        except (CheckpointError, DatasetError, FontError):
+            pass  # no usable source font recorded or found: the project's own font, if any, instead
     if record.get("target"):
         return str(project.path("inputs") / record["target"]["file"])
     return None
