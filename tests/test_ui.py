@@ -112,6 +112,25 @@ def test_the_api_answers_errors_in_one_line_and_serves_only_project_files(tmp_pa
             assert status == 400 and "Traceback" not in answer["error"] and "\n" not in answer["error"]
 
 
+def test_a_full_disk_is_named_and_leaves_no_half_made_project(tmp_path, monkeypatch):
+    import errno
+
+    from zi2zi.ui.projects import Project
+
+    projects = tmp_path / "projects"
+
+    def disk_full(self, **fields):  # what os.write raises on a full disk, as the record is written
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.root / "project.json"))
+
+    with running_app(projects) as url:
+        monkeypatch.setattr(Project, "update", disk_full)
+        status, answer = call(f"{url}/api/projects", "POST", {"name": "Full"})
+        assert status == 507 and "No space left on device" in answer["error"] and "\n" not in answer["error"]
+        assert list(projects.iterdir()) == []
+        monkeypatch.undo()
+        assert call(f"{url}/api/projects", "POST", {"name": "Full"})[1]["id"] == "full"
+
+
 def _wait(api: str, ok, timeout: float = 120.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:

@@ -9,6 +9,7 @@ which is short and runs in the server's thread pool. Errors reach the page as
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from zi2zi.errors import Zi2ziError
+from zi2zi.errors import Zi2ziError, describe_os_error
 from zi2zi.ui import guard
 from zi2zi.ui.errors import UiError
 from zi2zi.ui.jobs import JobRunner
@@ -59,9 +60,9 @@ def create_app(projects_dir: str | Path, *, bases: list[str | Path] | None = Non
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, OSError):
-            from zi2zi.errors import describe_os_error
-
-            return JSONResponse({"error": describe_os_error(exc)}, status_code=500)
+            # 507 Insufficient Storage tells a full disk from the app's own faults.
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            return JSONResponse({"error": describe_os_error(exc)}, status_code=507 if full else 500)
         return JSONResponse({"error": f"internal error ({type(exc).__name__}); nothing was changed"}, status_code=500)
 
     for module in ROUTE_MODULES:

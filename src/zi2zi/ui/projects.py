@@ -16,6 +16,7 @@ loses nothing::
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -109,9 +110,13 @@ class Projects:
             candidate = f"{base}-{n}"
         project = Project(self.root / candidate)
         project.root.mkdir()
-        for folder in FOLDERS:
-            (project.root / folder).mkdir()
-        project.update(name=name, created=time.time())
+        try:
+            for folder in FOLDERS:
+                (project.root / folder).mkdir()
+            project.update(name=name, created=time.time())
+        except BaseException:
+            shutil.rmtree(project.root, ignore_errors=True)  # a full disk leaves no half-made project
+            raise
         return project
 
     def get(self, project_id: str) -> Project:
