@@ -214,3 +214,19 @@ def test_export_no_variants_and_a_bad_variant_file(tmp_path, capsys):
     (folder / "variants" / "notes.txt").write_text("mine")
     assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "c.ttf"), "--family", "C"]) == 1
     assert "notes.txt" in capsys.readouterr().err
+
+
+def test_the_glyph_limit_counts_the_variants_before_any_tracing(tmp_path, monkeypatch, capsys):
+    import zi2zi.export.build as build
+
+    folder = _folder(tmp_path / "glyphs", "的一", {"的": 2})
+    # 2 glyphs + .notdef + 3 whitespace = 6; the 2 variants take it to 8
+    monkeypatch.setattr(build, "MAX_GLYPHS", 7)
+    monkeypatch.setattr(build, "trace_files", lambda *a, **k: pytest.fail("traced before counting"))
+    assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "a.ttf"), "--family", "A"]) == 1
+    err = capsys.readouterr().err
+    assert "2 glyphs and 2 variants" in err and "--no-variants" in err and not (tmp_path / "a.ttf").exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(build, "MAX_GLYPHS", 7)
+    assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "b.ttf"), "--family", "B",
+                 "--no-variants"]) == 0

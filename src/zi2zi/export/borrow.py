@@ -88,7 +88,11 @@ def _borrow(take: TakeGlyphs, result: Borrowed, *, units_per_em: int, ideographi
         if name is None or name not in glyphs:
             continue
         dy = 0.0 if is_proportional(cp) else ideographic_bottom - bottom * scale
-        result.outlines[cp] = _copy_outline(glyphs, name, scale, dy, from_cff=cff, quadratic=quadratic)
+        try:  # read here, not at opening (lazy): a damaged glyph surfaces now
+            result.outlines[cp] = _copy_outline(glyphs, name, scale, dy, from_cff=cff, quadratic=quadratic)
+        except Exception as exc:
+            raise ExportError(f"cannot read the glyph of {char} ({name}) from {info.path} "
+                              f"({type(exc).__name__}: {exc}); take them from an intact font") from None
         result.advances[cp] = round(hmtx[name][0] * scale)
         taken += 1
     if not taken:

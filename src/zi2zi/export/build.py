@@ -124,14 +124,17 @@ def export_font(
     borrowed = borrow_glyphs(take, units_per_em=folder.embox.units_per_em, quadratic=quadratic,
                              ideographic_bottom=vertical_metrics(folder.embox, (0, 0), metrics).bottom)
     files = {cp: path for cp, path in folder.files.items() if cp not in borrowed.outlines}
-    if len(files) + len(borrowed.outlines) + 1 + len(WHITESPACE) > MAX_GLYPHS:
-        raise ExportError(f"{folder.root} holds {len(folder.files)} glyphs; a font holds at most {MAX_GLYPHS - 4}")
-    outlines, used = trace_files(
-        files, folder.embox, folder.advance, quadratic=quadratic, options=options, workers=workers, progress=progress
-    )
     # Variants of the characters traced here (a borrowed glyph has no variants).
     variant_paths = [(cp, path) for cp, paths in folder.variants.items() if cp in files for path in paths] \
         if variants else []
+    # Counted before any tracing: a font holds at most MAX_GLYPHS glyphs, alternates included.
+    if len(files) + len(variant_paths) + len(borrowed.outlines) + 1 + len(WHITESPACE) > MAX_GLYPHS:
+        held = f"{len(folder.files)} glyphs" + (f" and {len(variant_paths)} variants" if variant_paths else "")
+        raise ExportError(f"{folder.root} holds {held}; a font holds at most {MAX_GLYPHS - 4} glyphs in all"
+                          + ("; export without variants (--no-variants)" if variant_paths else ""))
+    outlines, used = trace_files(
+        files, folder.embox, folder.advance, quadratic=quadratic, options=options, workers=workers, progress=progress
+    )
     traced_variants, _ = trace_files({i: path for i, (_, path) in enumerate(variant_paths)}, folder.embox,
                                      folder.advance, quadratic=quadratic, options=options, workers=workers)
     traced = time.perf_counter()
