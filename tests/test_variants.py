@@ -204,6 +204,20 @@ def test_merging_into_the_hand_keeps_its_cycle_across_the_new_glyphs(hand_font, 
     assert TTFont(merged).getGlyphOrder()[: len(TTFont(hand_font).getGlyphOrder())] == TTFont(hand_font).getGlyphOrder()
 
 
+def test_merging_keeps_another_fonts_own_contextual_alternates(hand_font, tmp_path):
+    from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
+
+    theirs = TTFont(hand_font)  # glyphs named like ours, but a GSUB that zi2zi did not write
+    del theirs["GSUB"]
+    addOpenTypeFeaturesFromString(theirs, "feature calt { sub uni7684 uni7684' by uni7684.alt1; } calt;",
+                                  tables=["GSUB"])
+    theirs.save(tmp_path / "Theirs.ttf")
+    merge_into_font(_folder(tmp_path / "generated", "中国", {}), tmp_path / "Theirs.ttf", tmp_path / "Merged.ttf")
+    table = TTFont(tmp_path / "Merged.ttf")["GSUB"].table
+    assert [r.FeatureTag for r in table.FeatureList.FeatureRecord] == ["calt"]
+    assert [lookup.LookupType for lookup in table.LookupList.Lookup] == [6, 1]
+
+
 def test_export_no_variants_and_a_bad_variant_file(tmp_path, capsys):
     folder = _folder(tmp_path / "glyphs", "的一", {"的": 2})
     assert main(["export", "--glyphs", str(folder), "--out", str(tmp_path / "a.ttf"), "--family", "A"]) == 0

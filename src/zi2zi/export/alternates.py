@@ -85,8 +85,12 @@ def refresh_alternates(font: TTFont) -> bool:
         return False
     table = font["GSUB"].table
     tags = {record.FeatureTag for record in (table.FeatureList.FeatureRecord if table.FeatureList else [])}
+    # What add_alternates compiles: these three features over alternate lookups (type 3: rand's
+    # and aalt's) and the cycle's chaining (6) and single (1) ones. Any other GSUB is the font's own.
+    kinds = {lookup.LookupType for lookup in (table.LookupList.Lookup if table.LookupList else [])}
+    ours = tags == set(FEATURES) and kinds == {1, 3, 6}
     alternates = alternates_in(font)
-    if not tags or not tags <= set(FEATURES) or not alternates:
+    if not ours or not alternates:
         return False  # another font's own GSUB: kept exactly as it is
     add_alternates(font, alternates)
     return True
