@@ -6,7 +6,7 @@ glyph folders, specimens, and style interpolation.
 
 from zi2zi.generation.folder import GenerateReport, generate_to_folder, generated_glyphs
 from zi2zi.generation.interpolate import write_interpolation
-from zi2zi.generation.model import GlyphGenerator, Style, base_source_font
+from zi2zi.generation.model import GlyphGenerator, Style, base_source_font, find_base_source_font
 from zi2zi.generation.specimen import write_specimen
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "GlyphGenerator",
     "Style",
     "base_source_font",
+    "find_base_source_font",
     "generate_to_folder",
     "generated_glyphs",
     "write_interpolation",

@@ -216,12 +216,19 @@ class GlyphGenerator:
 
 
 def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> FontFile:
-    """The source font a checkpoint was trained with, found on this machine.
+    """The source font a checkpoint was trained with, found on this machine
+    (:func:`find_base_source_font`); a different version of the file (another hash) is used with a
+    note, since it renders the same characters nearly identically."""
+    path, face, rec = find_base_source_font(data_info)
+    font = open_font(path, face)
+    if rec.get("sha256") and font.sha256 != rec["sha256"]:
+        echo(f"note: {path} is another version of the base's source font {path.name}; glyphs may differ slightly")
+    return font
 
-    The recorded path is tried first, then the file name under the system font folders; a
-    different version of the file (another hash) is used with a note, since it renders the same
-    characters nearly identically.
-    """
+
+def find_base_source_font(data_info: dict[str, Any]) -> tuple[Path, int, dict[str, Any]]:
+    """(file, face, record) of the source font a checkpoint records, without opening it: the
+    recorded path, else the file name under the system font folders."""
     from zi2zi.fonts.corpus import CORPUS
     from zi2zi.fonts.system import find_font
 
@@ -229,18 +236,15 @@ def base_source_font(data_info: dict[str, Any], echo: Callable[[str], None]) -> 
     rec = source.get("font") if isinstance(source, dict) else None
     if not isinstance(rec, dict) or not rec.get("path"):
         raise DatasetError("the base checkpoint does not record its source font; it cannot be fine-tuned")
-    if not isinstance(rec["path"], str) or not isinstance(rec.get("face", 0), int):
+    face = rec.get("face", 0)
+    if not isinstance(rec["path"], str) or not isinstance(face, int):
         raise CheckpointError("the base checkpoint's record of its source font is damaged (its path or face "
                               "is not a file name and a number); use another checkpoint")
-    name = Path(rec["path"]).name
     path = Path(rec["path"])
     if not path.is_file():
-        package = next((f.package for f in CORPUS if f.file == name), None)
+        package = next((f.package for f in CORPUS if f.file == path.name), None)
         try:
-            path = find_font(name, package, hint="scripts/install-corpus-fonts.sh")
+            path = find_font(path.name, package, hint="scripts/install-corpus-fonts.sh")
         except FontError as exc:
             raise FontError(f"the base's source font is missing: {exc}") from None
-    font = open_font(path, rec.get("face", 0))
-    if rec.get("sha256") and font.sha256 != rec["sha256"]:
-        echo(f"note: {path} is another version of the base's source font {name}; glyphs may differ slightly")
-    return font
+    return path, face, rec

@@ -56,11 +56,11 @@ def _reference_font(context: AppContext, project: Project) -> str | None:
     if record.get("base"):
         from zi2zi.bases import resolve_base
         from zi2zi.checkpoints import read_metadata
-        from zi2zi.generation import base_source_font
+        from zi2zi.generation import find_base_source_font
 
         meta = read_metadata(resolve_base(resolve_choice(context, project, record["base"])))
         try:
-            return str(base_source_font(meta.get("data_info") or {}, lambda _: None).path)
+            return str(find_base_source_font(meta.get("data_info") or {})[0])
         except (CheckpointError, DatasetError, FontError):
             pass  # no usable source font recorded or found: the project's own font, if any, instead
     if record.get("target"):
