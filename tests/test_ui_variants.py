@@ -76,3 +76,23 @@ def test_template_scan_and_export_of_a_hand_carry_its_variants(tmp_path):
     buf.guess_segment_properties()
     hb.shape(font, buf, {})
     assert len({info.codepoint for info in buf.glyph_infos}) == 3
+
+
+def test_a_template_for_the_shipped_base_prints_the_face_it_reads(tmp_path):
+    from zi2zi.bases import resolve_base
+    from zi2zi.checkpoints import read_metadata
+
+    source = read_metadata(resolve_base("base-64"))["data_info"]["source"]["font"]
+    if not open_font(source["path"], source["face"]).covers("的"):  # the base's own source font
+        pytest.skip("the shipped base's source font is not installed (make fonts)")
+    projects = tmp_path / "projects"
+    with running_app(projects) as url:
+        _, project = call(f"{url}/api/projects", "POST", {"name": "Hand"})
+        api = f"{url}/api/projects/{project['id']}"
+        assert call(f"{api}/base", "POST", {"base": "shipped:base-64"})[0] == 200
+        assert call(f"{api}/template", "POST", {"chars": "的一", "extras": False, "variants": False})[0] == 200
+        _done(api, "template")
+    template = load_template(projects / "hand" / "handwriting" / "template" / "template.json")
+    # Noto Serif CJK SC is face 2 of its collection: face 0 (JP) would print other glyph forms
+    assert template.reference_font["face"] == source["face"] == 2
+    assert template.reference_font["family"] == "Noto Serif CJK SC"

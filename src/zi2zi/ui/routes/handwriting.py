@@ -60,7 +60,8 @@ def _reference_font(context: AppContext, project: Project) -> str | None:
 
         meta = read_metadata(resolve_base(resolve_choice(context, project, record["base"])))
         try:
-            return str(find_base_source_font(meta.get("data_info") or {})[0])
+            path, face, _ = find_base_source_font(meta.get("data_info") or {})
+            return f"{path}#{face}" if face else str(path)  # Noto Serif CJK's SC face is #2 of its .ttc
         except (CheckpointError, DatasetError, FontError):
             pass  # no usable source font recorded or found: the project's own font, if any, instead
     if record.get("target"):
