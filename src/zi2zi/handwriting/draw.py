@@ -204,9 +204,6 @@ def write_pdf(pages: list[np.ndarray], path: Path, dpi: float) -> Path:
 
 def open_reference_font(spec: str | None) -> FontFile:
     """``FONT`` / ``FONT#N`` given by the user, or the first installed CJK font of REFERENCE_FONTS."""
-    from zi2zi.fonts import parse_font_spec
+    from zi2zi.fonts.font import open_font_spec
 
-    if spec is None:
-        return open_font(default_reference_font())
-    path, face = parse_font_spec(spec)
-    return open_font(path, face)
+    return open_font(default_reference_font()) if spec is None else open_font_spec(spec)
