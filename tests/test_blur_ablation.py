@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.blur_ablation import analysis, measure, runs, store
-from benchmarks.blur_ablation.settings import Cell, discriminator_for, main_cells, sweep_cells
+from benchmarks.blur_ablation.report import default_lines
+from benchmarks.blur_ablation.settings import OFF, Cell, discriminator_for, main_cells, sweep_cells
 from benchmarks.blur_ablation.stats import claim_verdict, outcome, paired_bootstrap
 from zi2zi.config import DiscriminatorConfig
 
@@ -82,8 +83,8 @@ def _result(values: dict[str, np.ndarray], chars: list[str]) -> dict:
             "half_budget": None}
 
 
-def _runs(effects: dict[str, dict[str, float]], *, seeds=(0, 1, 2), fonts=("A", "B"), n=150):
-    """Runs of the fine-tuning place: 'none' and the settings of ``effects`` (measure: shift)."""
+def _runs(effects: dict[str, dict[str, float]], *, seeds=(0, 1, 2), fonts=("A", "B"), n=150, place="finetune"):
+    """Runs of ``place``: 'none' and the settings of ``effects`` (measure: shift)."""
     rng = np.random.default_rng(7)
     chars = [chr(0x4E00 + i) for i in range(n)]
     names = ("l1", "ssim", "content_accuracy", "identified", "shape_iou", "edge_f", "contours_off", "grey")
@@ -99,7 +100,7 @@ def _runs(effects: dict[str, dict[str, float]], *, seeds=(0, 1, 2), fonts=("A", 
                 # Characters missing from one run are left out of the pairs, not paired wrongly.
                 cell_chars = chars if setting == "none" else chars[:-3]
                 values = {k: v[: len(cell_chars)] for k, v in values.items()}
-                out.append((Cell("finetune", font, setting, None if setting == "none" else 1.0, seed),
+                out.append((Cell(place, font, setting, None if setting in ("none", OFF) else 1.0, seed),
                             _result(values, cell_chars)))
     return out
 
@@ -132,6 +133,20 @@ def test_claims_winner_and_beating_none_follow_the_numbers():
     assert analysis.winner(clean, "finetune")[0] == "output"
 
 
+def test_the_refiner_place_weighs_the_adversarial_term_apart_from_its_blur():
+    """'off' (no discriminator) is compared with 'none' like a setting, but is never the blur
+    winner; the place's default says whether the adversarial term paid."""
+    runs_ = _runs({OFF: {"identified": 0.06}, "input": {}}, place="refiner")
+    assert analysis.main_labels(runs_, "refiner") == ["none", "input", OFF]
+    assert analysis.beats_none(analysis.compare(runs_, "refiner", OFF))[0]
+    assert analysis.winner(runs_, "refiner")[0] == "input"  # off beats none, yet it is no blur to sweep
+    said = " ".join(default_lines(runs_, "refiner", analysis.main_labels(runs_, "refiner")))
+    assert "default stays `off`" in said and "No blur setting beats no blur" in said
+    helped = _runs({OFF: {"identified": -0.06}}, place="refiner")
+    said = " ".join(default_lines(helped, "refiner", analysis.main_labels(helped, "refiner")))
+    assert "does better than without one" in said
+
+
 def test_curve_flattening_share():
     rows = [{"kind": "eval", "step": s, "val_l1": v} for s, v in [(0, 0.3), (25, 0.2), (50, 0.15), (75, 0.1),
                                                                  (100, 0.1)]]
@@ -160,6 +175,9 @@ def test_fine_tunes_of_each_seed_run_first_then_scratch():
     order = [(c.place, c.seed) for c in cells]
     assert order == sorted(order, key=lambda x: (x[0] != "finetune", x[1]))
     assert len(cells) == 2 * 2 * 3 + 2 * 2 and len({c.key for c in cells}) == len(cells)
+    refiner = main_cells(["refiner"], {"refiner": ["A"]}, ["none", "input"], {"refiner": [0]})
+    assert [c.key for c in refiner] == ["refiner/a/off/seed0", "refiner/a/none/seed0", "refiner/a/input/seed0"]
+    assert refiner[0].sigma is None
     sweep = sweep_cells("finetune", "input", ["A"], [0], [0.5, 1.0, 2.0])
     assert [c.sigma for c in sweep] == [0.5, 2.0] and sweep[0].key == "finetune/a/input-sigma0.5/seed0"
 
@@ -231,3 +249,26 @@ def test_a_stored_run_is_reused_and_a_changed_recipe_redone(tmp_path, monkeypatc
     assert ctx.state(cell) == "unfinished"
     ctx.run(cell)
     assert len(trained) == 3
+
+
+def test_a_refiner_cell_stores_its_font_and_the_generator_time(tmp_path, monkeypatch):
+    ctx = runs.Context(tmp_path / "work", runs.Budget(), base="base-64", ledger=tmp_path / "ledger")
+    cell = Cell("refiner", "A", OFF, None, 0)
+    font = runs.FontSetup("A", "a.ttf#0", None, ["一"], ["二"], ["三"])  # type: ignore[arg-type]
+    monkeypatch.setattr(ctx, "recipe", lambda c: {"harness": runs.HARNESS_VERSION, "refine": True})
+    monkeypatch.setattr(ctx, "font", lambda name: font)
+    monkeypatch.setattr(ctx, "classifier", lambda f: None)
+    monkeypatch.setattr(ctx, "loaded", type("Loaded", (), {"render": None})())
+
+    def fake_refiner(c, folder):
+        (folder / measure.LINE_FONT).write_bytes(b"ttf")
+        return {"checkpoint": tmp_path / "g", "style": "A", "steps": 1000, "sittings": [{"seconds": 60.0}],
+                "generator_seconds": 90.0}
+
+    monkeypatch.setattr(ctx, "_refiner", fake_refiner)
+    monkeypatch.setattr(measure, "measure_refined", lambda *a, **k: {"held_out": {"overall": {"l1": 0.1, "ssim": 0.5}},
+                                                                     "measure_seconds": 2.0})
+    result = ctx.run(cell)
+    assert result["train_seconds"] == 60.0 and result["generator_seconds"] == 90.0
+    assert (tmp_path / "ledger" / cell.key / measure.LINE_FONT).read_bytes() == b"ttf"
+    assert not (tmp_path / "ledger" / cell.key / measure.SAMPLES).exists()

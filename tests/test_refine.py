@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from zi2zi.config import ConfigError, RenderSettings
+from zi2zi.config import ConfigError, DiscriminatorConfig, RenderSettings
 from zi2zi.errors import CheckpointError
 from zi2zi.fonts import Renderer, open_font
 from zi2zi.refine.files import load_refiner, read_refiner_metadata, save_refiner
 from zi2zi.refine.model import Refiner, RefinerConfig
 from zi2zi.refine.pairs import RefinerPairs
-from zi2zi.refine.train import RefinerRecipe, TrainState, refine_arrays, train_refiner, validation
+from zi2zi.refine.train import AdversarialTerm, RefinerRecipe, TrainState, refine_arrays, train_refiner, validation
 
 from conftest import TINY_CHARS
 
@@ -64,6 +64,31 @@ def test_training_learns_and_resumes_exactly(tiny_fonts):
     assert done.step == 40
     for (name, a), b in zip(straight.state_dict().items(), split.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_adversarial_term_shapes_training_and_resumes_exactly(tiny_fonts):
+    """With a discriminator (blurred in its layers, the blur fading) the refiner trains otherwise
+    than without one, and its state (the discriminator's included) resumes exactly."""
+    pairs = tiny_pairs(tiny_fonts)
+    term = AdversarialTerm(weight=0.5, discriminator=DiscriminatorConfig(ndf=8, n_layers=2, blur="layers",
+                                                                         blur_fade_steps=10))
+    recipe = RefinerRecipe(steps=16, batch_size=4, crop=32, lr=3e-3, warmup=2, adversarial=term)
+    torch.manual_seed(0)
+    start = Refiner(TINY).state_dict()
+    models = []
+    for _ in range(3):
+        models.append(Refiner(TINY))
+        models[-1].load_state_dict(start)
+    straight, split, plain = models
+    full = train_refiner(straight, pairs, recipe)
+    assert full.discriminator is not None and set(full.discriminator) == {"model", "optimizer"}
+    half = train_refiner(split, pairs, recipe, until=7)
+    train_refiner(split, pairs, recipe, state=half)
+    for (name, a), b in zip(straight.state_dict().items(), split.state_dict().values()):
+        assert torch.equal(a, b), name
+    without = train_refiner(plain, pairs, RefinerRecipe(steps=16, batch_size=4, crop=32, lr=3e-3, warmup=2))
+    assert without.discriminator is None
+    assert not torch.equal(plain.out.weight, straight.out.weight)
 
 
 def test_validation_compares_with_the_upscaled_coarse_glyph(tiny_fonts):

@@ -14,9 +14,9 @@ from benchmarks.blur_ablation.runs import LEDGER, Budget, Context
 from benchmarks.blur_ablation.settings import PLACES, SETTINGS, SIGMA, SWEEP_SIGMAS, Cell, main_cells, sweep_cells
 from zi2zi.fonts.corpus import EVALUATION
 
-DEFAULT_SEEDS = {"finetune": [0, 1, 2], "scratch": [0, 1]}  # runs of minutes / of half an hour
+DEFAULT_SEEDS = {"finetune": [0, 1, 2], "scratch": [0, 1], "refiner": [0, 1, 2]}  # runs of minutes / of half an hour
 # Minutes per run assumed by --dry-run before a place has any stored run.
-GUESS_MINUTES = {"finetune": 7.0}
+GUESS_MINUTES = {"finetune": 7.0, "refiner": 4.0}
 SCRATCH_SECONDS_PER_STEP = 0.5
 STOP_FILE = "STOP"  # WORK/STOP: finish the run in progress, then stop
 
@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scratch-font", default=EVALUATION[0].name, help="the one font trained from scratch")
     p.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS),
                    help="blur settings ('none' is always run: everything is compared with it)")
-    p.add_argument("--seeds", nargs="+", type=int, help="seeds of every place (default: 0 1 2 fine-tuning, 0 1 scratch)")
+    p.add_argument("--seeds", nargs="+", type=int,
+                   help="seeds of every place (default: 0 1 2 for the fine-tunes of the base and the refiner, 0 1 scratch)")
     p.add_argument("--steps", type=int, default=3000, help="step budget of the from-scratch runs (the claims want >= 2000)")
     p.add_argument("--finetune-steps", type=int, help="override the fine-tuning recipe's step budget (smoke runs)")
     p.add_argument("--sigmas", nargs="*", type=float, default=list(SWEEP_SIGMAS),
@@ -55,7 +56,7 @@ class Plan:
         self.args, self.ctx = args, ctx
         settings = ["none"] + [s for s in args.settings if s != "none"]
         self.seeds = {p: args.seeds if args.seeds is not None else DEFAULT_SEEDS[p] for p in args.places}
-        self.fonts = {"finetune": list(args.fonts), "scratch": [args.scratch_font]}
+        self.fonts = {"finetune": list(args.fonts), "scratch": [args.scratch_font], "refiner": list(args.fonts)}
         self.main = main_cells(args.places, self.fonts, settings, self.seeds)
 
     def stored(self, cells: list[Cell]) -> list[analysis.Run]:

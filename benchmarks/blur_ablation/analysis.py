@@ -124,19 +124,21 @@ def beats_none(intervals: dict[str, Interval | None]) -> tuple[bool, list[str], 
 
 
 def main_labels(runs: Sequence[Run], place: str) -> list[str]:
-    from benchmarks.blur_ablation.settings import SETTINGS
+    from benchmarks.blur_ablation.settings import OFF, SETTINGS
 
     present = {c.label for c, _ in runs if c.place == place and c.phase == "main"}
-    return [s for s in SETTINGS if s in present]
+    return [s for s in (*SETTINGS, OFF) if s in present]
 
 
 def winner(runs: Sequence[Run], place: str) -> tuple[str, str]:
     """The setting of ``place`` to sweep sigma for, and why: among those that beat no blur, the one
     better on most headline measures (then the larger SSIM gain); "input", the seed's
     recommendation, when none does."""
+    from benchmarks.blur_ablation.settings import OFF
+
     best: tuple[int, float, str] | None = None
     for label in main_labels(runs, place):
-        if label == "none":
+        if label in ("none", OFF):  # OFF has no discriminator, so no blur to sweep
             continue
         intervals = compare(runs, place, label)
         beats, better, _ = beats_none(intervals)

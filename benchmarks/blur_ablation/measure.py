@@ -9,6 +9,10 @@ Two views of the same held-out characters (never trained on, unseen by the base 
 - the font a user would get from the run (the product's path: for a fine-tune with the run's
   refiner, zi2zi.fontmaking.font_from_model), rendered back and measured against the real font per
   character: identification, shape IoU, edge F, contours off (zi2zi.metrics.font_quality).
+
+A run of the refiner place shares its generator with the other settings, so what it changes is
+the refined glyph: its held-out L1, SSIM and content accuracy are those of the refined glyphs
+area-averaged to the generator's size (:func:`refined_figures`), beside the same font measures.
 """
 
 from __future__ import annotations
@@ -21,17 +25,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 from PIL import Image
 
 from zi2zi import checkpoints as ckpt
+from zi2zi.config import RenderSettings
 from zi2zi.data import GlyphDataset
+from zi2zi.data.layout import glyph_filename
 from zi2zi.fontmaking import font_from_model
-from zi2zi.fonts import FontFile, open_font
+from zi2zi.fonts import FontFile, Renderer, open_font
 from zi2zi.generation import GlyphGenerator
+from zi2zi.images import read_grey, resize_glyph
 from zi2zi.metrics.evaluate import evaluate
 from zi2zi.metrics.font_quality import font_quality
+from zi2zi.metrics.pixel import l1, ssim
 from zi2zi.reporting import read_metrics
 from zi2zi.storage import atomic_path
 from zi2zi.training.rundir import CONFIG_FILE
@@ -117,10 +126,12 @@ def subset_font(font: Path, chars: str, out: Path) -> None:
 
 
 def exported_font(checkpoint: Path, *, style: str, chars: list[str], real: FontFile, folder: Path, refine: bool,
-                  family: str, line_chars: str) -> dict[str, Any]:
+                  family: str, line_chars: str, refiner: Path | None = None) -> dict[str, Any]:
     """The run's glyphs of ``chars`` exported as a font (``font.ttf``) the product's way and
-    measured on the font file against ``real``; ``line_chars`` of it kept as ``line.ttf``."""
-    model = GlyphGenerator(checkpoint, device="cpu", refine=refine, amp="none")  # fp32, as every run trains
+    measured on the font file against ``real``; ``line_chars`` of it kept as ``line.ttf``.
+    ``refiner``: refine through this file rather than the run's own refiner."""
+    # fp32, as every run trains
+    model = GlyphGenerator(checkpoint, device="cpu", refine=refine, refiner=refiner, amp="none")
     if refine and model.refiner is None:
         raise SystemExit(f"blur ablation: {checkpoint} has no refiner, but the recipe refines")
     glyphs = folder / GLYPHS
@@ -140,6 +151,46 @@ def exported_font(checkpoint: Path, *, style: str, chars: list[str], real: FontF
                              shape_iou=quality.shape_iou, edge_f=quality.edge_f,
                              contours_off=[float(x) for x in quality.contours_off]),
     }
+
+
+def refined_figures(glyphs: Path, real: FontFile, chars: list[str], render: RenderSettings, classifier) -> dict[str, Any]:
+    """The refined glyphs of ``glyphs`` (a glyph folder) area-averaged to the generator's size,
+    against the real glyph rendered as the datasets render it: L1, SSIM and content accuracy (the
+    glyph ``classifier``) per character."""
+    renderer = Renderer(real, render)
+    kept, pred, target = [], [], []
+    for c in chars:
+        truth, path = renderer.render(c), glyphs / glyph_filename(c)
+        if truth is None or not path.is_file():
+            continue
+        kept.append(c)
+        pred.append(resize_glyph(read_grey(path), render.size))
+        target.append(truth)
+    if not kept:
+        raise SystemExit(f"blur ablation: {glyphs} holds none of the held-out characters")
+
+    def unit(images: list[np.ndarray]) -> torch.Tensor:
+        return torch.from_numpy(np.stack(images)).float().div(255.0).unsqueeze(1)
+
+    p, t = unit(pred), unit(target)
+    l1s, ssims = l1(p, t).tolist(), ssim(p, t).tolist()
+    labels = classifier.class_indices([ord(c) for c in kept])
+    correct = (classifier.predict(p) == labels).double().tolist()
+    overall = {"l1": float(np.mean(l1s)), "ssim": float(np.mean(ssims)), "content_accuracy": float(np.mean(correct))}
+    return {"overall": overall, "classifier": classifier.info,
+            "per_char": _by_char(kept, l1=l1s, ssim=ssims, content_accuracy=correct)}
+
+
+def measure_refined(checkpoint: Path, refiner: Path, *, real: FontFile, chars: list[str], style: str, folder: Path,
+                    render: RenderSettings, classifier, line_chars: str, family: str) -> dict[str, Any]:
+    """Everything measured of one run of the refiner place: the font through ``refiner`` and its
+    refined glyphs at the generator's size."""
+    started = time.perf_counter()
+    font = exported_font(checkpoint, style=style, chars=chars, real=real, folder=folder, refine=True, family=family,
+                         line_chars=line_chars, refiner=refiner)
+    held = refined_figures(folder / GLYPHS, real, chars, render, classifier)
+    return {"held_out": held, "font": font, "curves": {"rows": [], "late_d_loss": None},
+            "measure_seconds": round(time.perf_counter() - started, 1)}
 
 
 def training_curves(run_dir: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from PIL import Image
 from benchmarks.blur_ablation import analysis as an
 from benchmarks.blur_ablation.measure import LINE_FONT, SAMPLES
 from benchmarks.blur_ablation.runs import Context
-from benchmarks.blur_ablation.settings import KERNEL, SETTINGS, SIGMA, Cell, slug
+from benchmarks.blur_ablation.settings import KERNEL, OFF, SETTINGS, SIGMA, Cell, slug
 from benchmarks.blur_ablation.stats import LEVEL, RESAMPLES, Interval
 from zi2zi.fonts import Renderer
 from zi2zi.generation.sheet import glyph_row, labelled_rows
@@ -27,7 +27,8 @@ from zi2zi.storage import atomic_path, write_json, write_text
 
 EARLIER = "blur-ablation-earlier.md"  # the first answer: 350 steps from scratch, beside this report
 PLACE_TITLES = {"finetune": "Fine-tuning the base with a fresh discriminator",
-                "scratch": "Training from scratch on a whole font"}
+                "scratch": "Training from scratch on a whole font",
+                "refiner": "Fine-tuning the refiner with an adversarial term"}
 COMPARED = ["l1", "ssim", "content_accuracy", "identified", "shape_iou", "edge_f", "contours_off", "grey",
             "l1_half"]
 
@@ -150,21 +151,34 @@ def claims_table(results: list[an.ClaimResult]) -> str:
 def default_lines(runs: Sequence[an.Run], place: str, labels: list[str]) -> list[str]:
     """What the place's default should be, from the comparisons: a setting that beats no blur, or
     the cheaper choice (no blur: D runs no blur at all) when none does."""
+    lines = []
+    if OFF in labels:
+        # OFF minus none: better means the refiner does better without any discriminator.
+        beats, better, worse = an.beats_none(an.compare(runs, place, OFF))
+        if beats:
+            lines.append(f"Without any adversarial term (`{OFF}`) the refiner does better than with one (no blur) on "
+                         f"{', '.join(better)} and worse on nothing beyond the interval: the default stays `{OFF}`.")
+        elif worse and not better:
+            lines.append(f"With the adversarial term (no blur) the refiner does better than without one (`{OFF}`) on "
+                         f"{', '.join(worse)}, beyond the interval, and worse on nothing.")
+        else:
+            lines.append(f"The adversarial term (no blur) against none at all (`{OFF}`): better on "
+                         f"{', '.join(worse) or 'nothing'}, worse on {', '.join(better) or 'nothing'} beyond the "
+                         f"interval; without a clear gain the cheaper choice, `{OFF}`, stays the default.")
+    blurs = [x for x in labels if x not in ("none", OFF)]
     beating = []
-    for label in labels:
-        if label == "none":
-            continue
+    for label in blurs:
         beats, better, _ = an.beats_none(an.compare(runs, place, label))
         if beats:
             beating.append((label, better))
     if not beating:
-        return [f"No setting beats no blur beyond its interval in this place, so the cheaper choice stands: "
-                f"`model.discriminator.blur=none` (one blur less per D pass). Settings compared: "
-                f"{', '.join(f'`{x}`' for x in labels if x != 'none')}."]
+        return lines + [f"No blur setting beats no blur beyond its interval in this place, so the cheaper choice "
+                        f"stands: `blur=none` (one blur less per D pass). Settings compared: "
+                        f"{', '.join(f'`{x}`' for x in blurs)}."]
     best, why = an.winner(runs, place)
     listed = "; ".join(f"`{label}` (better on {', '.join(b)})" for label, b in beating)
-    return [f"Beat no blur beyond the interval: {listed}. The default for this place follows the winner, "
-            f"`{best}`: {why}."]
+    return lines + [f"Beat no blur beyond the interval: {listed}. The default for this place follows the winner, "
+                    f"`{best}`: {why}."]
 
 
 def flattening_table(runs: Sequence[an.Run], place: str, labels: list[str]) -> str:
@@ -213,6 +227,22 @@ def place_section(ctx: Context, runs: Sequence[an.Run], place: str, assets: Path
                   f"encoder {'frozen' if rec['finetune']['freeze_encoder'] else 'trained'}), then the product's "
                   f"refining stage (refine on); fonts: {', '.join(fonts)}; seeds {seeds}. A run's training time "
                   "includes rendering its glyphs and the refining stage.", ""]
+    elif place == "refiner":
+        gen, tuning = rec["generator"], rec["tuning"]
+        term = next((r["recipe"]["tuning"]["adversarial"] for c, r in main if c.setting != OFF), None)
+        d = term["discriminator"] if term else None
+        lines += [f"Per font and seed one generator: base `{gen['base']['name']}` fine-tuned on "
+                  f"{gen['train_glyphs']['n']} glyphs without a discriminator ({gen['steps']} steps, the product's "
+                  f"default). Then the shipped refiner fine-tuned on that generator's glyphs as the refining stage "
+                  f"does ({tuning['steps']} steps, batch {tuning['batch_size']}, {tuning['crop']} px crops, lr "
+                  f"{tuning['lr']:g}), with an adversarial term"
+                  + (f" (weight {term['weight']:g} beside the cross-entropy; the seed's PatchGAN at the crop's size, "
+                     f"ndf {d['ndf']}, {d['n_layers']} layers, judging (source, glyph) crops, lr {term['lr']:g})"
+                     if term else "")
+                  + f" whose discriminator takes the setting's blur; `{OFF}` has no adversarial term (the product's "
+                  f"default). Fonts: {', '.join(fonts)}; seeds {seeds}. Held-out L1, SSIM and content accuracy are "
+                  "those of the refined glyphs area-averaged to 64 px (the generator is the same for every setting); "
+                  "a run's training time is the refiner's fine-tuning alone.", ""]
     else:
         lines += [f"`{rec['preset']}` from random weights, {rec['steps']} steps, on {rec['glyphs']['n']} glyphs of "
                   f"{', '.join(fonts)} ({rec['glyphs']['val_fraction']:.0%} of them for the validation curve), the "
@@ -246,7 +276,7 @@ def place_section(ctx: Context, runs: Sequence[an.Run], place: str, assets: Path
     if line:
         lines += [f"The exported fonts of {font} at 150 px, held-out characters:", "",
                   f"![{font}: exported fonts]({assets.name}/{line.name})", ""]
-    plot = curves(runs, place, font, labels, assets / f"{place}-{slug(font)}-curves.png")
+    plot = None if place == "refiner" else curves(runs, place, font, labels, assets / f"{place}-{slug(font)}-curves.png")
     if plot:
         lines += [f"![{font}: curves]({assets.name}/{plot.name})", ""]
     return lines
@@ -296,7 +326,8 @@ def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: 
         "",
         f"Settings: {', '.join(f'`{s}`' for s in SETTINGS)}: the seed's places for D's Gaussian blur (kernel {KERNEL}, "
         f"sigma {SIGMA:g}, `model.discriminator.blur`), `input-fade` the input blur fading linearly to 0 over the "
-        "whole run (`blur_fade_steps` = the run's steps, StyleGAN3's schedule). Every run is measured on the same "
+        "whole run (`blur_fade_steps` = the run's steps, StyleGAN3's schedule); in the refiner place also `off`, no "
+        "adversarial term at all. Every run is measured on the same "
         "held-out characters of its font (the base's own held-out set, as benchmarks/font_quality.py: unseen in "
         "content and style by every model here): held-out L1, SSIM and content accuracy of the generator's 64 px "
         "glyphs (zi2zi.metrics.evaluate), their grey-pixel share (softness), the same L1 and SSIM at the "
@@ -319,11 +350,6 @@ def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: 
         "did), as the difference to `none` [95 % interval]; the place sections below give every measure.",
         "",
         verdict_summary(runs, places),
-        "",
-        "## The refiner",
-        "",
-        "The shipped refiner (zi2zi.refine.train) learns from binary cross-entropy against the real ink alone, "
-        "with no adversarial term: this place has no discriminator, so no blur applies there.",
         "",
     ]
     for place in places:

@@ -8,7 +8,12 @@
   against the base's source font. An unfinished run resumes from its last checkpoint (the trainer
   resumes exactly: data order, augmentation and dropout states are in the checkpoint).
 
-Both are measured on the same held-out characters as benchmarks/font_quality.py (the base's own
+- ``refiner``: the base fine-tuned on the same N glyphs without a discriminator (the product's
+  default; one generator per font and seed, shared by every setting), then the shipped refiner
+  fine-tuned on that generator's glyphs as the refining stage does, with an adversarial term whose
+  discriminator takes the setting's blur (``off``: no adversarial term, the product's default).
+
+All are measured on the same held-out characters as benchmarks/font_quality.py (the base's own
 held-out set, drawn with seed 0), which no run trains on.
 """
 
@@ -26,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.blur_ablation import measure, store
-from benchmarks.blur_ablation.settings import Cell, discriminator_for, slug
+from benchmarks.blur_ablation.settings import OFF, REFINER_ADVERSARIAL_WEIGHT, Cell, discriminator_for, slug
 from benchmarks.common import machine
 from zi2zi import __version__
 from zi2zi import checkpoints as ckpt
@@ -41,8 +46,11 @@ from zi2zi.fonts.corpus import corpus_font
 from zi2zi.fonts.font import open_font_spec
 from zi2zi.generation import base_source_font
 from zi2zi.refine.runtime import GlyphRefiner
+from zi2zi.refine.train import AdversarialTerm
+from zi2zi.refine.tune import RefinerTuning
+from zi2zi.storage import write_json
 from zi2zi.training import TrainOptions, train
-from zi2zi.training.rundir import is_run
+from zi2zi.training.rundir import FINETUNE_KIND, is_run
 
 # Bump when what a run does or what is measured of it changes: every stored run is then redone.
 HARNESS_VERSION = 1
@@ -50,6 +58,8 @@ SCRATCH_PRESET = "cpu-small"
 SCRATCH_VAL_FRACTION = 0.02  # validation pairs for the loss/val curves (held-out characters excluded)
 GRID_CHARS = 12
 LINE_CHARS = 8  # characters set at 150 px per exported font
+REFINER_FILE = "refiner.safetensors"
+GENERATOR_DONE = "generator.json"  # a refiner-place generator's marker: its recipe and what it made
 # What every finished run leaves behind, committed (see store.py); the report is drawn from it alone.
 LEDGER = Path("benchmarks/reports/blur-ablation/runs")
 
@@ -196,9 +206,32 @@ class Context:
                 "config": self.scratch_config(cell).to_dict(), "refine": False,
                 "glyphs": {"n": len(f.every), "digest": digest(f.every), "val_fraction": SCRATCH_VAL_FRACTION}}
 
+    def refiner_tuning(self, cell: Cell) -> RefinerTuning:
+        tuning = RefinerTuning()
+        if cell.setting == OFF:
+            return tuning
+        d = discriminator_for(AdversarialTerm().discriminator, cell.setting, cell.sigma, tuning.steps)
+        return RefinerTuning(adversarial=AdversarialTerm(weight=REFINER_ADVERSARIAL_WEIGHT, discriminator=d))
+
+    def generator_recipe(self, cell: Cell) -> dict[str, Any]:
+        """What defines a refiner-place cell's generator (shared by every setting of its font and seed)."""
+        f = self.font(cell.font)
+        recipe = recipe_for(len(f.train), steps=self.budget.finetune_steps)
+        return {"harness": HARNESS_VERSION, "zi2zi": __version__, "font": cell.font, "seed": cell.seed,
+                "steps": recipe.steps, "base": {"name": self.base_path.stem, "step": self.loaded.step},
+                "finetune": recipe.to_dict(), "train_glyphs": {"n": len(f.train), "digest": digest(f.train)},
+                "limit_chars": self.budget.limit_chars}
+
+    def refiner_recipe(self, cell: Cell) -> dict[str, Any]:
+        f = self.font(cell.font)
+        if self.refiner is None:
+            raise SystemExit(f"blur ablation: the base {self.base_path.stem} has no refiner; the refiner place needs one")
+        return {**self._common(cell, f), "generator": self.generator_recipe(cell), "refine": True,
+                "refiner": self.refiner.fingerprint, "tuning": asdict(self.refiner_tuning(cell))}
+
     def recipe(self, cell: Cell) -> dict[str, Any]:
-        recipe = self.finetune_recipe(cell) if cell.place == "finetune" else self.scratch_recipe(cell)
-        return json.loads(json.dumps(recipe))  # as it reads back from recipe.json
+        make = {"finetune": self.finetune_recipe, "scratch": self.scratch_recipe, "refiner": self.refiner_recipe}
+        return json.loads(json.dumps(make[cell.place](cell)))  # as it reads back from recipe.json
 
     def state(self, cell: Cell) -> str:
         return store.state(self.work / cell.key, self.ledger / cell.key, self.recipe(cell))
@@ -219,16 +252,26 @@ class Context:
         print(f"[ablation] {cell.key}: {'resuming' if resume else 'recipe changed, redoing' if now == 'changed' else 'training'}",
               flush=True)
         store.begin(folder, recipe, keep=resume)
-        trained = self._finetune(cell, folder) if cell.place == "finetune" else self._scratch(cell, folder, resume)
         f = self.font(cell.font)
-        figures = measure.measure(trained["checkpoint"], run_dir=folder / "run", evald=self.eval_data(f), real=f.font,
-                                  chars=f.held, style=trained["style"], refine=recipe["refine"], folder=folder,
-                                  grid_chars=f.grid_chars, line_chars=f.line_chars,
-                                  family=f"zi2zi blur {cell.place} {cell.label} {cell.seed}")
+        family = f"zi2zi blur {cell.place} {cell.label} {cell.seed}"
+        if cell.place == "refiner":
+            trained = self._refiner(cell, folder)
+            figures = measure.measure_refined(
+                trained["checkpoint"], folder / REFINER_FILE, real=f.font, chars=f.held, style=trained["style"],
+                folder=folder, render=self.loaded.render, classifier=self.classifier(f), line_chars=f.line_chars,
+                family=family)
+            files = [folder / measure.LINE_FONT]
+        else:
+            trained = self._finetune(cell, folder) if cell.place == "finetune" else self._scratch(cell, folder, resume)
+            figures = measure.measure(trained["checkpoint"], run_dir=folder / "run", evald=self.eval_data(f),
+                                      real=f.font, chars=f.held, style=trained["style"], refine=recipe["refine"],
+                                      folder=folder, grid_chars=f.grid_chars, line_chars=f.line_chars, family=family)
+            files = [folder / measure.SAMPLES, folder / measure.LINE_FONT]
+        extra = {k: trained[k] for k in ("generator_seconds",) if k in trained}
         results = store.finish(ledger, recipe, {
             "machine": machine(), "steps": trained["steps"], "sittings": trained["sittings"],
-            "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **figures},
-            files=[folder / measure.SAMPLES, folder / measure.LINE_FONT])
+            "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **extra, **figures},
+            files=files)
         h = results["held_out"]["overall"]
         print(f"[ablation] {cell.key}: held-out L1 {h['l1']:.4f} SSIM {h['ssim']:.4f}, "
               f"{results['train_seconds'] / 60:.1f} min training", flush=True)
@@ -259,6 +302,54 @@ class Context:
             raise SystemExit(f"blur ablation: {cell.key} stopped at step {summary.step} of {summary.recipe.steps} "
                              "(or made no refiner); nothing stored for it, run again to redo it")
         return {"checkpoint": summary.checkpoint, "style": summary.style, "steps": summary.step, "sittings": sittings}
+
+    def classifier(self, f: FontSetup):
+        """The glyph classifier of ``f``'s held-out characters (trained once, cached in the work folder)."""
+        from zi2zi.fonts.corpus import classifier_fonts
+        from zi2zi.metrics.classifier import get_classifier
+
+        fonts = [open_font_spec(spec) for spec in classifier_fonts()]
+        return get_classifier(f.held, fonts, cache_dir=self.work / "classifier", render=self.loaded.render)
+
+    def generator(self, cell: Cell) -> dict[str, Any]:
+        """The refiner place's generator for ``cell``'s font and seed: fine-tuned once (no
+        discriminator, no refining stage), then reused by every setting."""
+        f = self.font(cell.font)
+        folder = self.work / "refiner" / slug(cell.font) / f"generator-seed{cell.seed}"
+        recipe = json.loads(json.dumps(self.generator_recipe(cell)))
+        done = store.read_json(folder / GENERATOR_DONE)
+        if isinstance(done, dict) and done.get("recipe") == recipe and Path(done["checkpoint"]).is_file():
+            return done
+        print(f"[ablation] refiner/{slug(cell.font)}/generator-seed{cell.seed}: fine-tuning the generator", flush=True)
+        started = time.perf_counter()
+        summary = finetune(self.base_path, folder / "run", target=f.spec, chars="text:" + "".join(f.train), holdout=0,
+                           steps=self.budget.finetune_steps, style_name=f.name, seed=cell.seed, overwrite=True,
+                           progress=False, echo=_say, refine=False, amp="none")  # fp32, as every run here
+        if summary.step < summary.recipe.steps or summary.checkpoint is None:
+            raise SystemExit(f"blur ablation: the generator for {cell.key} stopped at step {summary.step}; run again")
+        done = {"recipe": recipe, "run": str(folder / "run"), "checkpoint": str(summary.checkpoint),
+                "style": summary.style, "steps": summary.step,
+                "seconds": round(time.perf_counter() - started, 1), "machine": machine()}
+        write_json(folder / GENERATOR_DONE, done)
+        return done
+
+    def _refiner(self, cell: Cell, folder: Path) -> dict[str, Any]:
+        from zi2zi.finetune.refining import refining_pairs
+        from zi2zi.generation import GlyphGenerator
+        from zi2zi.refine.tune import tune_refiner
+
+        made = self.generator(cell)
+        checkpoint = Path(made["checkpoint"])
+        generator = GlyphGenerator(checkpoint, device="cpu", refine=False, amp="none")
+        record = FINETUNE_KIND.read_marker(Path(made["run"]))
+        assert self.refiner is not None  # refiner_recipe refused a base without one
+        pairs, _ = refining_pairs(record, generator, self.refiner.size)
+        tuning = self.refiner_tuning(cell)
+        path, sittings = self._timed(folder, lambda: tune_refiner(
+            self.refiner, generator, generator.style(made["style"]), pairs=pairs, out=folder / REFINER_FILE,
+            tuning=tuning, seed=cell.seed))
+        return {"checkpoint": checkpoint, "style": made["style"], "steps": tuning.steps, "sittings": sittings,
+                "generator_seconds": made["seconds"]}
 
     def _scratch(self, cell: Cell, folder: Path, resume: bool) -> dict[str, Any]:
         f = self.font(cell.font)

@@ -13,9 +13,21 @@ BLUR_OF = {"none": "none", "input": "input", "input-fade": "input", "layers": "l
 KERNEL, SIGMA = 5, 1.0  # the seed's torchvision.transforms.GaussianBlur(kernel_size=5, sigma=1.0)
 SWEEP_SIGMAS = (0.5, 2.0)  # run for each place's winner after the main cells (SIGMA is a main cell)
 
-# Where a discriminator shapes what a user gets. The shipped refiner (zi2zi.refine.train) learns
-# from binary cross-entropy alone: it has no discriminator, so no blur applies there.
-PLACES = ("finetune", "scratch")
+# Where a discriminator shapes what a user gets: fine-tuning the base with a fresh one, training
+# from scratch, and the refiner's per-font fine-tuning with an adversarial term
+# (zi2zi.refine.train.AdversarialTerm).
+PLACES = ("finetune", "scratch", "refiner")
+# The refiner place also runs without any discriminator (its product default): whether the
+# adversarial term pays at all, beside where its blur belongs.
+OFF = "off"
+# The refiner's adversarial term beside its cross-entropy (weight 1). A per-pixel cross-entropy
+# near 0.05 late in training against a discriminator loss near 0.7: 0.05 lets D move edges
+# without outweighing the ink it is told to match.
+REFINER_ADVERSARIAL_WEIGHT = 0.05
+
+
+def settings_of(place: str, settings: list[str]) -> list[str]:
+    return [OFF, *settings] if place == "refiner" else list(settings)
 
 
 def slug(name: str) -> str:
@@ -27,6 +39,7 @@ def discriminator_for(base: DiscriminatorConfig, setting: str, sigma: float | No
     kernel 5, ``sigma``; "input-fade" lets sigma fall to 0 over the whole run (``steps``)."""
     if setting not in BLUR_OF:
         raise ValueError(f"unknown blur setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+    # (OFF is not a blur setting: it has no discriminator to configure.)
     return replace(base, blur=BLUR_OF[setting], blur_kernel=KERNEL,  # type: ignore[arg-type]
                    blur_sigma=SIGMA if sigma is None else float(sigma),
                    blur_fade_steps=steps if setting == "input-fade" else 0)
@@ -34,7 +47,7 @@ def discriminator_for(base: DiscriminatorConfig, setting: str, sigma: float | No
 
 @dataclass(frozen=True)
 class Cell:
-    """One training run and its measurement. ``sigma`` is None for "none" (nothing is blurred)."""
+    """One training run and its measurement. ``sigma`` is None for "none" and "off" (nothing is blurred)."""
 
     place: str
     font: str
@@ -61,8 +74,8 @@ def main_cells(places: list[str], fonts: dict[str, list[str]], settings: list[st
     for place in places:
         for seed in seeds[place]:
             for font in fonts[place]:
-                for setting in settings:
-                    out.append(Cell(place, font, setting, None if setting == "none" else SIGMA, seed))
+                for setting in settings_of(place, settings):
+                    out.append(Cell(place, font, setting, None if setting in ("none", OFF) else SIGMA, seed))
     return out
 
 

@@ -26,7 +26,8 @@ from zi2zi.storage import atomic_path, write_json
 RECIPE, RESULTS, SITTINGS = "recipe.json", "results.json", "sittings.json"
 
 
-def _read(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON document at ``path``; None when it is missing or unreadable."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -38,7 +39,7 @@ def state(folder: Path, ledger: Path, recipe: dict[str, Any]) -> str:
         return "done"
     if not folder.is_dir():
         return "new"
-    stored = _read(folder / RECIPE)
+    stored = read_json(folder / RECIPE)
     if stored is None:
         return "new" if not any(folder.iterdir()) else "changed"
     return "unfinished" if stored == recipe else "changed"
@@ -46,7 +47,7 @@ def state(folder: Path, ledger: Path, recipe: dict[str, Any]) -> str:
 
 def stored_results(ledger: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
     """The run's results in its ledger folder when they were measured under ``recipe``, else None."""
-    results = _read(ledger / RESULTS)
+    results = read_json(ledger / RESULTS)
     return results if isinstance(results, dict) and results.get("recipe") == recipe else None
 
 
@@ -65,7 +66,7 @@ def begin(folder: Path, recipe: dict[str, Any], *, keep: bool) -> None:
 
 def add_sitting(folder: Path, seconds: float, machine: dict[str, Any], finished: bool) -> list[dict[str, Any]]:
     """Record one sitting's training time (a resumed run has several); returns all of them."""
-    sittings = _read(folder / SITTINGS)
+    sittings = read_json(folder / SITTINGS)
     sittings = sittings if isinstance(sittings, list) else []
     sittings.append({"seconds": round(seconds, 1), "finished": finished, "machine": machine,
                      "ended": time.strftime("%Y-%m-%d %H:%M:%S")})

@@ -5,6 +5,11 @@ of it each pixel falls, and cross-entropy pushes predictions away from 0.5 where
 grey. The coarse input is degraded at random (blur, faded ink) while training so the refiner also
 copes with generators softer than the one that made its pairs (a model fine-tuned on a few glyphs
 drawing characters it never saw).
+
+An adversarial term is optional (``RefinerRecipe.adversarial``): the seed's PatchGAN discriminator,
+with its blur options, judges (source, glyph) crops, real against refined. It is off by default;
+the blur ablation's refiner place (``make ablation``) measures whether it pays on the exported
+font, and where its blur belongs.
 """
 
 from __future__ import annotations
@@ -12,15 +17,35 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from zi2zi.config import DiscriminatorConfig
 from zi2zi.refine.model import Refiner
 from zi2zi.refine.pairs import RefinerPairs
+
+
+def _crop_discriminator() -> DiscriminatorConfig:
+    # A quarter of the seed's width: at 128 px crops the seed's ndf 64 costs several times the
+    # refiner's own step on a CPU.
+    return DiscriminatorConfig(ndf=16, blur="none")
+
+
+@dataclass(frozen=True)
+class AdversarialTerm:
+    """A conditional discriminator on the training crops; ``weight`` 0 trains without one."""
+
+    weight: float = 0.0  # of the adversarial loss beside the cross-entropy (which has weight 1)
+    discriminator: DiscriminatorConfig = field(default_factory=_crop_discriminator)
+    lr: float = 2e-4  # the discriminator's Adam rate (zi2zi's), betas (0.5, 0.999)
+
+    @property
+    def on(self) -> bool:
+        return self.weight > 0
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,7 @@ class RefinerRecipe:
     warmup: int = 100  # steps of linear warm-up, then cosine decay to lr / 10
     degrade: bool = True  # blur and fade the coarse input at random
     seed: int = 0
+    adversarial: AdversarialTerm = field(default_factory=AdversarialTerm)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +116,50 @@ class TrainState:
     optimizer: dict[str, Any] | None = None
     rng: Any = None
     seconds: float = 0.0
+    discriminator: dict[str, Any] | None = None  # {"model", "optimizer"} state dicts with an adversarial term
+
+
+class _Adversary:
+    """The discriminator of an adversarial term and its optimizer, stepped beside the refiner."""
+
+    def __init__(self, term: AdversarialTerm, crop: int, seed: int, saved: dict[str, Any] | None) -> None:
+        from zi2zi.models.discriminator import Discriminator
+
+        self.term = term
+        with torch.random.fork_rng():  # its initial weights follow the recipe's seed, not the caller's RNG
+            torch.manual_seed(seed)
+            self.model = Discriminator(image_size=crop, num_styles=1, cfg=term.discriminator)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=term.lr, betas=(0.5, 0.999))
+        if saved is not None:
+            self.model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+        self.model.train()
+
+    def _judge(self, source: torch.Tensor, glyph: torch.Tensor) -> torch.Tensor:
+        return self.model(source, glyph)[0]
+
+    def generator_loss(self, source: torch.Tensor, refined: torch.Tensor, step: int) -> torch.Tensor:
+        """How far ``refined`` (ink in [0, 1], with gradient) is from passing as real at ``step``
+        (which sets the blur's fade)."""
+        self.model.set_step(step)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        rf = self._judge(source, refined)
+        for p in self.model.parameters():
+            p.requires_grad_(True)
+        return F.binary_cross_entropy_with_logits(rf, torch.ones_like(rf))
+
+    def step(self, source: torch.Tensor, target: torch.Tensor, refined: torch.Tensor) -> None:
+        """One discriminator step on real ``target`` against ``refined``, after generator_loss."""
+        real, fake = self._judge(source, target), self._judge(source, refined.detach())
+        loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))) / 2
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+    def state(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
 
 
 def train_refiner(
@@ -114,6 +184,8 @@ def train_refiner(
     if state.optimizer is not None:
         optimizer.load_state_dict(state.optimizer)
     factor = model.config.factor
+    crop = min(recipe.crop, pairs.source.shape[-1])
+    adversary = _Adversary(recipe.adversarial, crop, recipe.seed, state.discriminator) if recipe.adversarial.on else None
     started = time.perf_counter()
     step = state.step
     while step < until:
@@ -123,15 +195,21 @@ def train_refiner(
         logits = model(coarse.contiguous(memory_format=torch.channels_last),
                        source.contiguous(memory_format=torch.channels_last))
         loss = F.binary_cross_entropy_with_logits(logits, target)
+        if adversary is not None:
+            refined = torch.sigmoid(logits)
+            loss = loss + recipe.adversarial.weight * adversary.generator_loss(source, refined, step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if adversary is not None:
+            adversary.step(source, target, refined)
         step += 1
         if on_step is not None:
             on_step(step, loss.item())
     model.eval()
     return TrainState(step=step, optimizer=optimizer.state_dict(), rng=gen.get_state(),
-                      seconds=state.seconds + time.perf_counter() - started)
+                      seconds=state.seconds + time.perf_counter() - started,
+                      discriminator=adversary.state() if adversary is not None else None)
 
 
 @torch.no_grad()
@@ -164,4 +242,4 @@ def validation(model: Refiner, pairs: RefinerPairs) -> dict[str, float]:
             "l1": float(np.abs(refined.astype(np.float32) - pairs.target).mean() / 255.0)}
 
 
-__all__ = ["RefinerRecipe", "TrainState", "ink", "refine_arrays", "sample_batch", "train_refiner", "validation"]
+__all__ = ["AdversarialTerm", "RefinerRecipe", "TrainState", "ink", "refine_arrays", "sample_batch", "train_refiner", "validation"]

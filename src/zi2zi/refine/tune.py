@@ -11,14 +11,14 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from zi2zi.errors import DatasetError
 from zi2zi.refine.files import save_refiner
 from zi2zi.refine.pairs import RefinerPairs
 from zi2zi.refine.runtime import GlyphRefiner
-from zi2zi.refine.train import RefinerRecipe, train_refiner
+from zi2zi.refine.train import AdversarialTerm, RefinerRecipe, train_refiner
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,12 @@ class RefinerTuning:
     batch_size: int = 16
     crop: int = 128
     lr: float = 1e-3
+    # Off unless the blur ablation's refiner place shows it pays (benchmarks/reports/blur-ablation.md).
+    adversarial: AdversarialTerm = field(default_factory=AdversarialTerm)
 
     def recipe(self, seed: int) -> RefinerRecipe:
         return RefinerRecipe(steps=self.steps, batch_size=self.batch_size, crop=self.crop, lr=self.lr,
-                             warmup=min(20, self.steps), degrade=True, seed=seed)
+                             warmup=min(20, self.steps), degrade=True, seed=seed, adversarial=self.adversarial)
 
 
 def tune_refiner(
