@@ -11,7 +11,16 @@ from pathlib import Path
 from benchmarks.blur_ablation import analysis
 from benchmarks.blur_ablation.report import write_report
 from benchmarks.blur_ablation.runs import LEDGER, Budget, Context
-from benchmarks.blur_ablation.settings import PLACES, SETTINGS, SIGMA, SWEEP_SIGMAS, Cell, main_cells, sweep_cells
+from benchmarks.blur_ablation.settings import (
+    PLACES,
+    REFINER_ADVERSARIAL_WEIGHT,
+    SETTINGS,
+    SIGMA,
+    SWEEP_SIGMAS,
+    Cell,
+    main_cells,
+    sweep_cells,
+)
 from zi2zi.fonts.corpus import EVALUATION
 
 DEFAULT_SEEDS = {"finetune": [0, 1, 2], "scratch": [0, 1], "refiner": [0, 1, 2]}  # runs of minutes / of half an hour
@@ -35,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--finetune-steps", type=int, help="override the fine-tuning recipe's step budget (smoke runs)")
     p.add_argument("--sigmas", nargs="*", type=float, default=list(SWEEP_SIGMAS),
                    help="sigmas swept for each place's winner after the main cells (none given: no sweep)")
+    p.add_argument("--refiner-weight", type=float, default=REFINER_ADVERSARIAL_WEIGHT,
+                   help="the refiner place's adversarial weight beside its cross-entropy (another than the default "
+                        "keeps its runs in WORK/ledger, as a smoke run)")
     p.add_argument("--train-glyphs", type=int, default=200, help="N, the fine-tunes' training glyphs")
     p.add_argument("--holdout", type=int, default=300, help="held-out characters measured per font")
     p.add_argument("--limit-chars", type=int, default=0, help="at most this many characters anywhere (smoke runs)")
@@ -117,11 +129,12 @@ def dry_run(plan: Plan) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     budget = Budget(train_glyphs=args.train_glyphs, holdout=args.holdout, limit_chars=args.limit_chars,
-                    finetune_steps=args.finetune_steps, scratch_steps=args.steps)
+                    finetune_steps=args.finetune_steps, scratch_steps=args.steps, refiner_weight=args.refiner_weight)
     if args.steps < 2000 and "scratch" in args.places and not (args.dry_run or args.report_only):
         print(f"note: --steps {args.steps} is below the 2000 the report's from-scratch claims need (a smoke run?)",
               file=sys.stderr)
-    smoke = args.limit_chars > 0 or args.finetune_steps is not None
+    smoke = (args.limit_chars > 0 or args.finetune_steps is not None
+             or args.refiner_weight != REFINER_ADVERSARIAL_WEIGHT)
     ledger = args.ledger or (Path(args.work) / "ledger" if smoke else LEDGER)
     ctx = Context(Path(args.work), budget, base=args.base, ledger=ledger)
     plan = Plan(args, ctx)

@@ -81,6 +81,7 @@ class Budget:
     limit_chars: int = 0  # smoke runs: at most this many characters anywhere (0: no limit)
     finetune_steps: int | None = None  # None: the recipe's budget for N
     scratch_steps: int = 3000
+    refiner_weight: float = REFINER_ADVERSARIAL_WEIGHT  # the refiner place's adversarial weight
 
     def cap(self, n: int) -> int:
         return min(n, self.limit_chars) if self.limit_chars > 0 else n
@@ -211,7 +212,7 @@ class Context:
         if cell.setting == OFF:
             return tuning
         d = discriminator_for(AdversarialTerm().discriminator, cell.setting, cell.sigma, tuning.steps)
-        return RefinerTuning(adversarial=AdversarialTerm(weight=REFINER_ADVERSARIAL_WEIGHT, discriminator=d))
+        return RefinerTuning(adversarial=AdversarialTerm(weight=self.budget.refiner_weight, discriminator=d))
 
     def generator_recipe(self, cell: Cell) -> dict[str, Any]:
         """What defines a refiner-place cell's generator (shared by every setting of its font and seed)."""
