@@ -8,7 +8,11 @@ sigma 1.0) in each place a discriminator takes part, then a sigma sweep for each
   --discriminator fresh``) on N = 200 glyphs of each evaluation font, 3 seeds (minutes a run);
 - ``scratch``: the ``cpu-small`` preset from random weights on every glyph of one evaluation
   font, 2 seeds (half an hour a run);
-- the refiner has no discriminator (it learns from cross-entropy alone): nothing to blur.
+- ``refiner``: the refiner's per-font fine-tuning with an adversarial term (the seed's PatchGAN on
+  the refined crops) after one generator fine-tune per font and seed, 3 seeds (minutes a run), and
+  ``off``, the same without any discriminator (the refiner's default): whether the term pays.
+
+The report always covers every place from what is stored, whichever places an invocation trains.
 
 Every run lives in ``--work`` (default ``ablation-work``) under place/font/setting/seed with its
 ``recipe.json`` and, once measured, ``results.json``; a run whose recipe is unchanged is reused, a

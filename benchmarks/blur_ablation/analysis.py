@@ -83,17 +83,21 @@ def label_of(cell: Cell) -> str:
     return cell.label
 
 
-def paired_groups(runs: Sequence[Run], place: str, label: str, measure: Measure) -> list[np.ndarray]:
-    """Per font, a (seeds, characters) array of ``label`` minus "none" on the same character and
-    seed: the seeds both have, the characters every one of those runs measured."""
+def paired_groups(runs: Sequence[Run], place: str, label: str, measure: Measure, reference: str = "none"
+                  ) -> list[np.ndarray]:
+    """Per font, a (seeds, characters) array of ``label`` minus ``reference`` on the same character
+    and seed: the seeds both have, the characters every one of those runs measured. Runs made from
+    different generators (the refiner place records which) are not paired."""
     mine = {(c.font, c.seed): r for c, r in runs if c.place == place and c.label == label}
-    none = {(c.font, c.seed): r for c, r in runs if c.place == place and c.setting == "none"}
+    ref = {(c.font, c.seed): r for c, r in runs if c.place == place and c.label == reference and c.phase == "main"}
     groups = []
     for font in sorted({f for f, _ in mine}):
         pairs = []
         for seed in sorted(s for f, s in mine if f == font):
-            a, b = per_char(mine[(font, seed)], measure), none.get((font, seed))
-            b = per_char(b, measure) if b is not None else None
+            run, other = mine[(font, seed)], ref.get((font, seed))
+            if other is None or run.get("generator") != other.get("generator"):
+                continue
+            a, b = per_char(run, measure), per_char(other, measure)
             if a is not None and b is not None:
                 pairs.append((a, b))
         if not pairs:
@@ -105,9 +109,14 @@ def paired_groups(runs: Sequence[Run], place: str, label: str, measure: Measure)
     return groups
 
 
-def compare(runs: Sequence[Run], place: str, label: str) -> dict[str, Interval | None]:
-    """Every measure of ``label`` against no blur in ``place``: mean difference and interval."""
-    return {m.name: paired_bootstrap(paired_groups(runs, place, label, m)) for m in MEASURES}
+def compare(runs: Sequence[Run], place: str, label: str, reference: str = "none") -> dict[str, Interval | None]:
+    """Every measure of ``label`` against ``reference`` (no blur) in ``place``: mean difference and interval."""
+    return {m.name: paired_bootstrap(paired_groups(runs, place, label, m, reference)) for m in MEASURES}
+
+
+def measured(runs: Sequence[Run], place: str, name: str) -> bool:
+    """Whether ``place``'s runs have per-character values of measure ``name`` at all."""
+    return any(per_char(r, BY_NAME[name]) for c, r in runs if c.place == place)
 
 
 def outcomes(intervals: dict[str, Interval | None]) -> dict[str, str]:
@@ -166,6 +175,8 @@ def judge_claims(runs: Sequence[Run], place: str) -> list[ClaimResult]:
     if "none" not in present:
         return out
     for claim in CLAIMS:
+        if not all(measured(runs, place, name) for name, _ in claim.measures):
+            continue  # e.g. the refiner place has no half-budget checkpoints: not judged on the rest
         for setting in claim.settings:
             if setting not in present:
                 continue

@@ -268,7 +268,7 @@ class Context:
                                       real=f.font, chars=f.held, style=trained["style"], refine=recipe["refine"],
                                       folder=folder, grid_chars=f.grid_chars, line_chars=f.line_chars, family=family)
             files = [folder / measure.SAMPLES, folder / measure.LINE_FONT]
-        extra = {k: trained[k] for k in ("generator_seconds",) if k in trained}
+        extra = {k: trained[k] for k in ("generator", "generator_seconds") if k in trained}
         results = store.finish(ledger, recipe, {
             "machine": machine(), "steps": trained["steps"], "sittings": trained["sittings"],
             "train_seconds": round(sum(s["seconds"] for s in trained["sittings"]), 1), **extra, **figures},
@@ -349,8 +349,10 @@ class Context:
         path, sittings = self._timed(folder, lambda: tune_refiner(
             self.refiner, generator, generator.style(made["style"]), pairs=pairs, out=folder / REFINER_FILE,
             tuning=tuning, seed=cell.seed))
+        # The generator's fingerprint: settings are compared only on runs that share it (a lost work
+        # folder retrains the generator, which then differs).
         return {"checkpoint": checkpoint, "style": made["style"], "steps": tuning.steps, "sittings": sittings,
-                "generator_seconds": made["seconds"]}
+                "generator": generator.fingerprint, "generator_seconds": made["seconds"]}
 
     def _scratch(self, cell: Cell, folder: Path, resume: bool) -> dict[str, Any]:
         f = self.font(cell.font)

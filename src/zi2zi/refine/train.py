@@ -126,7 +126,7 @@ class _Adversary:
         from zi2zi.models.discriminator import Discriminator
 
         self.term = term
-        with torch.random.fork_rng():  # its initial weights follow the recipe's seed, not the caller's RNG
+        with torch.random.fork_rng(devices=[]):  # its initial weights follow the recipe's seed, not the caller's RNG
             torch.manual_seed(seed)
             self.model = Discriminator(image_size=crop, num_styles=1, cfg=term.discriminator)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=term.lr, betas=(0.5, 0.999))
@@ -142,11 +142,14 @@ class _Adversary:
         """How far ``refined`` (ink in [0, 1], with gradient) is from passing as real at ``step``
         (which sets the blur's fade)."""
         self.model.set_step(step)
-        for p in self.model.parameters():
+        params = list(self.model.parameters())
+        for p in params:  # the refiner's loss must not train D
             p.requires_grad_(False)
-        rf = self._judge(source, refined)
-        for p in self.model.parameters():
-            p.requires_grad_(True)
+        try:
+            rf = self._judge(source, refined)
+        finally:
+            for p in params:
+                p.requires_grad_(True)
         return F.binary_cross_entropy_with_logits(rf, torch.ones_like(rf))
 
     def step(self, source: torch.Tensor, target: torch.Tensor, refined: torch.Tensor) -> None:
