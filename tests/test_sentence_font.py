@@ -187,3 +187,28 @@ def test_taking_from_a_font_without_such_glyphs_is_refused(drawn, tmp_path: Path
 def test_fontbakery_has_no_fail_on_a_font_with_punctuation_and_latin(exported, kind: str, tmp_path: Path) -> None:
     found = fontbakery_findings(exported[kind], kind, tmp_path)
     assert found.get("FAIL", []) == [] and found.get("ERROR", []) == [] and found.get("FATAL", []) == []
+
+
+def test_a_donor_glyph_that_cannot_be_read_is_one_clear_error(drawn, tmp_path: Path) -> None:
+    """A donor that opens (fonts are read lazily) but whose glyph of H is damaged: one ExportError
+    naming the character and the donor, and no font written."""
+    from fontTools.ttLib import TTFont
+
+    from zi2zi.errors import ExportError
+
+    donor = tmp_path / "donor.ttf"
+    sentence_font(HANZI[:4], family="Donor Serif").save(str(donor))
+    with TTFont(str(donor)) as tt:
+        name = tt.getBestCmap()[ord("H")]
+        start = tt["loca"][tt.getGlyphID(name)]
+        glyf_offset = tt.reader.tables["glyf"].offset
+    data = bytearray(donor.read_bytes())
+    data[glyf_offset + start: glyf_offset + start + 2] = (30000).to_bytes(2, "big")  # 30000 contours: reads past its data
+    donor.write_bytes(bytes(data))
+    with TTFont(str(donor), lazy=True) as tt:  # it still opens
+        assert tt.getBestCmap()[ord("H")] == name
+    folder = render_folder(drawn, HANZI[:4], tmp_path / "glyphs")
+    out = tmp_path / "x.ttf"
+    with pytest.raises(ExportError, match=r"cannot read the glyph of H .*donor\.ttf.*take them from an intact font"):
+        export_font(folder, out, family="X", take=[TakeGlyphs(donor, "latin")])
+    assert not out.exists()
