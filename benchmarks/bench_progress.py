@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.bench_ui import socket_port, timed
+from benchmarks.bench_ui import bench_project, timed
 from benchmarks.common import DEMO_FONT_FILES
 
 FIRST_TARGET_S, ETA_TARGET = 60.0, 0.25
@@ -35,12 +34,8 @@ def main() -> None:
     parser.add_argument("--holdout", type=int, default=100, help="held-out glyphs")
     args = parser.parse_args()
 
-    import uvicorn
-
     from zi2zi.bases import base_names
     from zi2zi.fonts.system import find_font
-    from zi2zi.ui.app import create_app
-    from zi2zi.ui.guard import Access
 
     shipped = base_names()
     if not shipped:
@@ -48,40 +43,24 @@ def main() -> None:
     target = find_font(DEMO_FONT_FILES["target"])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        # The benchmark's own app on a fresh folder: no token to pass around (the other checks stay).
-        app = create_app(work / "projects", access=Access(token=None))
-        with socket_port() as port:
-            pass
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
-        api = f"{url}/api/projects/bench"
-        timed(f"{url}/api/projects", "POST", {"name": "bench"})
-        boundary = "zi2zibench"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.ttc\"\r\n\r\n").encode() \
-            + target.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        urllib.request.urlopen(urllib.request.Request(f"{api}/target", data=body, method="POST", headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}"}), timeout=120).read()
-        timed(f"{api}/base", "POST", {"base": f"shipped:{shipped[0]}"})
-        started = time.monotonic()
-        timed(f"{api}/finetune", "POST", {"count": args.count, "holdout": args.holdout})
-        first: dict[str, float] = {}
-        readings: list[tuple[float, int, int, float | None]] = []  # (seconds, step, total, eta)
-        while True:
-            state = json.loads(urllib.request.urlopen(f"{api}/progress", timeout=30).read())
-            now = time.monotonic() - started
-            p = state["progress"]
-            for key, present in (("training sample", p.get("sample")), ("held-out sample", p.get("heldout_sample")),
-                                 ("held-out metrics", p.get("metrics"))):
-                if present and key not in first:
-                    first[key] = round(now, 1)
-            if state["job"]["state"] == "running" and p.get("started"):
-                readings.append((now, int(p.get("step") or 0), int(p.get("total") or 0), p.get("eta_s")))
-            if state["job"]["state"] not in ("queued", "running"):
-                break
-            time.sleep(1.0)
+        with bench_project(work / "projects", target, f"shipped:{shipped[0]}") as (url, api):
+            started = time.monotonic()
+            timed(f"{api}/finetune", "POST", {"count": args.count, "holdout": args.holdout})
+            first: dict[str, float] = {}
+            readings: list[tuple[float, int, int, float | None]] = []  # (seconds, step, total, eta)
+            while True:
+                state = json.loads(urllib.request.urlopen(f"{api}/progress", timeout=30).read())
+                now = time.monotonic() - started
+                p = state["progress"]
+                for key, present in (("training sample", p.get("sample")), ("held-out sample", p.get("heldout_sample")),
+                                     ("held-out metrics", p.get("metrics"))):
+                    if present and key not in first:
+                        first[key] = round(now, 1)
+                if state["job"]["state"] == "running" and p.get("started"):
+                    readings.append((now, int(p.get("step") or 0), int(p.get("total") or 0), p.get("eta_s")))
+                if state["job"]["state"] not in ("queued", "running"):
+                    break
+                time.sleep(1.0)
         if state["job"]["state"] != "done":
             raise SystemExit(f"bench_progress: the job ended {state['job']['state']}: {state['job'].get('message')}")
         end = readings[-1][0] if readings else 0.0

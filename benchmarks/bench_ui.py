@@ -14,12 +14,14 @@ line is JSON for run_all.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.common import DEMO_FONT_FILES
@@ -62,62 +64,42 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per action")
     args = parser.parse_args()
 
-    import uvicorn
-
     from zi2zi.bases import base_names
     from zi2zi.fonts.system import find_font
-    from zi2zi.ui.app import create_app
-    from zi2zi.ui.guard import Access
 
     source, target = find_font(DEMO_FONT_FILES["source"]), find_font(DEMO_FONT_FILES["target"])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shipped = base_names()
         extra = [] if shipped else [small_base(work, source, target)]
-        # The benchmark's own app on a fresh folder: no token to pass around (the other checks stay).
-        app = create_app(work / "projects", bases=extra, access=Access(token=None))
-        with socket_port() as port:
-            pass
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
-        api = f"{url}/api/projects/bench"
-        timed(f"{url}/api/projects", "POST", {"name": "bench"})
-        boundary = "zi2zibench"
-        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.ttc\"\r\n\r\n").encode() \
-            + target.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        urllib.request.urlopen(urllib.request.Request(f"{api}/target", data=body, method="POST", headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}"}), timeout=120).read()
-        timed(f"{api}/base", "POST", {"base": f"shipped:{shipped[0]}" if shipped else "extra:0"})
-        timed(f"{api}/finetune", "POST", {"count": 200, "holdout": 20, "steps": 100000})
-        deadline = time.monotonic() + 600
-        while True:  # measure only while the worker is really training (its steps are being logged)
-            state = json.loads(urllib.request.urlopen(f"{api}/progress").read())
-            if state["job"]["state"] == "running" and state["progress"].get("step", 0) >= 2:
-                break
-            if state["job"]["state"] not in ("queued", "running") or time.monotonic() > deadline:
-                raise SystemExit(f"the training job did not start: {state['job']} {state['log'][-3:]}")
-            time.sleep(0.5)
-        actions = {
-            "page (GET /)": (f"{url}/", "GET", None),
-            "progress poll": (f"{api}/progress", "GET", None),
-            "project state": (api, "GET", None),
-            "glyph grid": (f"{api}/glyphs", "GET", None),
-            "project list": (f"{url}/api/projects", "GET", None),
-        }
-        results = []
-        for name, (address, method, payload) in actions.items():
-            times = sorted(timed(address, method, payload) for _ in range(args.requests))
-            results.append(_row(name, times))
-        times = sorted(timed(f"{url}/api/projects", "POST", {"name": f"p{i}"}) for i in range(min(args.requests, 20)))
-        results.append(_row("create project", times))
-        steps_during = json.loads(urllib.request.urlopen(f"{api}/progress").read())["progress"]["step"]
-        timed(f"{api}/stop", "POST")
-        while json.loads(urllib.request.urlopen(f"{api}/progress").read())["job"]["state"] == "running":
-            time.sleep(0.3)
-        server.should_exit = True
+        base = f"shipped:{shipped[0]}" if shipped else "extra:0"
+        with bench_project(work / "projects", target, base, bases=extra) as (url, api):
+            timed(f"{api}/finetune", "POST", {"count": 200, "holdout": 20, "steps": 100000})
+            deadline = time.monotonic() + 600
+            while True:  # measure only while the worker is really training (its steps are being logged)
+                state = json.loads(urllib.request.urlopen(f"{api}/progress").read())
+                if state["job"]["state"] == "running" and state["progress"].get("step", 0) >= 2:
+                    break
+                if state["job"]["state"] not in ("queued", "running") or time.monotonic() > deadline:
+                    raise SystemExit(f"the training job did not start: {state['job']} {state['log'][-3:]}")
+                time.sleep(0.5)
+            actions = {
+                "page (GET /)": (f"{url}/", "GET", None),
+                "progress poll": (f"{api}/progress", "GET", None),
+                "project state": (api, "GET", None),
+                "glyph grid": (f"{api}/glyphs", "GET", None),
+                "project list": (f"{url}/api/projects", "GET", None),
+            }
+            results = []
+            for name, (address, method, payload) in actions.items():
+                times = sorted(timed(address, method, payload) for _ in range(args.requests))
+                results.append(_row(name, times))
+            times = sorted(timed(f"{url}/api/projects", "POST", {"name": f"p{i}"}) for i in range(min(args.requests, 20)))
+            results.append(_row("create project", times))
+            steps_during = json.loads(urllib.request.urlopen(f"{api}/progress").read())["progress"]["step"]
+            timed(f"{api}/stop", "POST")
+            while json.loads(urllib.request.urlopen(f"{api}/progress").read())["job"]["state"] == "running":
+                time.sleep(0.3)
     for r in results:
         print(f"{r['action']:16s} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  max {r['max_ms']:7.1f} ms")
     worst = max(r["p95_ms"] for r in results)
@@ -126,6 +108,39 @@ def main() -> None:
     print(json.dumps({"base": shipped[0] if shipped else "small 64 px model trained here", "requests": args.requests,
                       "training_steps_seen": steps_during, "worst_p95_ms": round(worst, 1), "target_ms": TARGET_MS,
                       "met": worst < TARGET_MS, "results": results}))
+
+
+@contextlib.contextmanager
+def bench_project(projects: Path, target: Path, base: str, *, bases: Sequence[Path] = ()) -> Iterator[tuple[str, str]]:
+    """The web app on a fresh ``projects`` folder, served on a free local port, with a project
+    "bench" whose target font is ``target`` and whose base is ``base`` (as the page names it):
+    yields the app's URL and the project's API URL; the server stops on leaving."""
+    import uvicorn
+
+    from zi2zi.ui.app import create_app
+    from zi2zi.ui.guard import Access
+
+    # The benchmark's own app on a fresh folder: no token to pass around (the other checks stay).
+    app = create_app(projects, bases=list(bases), access=Access(token=None))
+    with socket_port() as port:
+        pass
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    api = f"{url}/api/projects/bench"
+    try:
+        timed(f"{url}/api/projects", "POST", {"name": "bench"})
+        boundary = "zi2zibench"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.ttc\"\r\n\r\n").encode() \
+            + target.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        urllib.request.urlopen(urllib.request.Request(f"{api}/target", data=body, method="POST", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"}), timeout=120).read()
+        timed(f"{api}/base", "POST", {"base": base})
+        yield url, api
+    finally:
+        server.should_exit = True
 
 
 def _row(name: str, times: list[float]) -> dict:
