@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.blur_ablation import analysis, measure, runs, store
-from benchmarks.blur_ablation.report import default_lines
+from benchmarks.blur_ablation.report import default_lines, verdict_summary
 from benchmarks.blur_ablation.settings import OFF, Cell, discriminator_for, main_cells, sweep_cells
 from benchmarks.blur_ablation.stats import claim_verdict, outcome, paired_bootstrap
 from zi2zi.config import DiscriminatorConfig
@@ -165,6 +165,14 @@ def test_claims_are_not_judged_where_their_measures_are_missing():
     judged = {r.claim.text for r in analysis.judge_claims(runs_, "refiner")}
     assert not any("slows" in t or "blurry" in t for t in judged)
     assert any("structure" in t for t in judged)
+
+
+def test_a_place_with_runs_still_missing_is_marked_provisional():
+    runs_ = _runs({"input": {"ssim": 0.05}})
+    header = verdict_summary(runs_, ["finetune"], {"finetune": (12, 30)}).splitlines()[0]
+    assert "(provisional: 12 of 30 runs)" in header
+    header = verdict_summary(runs_, ["finetune"], {"finetune": (30, 30)}).splitlines()[0]
+    assert "provisional" not in header
 
 
 def test_curve_flattening_share():

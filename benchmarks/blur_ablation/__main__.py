@@ -90,14 +90,17 @@ class Plan:
         cells = sweep_cells(place, winner, self.fonts[place], self.seeds[place], sigmas)
         return cells, f"Sigma {', '.join(f'{s:g}' for s in sorted({*sigmas, SIGMA}))} for `{winner}`: {why}.", count
 
-    def all_stored(self) -> tuple[list[analysis.Run], int, dict[str, str]]:
+    def all_stored(self) -> tuple[list[analysis.Run], int, dict[str, str], dict[str, tuple[int, int]]]:
+        """The stored runs, how many are planned, each place's sweep note and (stored, planned) main runs."""
         runs = self.stored(self.main)
-        planned, notes = len(self.main), {}
+        planned, notes, progress = len(self.main), {}, {}
         for place in self.args.places:
+            main = [c for c in self.main if c.place == place]
+            progress[place] = (len(self.stored(main)), len(main))
             cells, notes[place], count = self.sweep(place)
             runs += self.stored(cells)
             planned += count
-        return runs, planned, notes
+        return runs, planned, notes, progress
 
 
 def minutes_per_run(plan: Plan, place: str) -> tuple[float, str]:
@@ -162,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     # never drops another's section.
     whole = {"places": list(PLACES), "seeds": None, "settings": list(SETTINGS)}
     everything = Plan(argparse.Namespace(**{**vars(args), **whole}), ctx)
-    runs, planned, notes = everything.all_stored()
-    report = write_report(ctx, runs, Path(args.report), places=list(PLACES), planned=planned, sweep_notes=notes)
+    runs, planned, notes, progress = everything.all_stored()
+    report = write_report(ctx, runs, Path(args.report), places=list(PLACES), planned=planned, sweep_notes=notes,
+                          progress=progress)
     print(f"[ablation] wrote {report} from {len(runs)} stored runs ({(time.perf_counter() - started) / 60:.1f} min)")
     return 0
 

@@ -217,7 +217,7 @@ def runs_table(runs: Sequence[an.Run]) -> str:
 
 
 def place_section(ctx: Context, runs: Sequence[an.Run], place: str, assets: Path, summary: dict[str, Any],
-                  sweep_note: str | None) -> list[str]:
+                  sweep_note: str | None, progress: tuple[int, int] | None = None) -> list[str]:
     main = [(c, r) for c, r in runs if c.place == place and c.phase == "main"]
     labels = an.main_labels(runs, place)
     lines = [f"## {PLACE_TITLES[place]}", ""]
@@ -255,6 +255,10 @@ def place_section(ctx: Context, runs: Sequence[an.Run], place: str, assets: Path
                   f"{', '.join(fonts)} ({rec['glyphs']['val_fraction']:.0%} of them for the validation curve), the "
                   f"last checkpoint measured; no refiner (none is made for a model trained from scratch); seeds "
                   f"{seeds}.", ""]
+    if progress and progress[0] < progress[1]:
+        # A verdict from part of the seeds reads like a final one unless the page says otherwise.
+        lines += [f"**Provisional**: {progress[0]} of the {progress[1]} planned main runs of this place are stored; "
+                  "every verdict and default below may change as the rest arrive.", ""]
     table, summary[place] = comparison_table(runs, place, labels)
     lines += ["### Against no blur (paired per character: setting minus none, mean [95 % interval])", "", table, "",
               "Lower is better for L1, contours off and grey pixels; higher for the rest. Frechet distance is "
@@ -289,7 +293,8 @@ def place_section(ctx: Context, runs: Sequence[an.Run], place: str, assets: Path
     return lines
 
 
-def verdict_summary(runs: Sequence[an.Run], places: list[str]) -> str:
+def verdict_summary(runs: Sequence[an.Run], places: list[str],
+                    progress: dict[str, tuple[int, int]] | None = None) -> str:
     judged = {p: {(r.claim.text, r.setting): r for r in an.judge_claims(runs, p)} for p in places}
     keys = []
     for claim in an.CLAIMS:
@@ -301,7 +306,11 @@ def verdict_summary(runs: Sequence[an.Run], places: list[str]) -> str:
             res = judged[p].get(key)
             row.append("-" if res is None else f"**{res.verdict}**: {deciding_evidence(res)}")
         rows.append(row)
-    return markdown_table(["claim", "setting", *[PLACE_TITLES[p] for p in places]], rows)
+    def title(place: str) -> str:
+        stored, planned = (progress or {}).get(place, (0, 0))
+        return PLACE_TITLES[place] + (f" (provisional: {stored} of {planned} runs)" if 0 < stored < planned else "")
+
+    return markdown_table(["claim", "setting", *[title(p) for p in places]], rows)
 
 
 def deciding_evidence(res: an.ClaimResult) -> str:
@@ -311,7 +320,7 @@ def deciding_evidence(res: an.ClaimResult) -> str:
 
 
 def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: list[str], planned: int,
-                 sweep_notes: dict[str, str]) -> Path:
+                 sweep_notes: dict[str, str], progress: dict[str, tuple[int, int]] | None = None) -> Path:
     assets = report.with_suffix("")
     assets.mkdir(parents=True, exist_ok=True)
     machines = sorted({f"{r['machine'].get('cpu')} ({r['machine'].get('cores')} cores, torch "
@@ -358,11 +367,11 @@ def write_report(ctx: Context, runs: Sequence[an.Run], report: Path, *, places: 
         "Each cell: the verdict, then the measures that decided it (all of the claim's measures when none "
         "did), as the difference to `none` [95 % interval]; the place sections below give every measure.",
         "",
-        verdict_summary(runs, places),
+        verdict_summary(runs, places, progress),
         "",
     ]
     for place in places:
-        lines += place_section(ctx, runs, place, assets, summary, sweep_notes.get(place))
+        lines += place_section(ctx, runs, place, assets, summary, sweep_notes.get(place), (progress or {}).get(place))
     lines += ["## Every run", "", runs_table(runs), ""]
     write_json(assets / "summary.json", summary)
     write_text(report, "\n".join(lines))
